@@ -1,0 +1,104 @@
+"""Stage registry: `@stage("name")` registers a class; `build_pipeline` composes them from a config.
+
+Two kinds of stage (see DESIGN): a *release* stage is called on one `Release` at a time and returns
+it; a *corpus* stage is called once on the `Tables` of the whole batch. Each stage declares what it
+`requires` and `provides`, and the pipeline checks the order when it is built, like Stanza's
+processors, so a config that puts `recognise` before `convert` fails at load time, not mid-batch.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+STAGES: dict[str, type[Stage]] = {}
+
+
+class Stage:
+    """Base class of every stage. Subclasses set `kind`, `requires`, `provides`."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "release"  # or "corpus"
+    requires: ClassVar[tuple[str, ...]] = ()
+    provides: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **settings: Any) -> None:
+        if settings:
+            raise TypeError(f"stage {self.name!r} takes no settings: {sorted(settings)}")
+
+
+def stage(name: str):
+    """Class decorator that registers a stage under `name`."""
+
+    def register(cls: type[Stage]) -> type[Stage]:
+        if name in STAGES and STAGES[name] is not cls:
+            raise ValueError(f"stage {name!r} is registered twice")
+        cls.name = name
+        STAGES[name] = cls
+        return cls
+
+    return register
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class PipelineConfig:
+    stages: list[str]
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "<default>"
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PipelineConfig:
+        """Read a TOML config; with no path, the one shipped with the package."""
+        if path is None:
+            text = resources.files("pipeline").joinpath("default.toml").read_text("utf-8")
+            source = "pipeline/default.toml"
+        else:
+            try:
+                text = Path(path).read_text("utf-8")
+            except OSError as e:
+                raise ConfigError(f"cannot read config {path}: {e.strerror}") from e
+            source = str(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{source}: not valid TOML: {e}") from e
+        names = data.get("pipeline", {}).get("stages")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{source}: [pipeline] stages must be a list of stage names")
+        return cls(stages=names, settings=data.get("stages", {}), source=source)
+
+
+def _import_builtin_stages() -> None:
+    # Importing the modules runs their @stage decorators.
+    from pipeline import stages  # noqa: F401
+
+
+def build_pipeline(config: PipelineConfig) -> list[Stage]:
+    """Instantiate the configured stages in order, checking names and requirements."""
+    _import_builtin_stages()
+    built: list[Stage] = []
+    available: set[str] = {"raw_text"}
+    seen_corpus = False
+    for name in config.stages:
+        cls = STAGES.get(name)
+        if cls is None:
+            raise ConfigError(f"{config.source}: unknown stage {name!r}; known: {', '.join(sorted(STAGES))}")
+        missing = [r for r in cls.requires if r not in available]
+        if missing:
+            raise ConfigError(f"{config.source}: stage {name!r} needs {missing}, which no earlier stage provides")
+        if cls.kind == "release" and seen_corpus:
+            raise ConfigError(f"{config.source}: release stage {name!r} cannot follow a corpus stage")
+        seen_corpus |= cls.kind == "corpus"
+        try:
+            built.append(cls(**config.settings.get(name, {})))
+        except TypeError as e:
+            raise ConfigError(f"{config.source}: bad settings for stage {name!r}: {e}") from e
+        available.update(cls.provides)
+    return built

@@ -1,0 +1,86 @@
+"""The records that flow through the release stages.
+
+One `Release` per input document. Release stages fill its fields in order (clean -> convert ->
+recognise -> relate); each stage only reads what earlier stages wrote and writes its own fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class Entity:
+    """One distinct entity of a release, with every mention's offsets into `clean_text`."""
+
+    entity_id: str
+    label: str
+    text: str
+    text_norm: str
+    mentions: list[tuple[int, int]] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    source: str = "model"
+    score: float = 1.0
+
+
+@dataclass
+class Relation:
+    """One fact of a release, between entities identified by `entity_id`."""
+
+    type: str
+    head: str
+    tail: str | None
+    head_id: str
+    tail_id: str | None
+    date: date | None = None
+    kind: str | None = None
+    title: str | None = None
+    evidence: str = ""
+    score: float = 1.0
+
+
+@dataclass
+class Release:
+    """A press release as it moves through the pipeline.
+
+    `raw_text` is what the reader extracted from the file; `clean_text` is what every offset in the
+    output refers to. `hans_to_clean[i]` is the index in `clean_text` of character `i` of
+    `text_hans` (None when the text is not Chinese).
+    """
+
+    source_path: str
+    raw_text: str
+    source_sha: str = ""
+    title: str | None = None
+    dateline_place: str | None = None
+    dateline_date: date | None = None
+    clean_text: str = ""
+    lang: str = ""
+    script: str = ""
+    opencc_config: str | None = None
+    text_hans: str | None = None
+    hans_to_clean: list[int] | None = None
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    duplicate_of: str | None = None
+
+    @property
+    def release_id(self) -> str:
+        """Stable id: a hash of the cleaned text, so the same release twice gets the same id."""
+        return hashlib.sha1(self.clean_text.encode("utf-8")).hexdigest()[:16]
+
+    def hans_span_to_clean(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of `text_hans` back to `clean_text`."""
+        if self.hans_to_clean is None:
+            return start, end
+        m = self.hans_to_clean
+        if start >= len(m):
+            return len(self.clean_text), len(self.clean_text)
+        last = m[end - 1] + 1 if end > start else m[start]
+        return m[start], last
+
+
+def sha1_bytes(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()

@@ -1,0 +1,157 @@
+"""Runs a batch: read inputs, run release stages on new or changed releases, corpus stages on all,
+and write the tables. Bad input is recorded in the `errors` table and never stops the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
+from pipeline.io.tables import Tables, release_rows
+from pipeline.registry import PipelineConfig, Stage, build_pipeline
+from pipeline.release import Release
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    written: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def pipeline_version(config: PipelineConfig) -> str:
+    """Code version plus a hash of the stage list and settings: a new config re-processes releases."""
+    blob = json.dumps({"stages": config.stages, "settings": config.settings}, sort_keys=True, default=str)
+    return f"{__version__}+{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
+
+
+class Pipeline:
+    """The configured stages, built once (models load once) and applied to many batches."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config
+        self.stages: list[Stage] = build_pipeline(config)
+        self.release_stages = [s for s in self.stages if s.kind == "release"]
+        self.corpus_stages = [s for s in self.stages if s.kind == "corpus"]
+        self.version = pipeline_version(config)
+
+    def process(self, release: Release) -> Release:
+        """Run every release stage on one release; raises StageError naming the failing stage."""
+        for s in self.release_stages:
+            try:
+                release = s(release)
+            except Exception as e:
+                raise StageError(s.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
+        return release
+
+    def finish(self, tables: Tables) -> Tables:
+        """Run the corpus stages over the tables of the whole batch."""
+        for s in self.corpus_stages:
+            tables = s(tables)
+        return tables
+
+
+class StageError(Exception):
+    def __init__(self, stage: str, reason: str, trace: str = "") -> None:
+        super().__init__(reason)
+        self.stage, self.reason, self.trace = stage, reason, trace
+
+
+def iter_releases(inputs: list[Path], max_bytes: int, summary: Summary) -> Iterator[tuple[str, Release | ReadError]]:
+    files, missing = discover(inputs)
+    for path, reason in missing:
+        summary.failed.append((path, "read", reason))
+    for f in files:
+        for item in read_file(f, max_bytes=max_bytes):
+            yield (item.source_path if isinstance(item, Release) else f.rel), item
+
+
+def count_inputs(inputs: list[Path]) -> int:
+    return len(discover(inputs)[0])
+
+
+def run_batch(
+    inputs: list[Path],
+    out: Path,
+    pipeline: Pipeline,
+    force: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_file: Callable[[str], None] | None = None,
+) -> tuple[Summary, Tables]:
+    """Process `inputs` into the tables under `out`, keeping rows of unchanged releases."""
+    summary = Summary()
+    old = Tables.read(out)
+    known = {}
+    if not old.releases.empty and "source_sha" in old.releases:
+        for r in old.releases.itertuples():
+            known[r.source_path] = (r.source_sha, r.pipeline_version, r.release_id)
+    done: list[Release] = []
+    keep_old: set[str] = set()  # source paths whose previous rows stay
+    last_source = None
+    for source, item in iter_releases(inputs, max_bytes, summary):
+        file_part = source.split("#", 1)[0]
+        if on_file and file_part != last_source:
+            on_file(file_part)
+            last_source = file_part
+        if isinstance(item, ReadError):
+            summary.failed.append((source, "read", str(item)))
+            keep_old.add(source)
+            continue
+        summary.read += 1
+        prev = known.get(item.source_path)
+        if not force and prev and prev[0] == item.source_sha and prev[1] == pipeline.version:
+            summary.unchanged += 1
+            keep_old.add(item.source_path)
+            continue
+        try:
+            done.append(pipeline.process(item))
+        except StageError as e:
+            summary.failed.append((item.source_path, e.stage, e.reason))
+            keep_old.add(item.source_path)
+    summary.written = len(done)
+    tables = merge(old, release_rows(done, pipeline.version), keep_old)
+    tables.errors = pd.DataFrame(
+        [{"source_path": s, "stage": st, "reason": r, "pipeline_version": pipeline.version} for s, st, r in summary.failed],
+        columns=["source_path", "stage", "reason", "pipeline_version"],
+    )
+    tables = pipeline.finish(tables)
+    tables.write(out)
+    return summary, tables
+
+
+def merge(old: Tables, new: Tables, keep_old: set[str]) -> Tables:
+    """Old rows of releases not re-processed (unchanged, failed, or from other inputs) plus the new rows."""
+    new_sources = set(new.releases["source_path"])
+    old_rel = old.releases
+    if not old_rel.empty:
+        old_rel = old_rel[~old_rel["source_path"].isin(new_sources - keep_old)]
+    kept_ids = set(old_rel["release_id"]) if not old_rel.empty else set()
+    new_ids = set(new.releases["release_id"])
+    out = Tables()
+    out.releases = _concat(old_rel, new.releases).drop_duplicates("source_path", keep="last")
+    for name in ("entities", "relations"):
+        o = getattr(old, name)
+        o = o[o["release_id"].isin(kept_ids - new_ids)] if not o.empty else o
+        setattr(out, name, _concat(o, getattr(new, name)))
+    out.entities = out.entities.drop_duplicates(["release_id", "entity_id"], keep="last") if not out.entities.empty else out.entities
+    return out
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    parts = [d for d in (a, b) if not d.empty]
+    if not parts:
+        return b if b.columns.size else a
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)

@@ -1,0 +1,3 @@
+"""Built-in stages; importing this package registers them."""
+
+from pipeline.stages import clean, convert  # noqa: F401

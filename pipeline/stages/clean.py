@@ -1,0 +1,249 @@
+"""clean: strip scraping noise, keep every sentence of the release, find title and dateline.
+
+Noise comes in a few recurring kinds (tracking words, image names, photo credits, pinyin glosses,
+captions printed twice, promos, SOURCE/Related Links footers, copyright lines, raw HTML/JSON,
+gambling and porn spam, navigation menus). Each kind is one rule below; a line is dropped only
+when a rule says the whole line is noise, so release sentences are never cut.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from datetime import date
+
+from pipeline.dates import parse_date
+from pipeline.registry import Stage, stage
+from pipeline.release import Release
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+# --- pinyin glosses: 醫(yī)院, 學(xue)(xue), 中心医院(zhōngxīnyīyuàn) ------------------------------
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_SYLLABLE = (
+    r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|uai|uan|ian|iao|van|ai|ei|ao|ou|an|en|in|un|vn|ia|ie|iu|ua|uo|"
+    r"ue|ve|ui|er|a|o|e|i|u|v)"
+)
+_PINYIN_WORD = re.compile(rf"^(?:{_SYLLABLE})+$|^(?:hm|hng|m|n|ng)$")
+_GLOSS = re.compile(rf"(?<=[{CJK}\)）])[ \t]?[\(（]([a-z{_TONED}]{{1,40}})[\)）]", re.IGNORECASE)
+_TONE_STRIP = str.maketrans(
+    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm"
+)
+
+
+def _is_pinyin(word: str) -> bool:
+    if word != word.lower():
+        return False  # (MSD), (HKSH): abbreviations, not glosses
+    return bool(_PINYIN_WORD.match(word.translate(_TONE_STRIP)))
+
+
+def strip_pinyin_glosses(text: str) -> str:
+    """Remove pinyin written in brackets after Chinese characters (with or without tones)."""
+    return _GLOSS.sub(lambda m: "" if _is_pinyin(m.group(1)) else m.group(0), text)
+
+
+# --- whole-line noise -------------------------------------------------------------------------
+_IMAGE = r"[\w\-. （）()\u4e00-\u9fff]{1,120}\.(?:jpe?g|png|gif|webp|bmp|tiff?)"
+_LINE_NOISE = [
+    # tracking and analytics words left by scrapers
+    r"(?:omniture|googletag\b.*|adsbygoogle.*|window\.dataLayer.*|_hmt\.push.*|var _gaq.*)",
+    # image file names and photo credits
+    rf"(?:{_IMAGE}\s*)+",
+    r"(?:photo|photos|image|picture|file photo|pic)(?: credit)?s?\s*[:：/]\s*.{0,80}",
+    r"(?:photo|image)s? (?:by|from|courtesy of|source)\b.{0,80}",
+    r"(?:圖|图|圖片|图片|攝影|摄影|圖源|图源|圖片來源|图片来源)\s*[:：/].{0,40}",
+    r"(?:press photo|photo) from .{0,80}",
+    # footers: SOURCE line, Related Links, copyright, editor lines
+    r"SOURCE\s+[A-Z].{0,150}",
+    r"Related Links?\s*:?",
+    r"(?:copyright|©|\(c\)|版權所有|版权所有|all rights reserved).{0,200}",
+    r".{0,120}(?:all rights reserved|版權所有|版权所有)\.?",
+    r"[\(（]?\s*(?:責任編輯|责任编辑|責編|责编|編輯|编辑|校對|校对|審核|审核)\s*[:：].{0,40}[\)）]?",
+    # navigation and page chrome
+    r"(?:skip to (?:main )?content.{0,80}|home\s*[>/›].{0,200}|author archives?:.*|print this page|back to top|share this(?: article)?:?)",
+    r"(?:您现在的位置|您現在的位置|当前位置|當前位置|首页|首頁)\s*[:：>]?.{0,60}",
+    r"(?:[-•·*▪◦]\s*)?(?:首頁|首页|登錄|登录|注册|註冊|舉報|举报|English|網站無障礙|网站无障碍|民文|天氣|天气|--\s*天氣|--\s*天气)",
+    r"[•·▪◦]\s*.{0,80}",  # bulleted menu items
+    r"\*{5,}|-{5,}|={5,}|_{5,}",
+    # ads, promos, newsletter and app prompts
+    r"(?:advertisement|sponsored(?: content)?|read more\b.*|see also\s*:.*|related\s*:.*|recommended\s*:?.*)",
+    r"(?:subscribe|sign up)\b.{0,120}(?:newsletter|updates|inbox).{0,80}",
+    r"(?:download|get) (?:our|the) app\b.{0,80}",
+    r"(?:扫描|掃描|扫码|掃碼|长按|長按|点击|點擊|下載|下载).{0,20}(?:二维码|二維碼|客户端|客戶端|APP|app|关注|關注|阅读|閱讀).{0,40}",
+    r"(?:广告|廣告|推廣|推广)\s*[:：]?.{0,40}",
+    r"(?:published|last updated at|updated)\s*[:：]?\s*[\d: ,a-z]{0,40}",
+    r"press release",
+    # count lines and widget residue (views, likes)
+    r"\d{1,6}",
+]
+_LINE_NOISE_RE = re.compile(r"^\s*(?:" + "|".join(_LINE_NOISE) + r")\s*$", re.IGNORECASE)
+_INLINE_IMAGE = re.compile(rf"(?<![\w/]){_IMAGE}(?!\w)", re.IGNORECASE)
+
+# Gambling and porn spam injected by hijacked sites; a line with two or more of these is spam.
+_SPAM_WORDS = re.compile(
+    r"博彩|娛樂城|娱乐城|赌场|賭場|百家乐|百家樂|葡京|太阳城|太陽城|威尼斯人|bet365|彩票|黑料|棋牌|"
+    r"体育投注|體育投注|真人|无码|無碼|字幕|精品|一区二区|一區二區|在线观看|在線觀看|成人|色网|AV|"
+    r"老虎机|老虎機|开户|開戶|注册送|註冊送|casino|slot|porn",
+    re.IGNORECASE,
+)
+_SPAM_SUFFIX = re.compile(r"\s*[-_|｜–—]\s*[^-_|｜–—]*?(?:" + _SPAM_WORDS.pattern + r")[^-_|｜–—]*$", re.IGNORECASE)
+
+# Scraper metadata prefix: " date 2025-12-24 HONG KONG, ..."
+_DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+# --- datelines -----------------------------------------------------------------------------------
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_EN_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
+_WIRE = r"(?:PRNewswire|PR Newswire|Business Wire|BUSINESS WIRE|GLOBE NEWSWIRE|Xinhua|AP|Reuters|ACCESSWIRE|Media OutReach(?: Newswire)?)"
+_DATELINES = [
+    # HONG KONG, Dec. 24, 2025 /PRNewswire/ --
+    re.compile(rf"(?P<place>[A-Z][A-Za-z .'\-]{{1,40}}?),\s*(?P<date>{_EN_DATE})\s*/\s*{_WIRE}[^/]*/\s*[-–—]*"),
+    # HONG KONG SAR - Media OutReach Newswire - 23 April 2025 -
+    re.compile(rf"(?P<place>[A-Z][A-Z .'\-]{{1,40}}?)\s*[-–—]\s*{_WIRE}\s*[-–—]\s*(?P<date>{_EN_DATE})\s*[-–—]"),
+    # (11 March 2025, Hong Kong)  /  (12 June 2023 - Hong Kong) –
+    re.compile(rf"\(\s*(?P<date>{_EN_DATE})\s*[,\-–—]\s*(?P<place>[A-Z][A-Za-z .'\-]{{1,40}}?)\s*\)"),
+    # HONG KONG (SE): / BEIJING, Aug. 31 (Xinhua) --
+    re.compile(rf"(?P<place>[A-Z][A-Z .'\-]{{2,40}}?),?\s*(?:(?P<date>{_EN_DATE})\s*)?\((?:SE|Xinhua|AP|Reuters)\)\s*[:\-–—]"),
+    # 香港2025年12月24日 /美通社/ --
+    re.compile(r"(?P<place>[\u4e00-\u9fff]{2,8}?)\s*(?P<date>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电)?\s*/\s*(?:美通社|新华社|新華社|亚太|亞太)[^/]{0,10}/\s*[-–—]*"),
+    # 人民网香港12月18日电 / 本報香港9月9日電 / 新华社北京8月1日电
+    re.compile(r"(?:人民网|人民網|新华社|新華社|中新社|中新网|中新網|本報|本报|香港商報|大公報|文匯報)\s*(?:訊|讯)?\s*(?P<place>[\u4e00-\u9fff]{2,6}?)\s*(?P<date>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电|訊|讯)"),
+]
+
+
+def find_dateline(text: str, head_chars: int = 1500) -> tuple[str | None, date | None, str | None]:
+    """Return (place, date, date as written) of the first dateline in the head of the text."""
+    head = text[:head_chars]
+    best = None
+    for rx in _DATELINES:
+        m = rx.search(head)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    if best is None:
+        return None, None, None
+    place = best.group("place").strip(" ,-–—") if best.group("place") else None
+    written = best.group("date")
+    when = parse_date(written) if written else None
+    return place, when, written
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\W+", "", unicodedata.normalize("NFKC", line)).casefold()
+
+
+@stage("clean")
+class Clean(Stage):
+    """Turns `raw_text` into `clean_text`; records title and dateline."""
+
+    requires = ("raw_text",)
+    provides = ("clean_text", "title", "dateline")
+
+    def __init__(self, max_title_chars: int = 200) -> None:
+        self.max_title_chars = max_title_chars
+
+    def __call__(self, release: Release) -> Release:
+        text = unicodedata.normalize("NFC", release.raw_text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u3000", " ")
+        text = re.sub(r"[\u200b-\u200f\ufeff\u2060]", "", text)
+        meta_date = None
+        m = _DATE_PREFIX.match(text)
+        if m:
+            meta_date = date.fromisoformat(m.group(1))
+            text = text[m.end():]
+        if _HTML_TAG.search(text):
+            text = html.unescape(_HTML_TAG.sub(" ", text))
+        text = strip_pinyin_glosses(text)
+
+        lines = self._clean_lines(text.split("\n"))
+        title = self._find_title(lines, release.title)
+        if title and lines:
+            lines = self._unfuse_title(lines, title)
+        clean = "\n".join(lines)
+        clean = _BLANK_RUN.sub("\n\n", clean).strip()
+        place, when, _ = find_dateline(clean)
+        release.clean_text = clean
+        release.title = title
+        release.dateline_place = place
+        release.dateline_date = when or meta_date
+        return release
+
+    def _clean_lines(self, raw_lines: list[str]) -> list[str]:
+        kept: list[str] = []
+        seen: set[str] = set()
+        footer = False
+        for line in raw_lines:
+            line = re.sub(r"[ \t]+", " ", line).strip()
+            if not line:
+                if kept and kept[-1] != "":
+                    kept.append("")
+                continue
+            if re.match(r"^(?:SOURCE\s+[A-Z]|Related Links?\b)", line):
+                footer = True  # PR Newswire footer: what follows is links and boilerplate
+            if footer and (re.match(r"^(?:https?://|www\.)\S+$", line) or _LINE_NOISE_RE.match(line)):
+                continue
+            if _LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line):
+                continue
+            line = _INLINE_IMAGE.sub("", line).strip()
+            line = _SPAM_SUFFIX.sub("", line).strip()
+            if not line:
+                continue
+            key = _key(line)
+            if len(key) >= 8 and key in seen:
+                continue  # captions and headlines printed twice
+            seen.add(key)
+            kept.append(line)
+        while kept and kept[-1] == "":
+            kept.pop()
+        return kept
+
+    @staticmethod
+    def _is_json_blob(line: str) -> bool:
+        if not (line.startswith(("{", "[")) and line.endswith(("}", "]"))):
+            return False
+        try:
+            json.loads(line)
+        except ValueError:
+            return bool(re.match(r'^[\[{]\s*"[\w-]+"\s*:', line))
+        return True
+
+    @staticmethod
+    def _is_spam(line: str) -> bool:
+        hits = _SPAM_WORDS.findall(line)
+        return (len(hits) >= 2 and len(hits) * 12 >= len(line) / 4) or len(hits) >= 4
+
+    def _find_title(self, lines: list[str], given: str | None) -> str | None:
+        if given:
+            return _SPAM_SUFFIX.sub("", given).strip() or None
+        for line in lines[:6]:
+            if not line:
+                continue
+            if find_dateline(line)[0] is not None and len(line) > 120:
+                return None  # the release starts straight with its dateline
+            is_zh = bool(re.search(f"[{CJK}]", line))
+            limit = 60 if is_zh else self.max_title_chars
+            ends_sentence = line.endswith(("。", ".", "!", "?", "！", "？", ":", "：")) and not line.endswith("..")
+            looks_like_date = parse_date(line) is not None and len(line) < 30
+            words = len(line.split()) if not is_zh else len(line)
+            if len(line) <= limit and not ends_sentence and words >= 4 and not looks_like_date and " / " not in line:
+                return line
+            return None
+        return None
+
+    @staticmethod
+    def _unfuse_title(lines: list[str], title: str) -> list[str]:
+        """Split a headline fused onto the first body sentence by content farms."""
+        out = []
+        for line in lines:
+            if line != title and line.startswith(title) and len(line) > len(title) + 10:
+                rest = line[len(title):].strip()
+                if title not in out:
+                    out.append(title)
+                out.append(rest)
+            else:
+                out.append(line)
+        return out

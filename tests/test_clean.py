@@ -1,0 +1,144 @@
+"""The clean stage on each kind of noise, with inputs nastier than the samples."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipeline.registry import PipelineConfig
+from pipeline.release import Release
+from pipeline.stages.clean import Clean, find_dateline, strip_pinyin_glosses
+
+from .conftest import RAW
+
+
+def clean(text: str, title: str | None = None) -> Release:
+    return Clean()(Release(source_path="x.txt", raw_text=text, title=title))
+
+
+BODY = "HKSH Medical Group signed a memorandum of understanding with Shenzhen Cancer Hospital on 11 December 2025."
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("養(yǎng)和醫(yī)療集團", "養和醫療集團"),
+        ("中國醫(yī)學科學院", "中國醫學科學院"),
+        ("學(xue)(xue)校", "學校"),
+        ("四川遂宁市中心医院(zhōngxīnyīyuàn)与", "四川遂宁市中心医院与"),
+        ("合作(hézuò)发展(fāzhǎn)", "合作发展"),
+        ("养和（yǎng）医院", "养和医院"),
+        ("默沙東(MSD)和國藥集團", "默沙東(MSD)和國藥集團"),  # an abbreviation, not a gloss
+        ("香港大學(HKU)", "香港大學(HKU)"),
+        ("in English (see below)", "in English (see below)"),
+        ("病毒(virus)", "病毒(virus)"),  # a lowercase English gloss that is not pinyin stays
+    ],
+)
+def test_pinyin_glosses(raw, expected):
+    assert strip_pinyin_glosses(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "omniture",
+        "微信圖片_20250527143328.jpg",
+        "IMG_2024 0312.JPG photo-1.png",
+        "Photo: Sinopharm",
+        "图片来源：新华社",
+        "SOURCE HKSH Medical Group",
+        "Related Links",
+        "Copyright © 2019 Hainan Cancer Hospital All Rights Reserved.",
+        "版权所有 © 人民网",
+        "(责编:徐祥丽、刘慧)",
+        "Skip to Content Facebook Feature Image",
+        "Home > News > Details",
+        "Subscribe to our newsletter to get the latest updates in your inbox",
+        "READ MORE: Hospital Authority opens new wing",
+        "See also: Sembcorp signs JV agreement with BPCL",
+        "扫描二维码关注我们",
+        '{"id": 42, "type": "ad", "html": "<div>buy</div>"}',
+        "亚洲精品无码aⅴ中文字幕蜜桃,欧美日韩一区二区精品视频在线观看,国产精品日韩欧美一区二区三区",
+        "澳门新葡京娱乐城 - 百家乐 - 真人开户",
+        "******************************",
+        "• Clinical Services",
+    ],
+)
+def test_noise_lines_are_removed_and_body_kept(noise):
+    r = clean(f"{noise}\n{BODY}\n{noise}\nThe two parties will train specialists together.")
+    assert noise not in r.clean_text
+    assert BODY in r.clean_text
+    assert "The two parties will train specialists together." in r.clean_text
+
+
+def test_caption_printed_twice_is_kept_once():
+    caption = "Dr. Walton LI (right) and Professor WANG Luhua (left) signed the MOU."
+    r = clean(f"{BODY}\n{caption}\n{caption}\n\n{caption}\nEnd of the release text here.")
+    assert r.clean_text.count(caption) == 1
+
+
+def test_raw_html_is_stripped():
+    r = clean(f"<p>{BODY}</p><br/><div class='ad'>Hospital &amp; Clinic</div>")
+    assert "<p>" not in r.clean_text and "Hospital & Clinic" in r.clean_text and BODY in r.clean_text
+
+
+def test_inline_image_name_removed_but_sentence_kept():
+    r = clean(f"{BODY} banner_2025-12-24.jpg The ceremony was held in Hong Kong.")
+    assert ".jpg" not in r.clean_text
+    assert "The ceremony was held in Hong Kong." in r.clean_text
+
+
+def test_gambling_suffix_removed_from_title():
+    r = clean(BODY, title="HKSH signs MOU with Shenzhen Cancer Hospital_澳门新葡京娱乐城")
+    assert r.title == "HKSH signs MOU with Shenzhen Cancer Hospital"
+
+
+def test_headline_fused_with_body_is_split_and_repeats_dropped():
+    title = "四川遂宁中心医院牵手意大利萨莱诺大学附属医院 四大领域开展全面合作"
+    body = "6月9日上午,四川遂宁市中心医院与意大利萨莱诺大学附属医院签订合作协议。"
+    r = clean(f"{title}\n{title}\n{title}{body}\n后续内容在这里继续展开说明。")
+    assert r.title == title
+    assert r.clean_text.count(title) == 1
+    assert body in r.clean_text
+
+
+@pytest.mark.parametrize(
+    "text, place, when",
+    [
+        ("HONG KONG, Dec. 24, 2025 /PRNewswire/ -- HKSH Medical Group", "HONG KONG", date(2025, 12, 24)),
+        ("BEIJING, Aug. 31, 2020 /PRNewswire/ -- Concord Medical", "BEIJING", date(2020, 8, 31)),
+        ("香港2025年12月24日 /美通社/ -- 為配合國家", "香港", date(2025, 12, 24)),
+        ("HONG KONG SAR - Media OutReach Newswire - 23 April 2025 - The Hong Kong Polytechnic", "HONG KONG SAR", date(2025, 4, 23)),
+        ("(11 March 2025, Hong Kong) HKSH Medical Group (HKSH) and", "Hong Kong", date(2025, 3, 11)),
+        ("(12 June 2023 - Hong Kong) – Hong Kong Science and Technology Parks", "Hong Kong", date(2023, 6, 12)),
+        ("人民网香港12月18日电(记者陈然)第18届", "香港", None),
+        ("SHANGHAI, March 3, 2024 /PRNewswire/ -- A", "SHANGHAI", date(2024, 3, 3)),
+    ],
+)
+def test_datelines(text, place, when):
+    got_place, got_date, _ = find_dateline(text)
+    assert got_place == place
+    assert got_date == when
+
+
+def test_seed_traditional_release_loses_glosses():
+    raw = (RAW / "zht_hksh_shenzhen_mou.txt").read_text("utf-8")
+    r = clean(raw)
+    assert "養和醫療集團" in r.clean_text
+    assert "(yǎng)" not in r.clean_text and "omniture" not in r.clean_text
+    assert r.dateline_place == "香港" and r.dateline_date == date(2025, 12, 24)
+    assert r.title.startswith("養和醫療集團與中國醫學科學院腫瘤醫院深圳醫院")
+
+
+def test_seed_english_release_dateline_and_footer():
+    raw = (RAW / "en_concord_kiang_wu_agreement.txt").read_text("utf-8")
+    r = clean(raw)
+    assert r.dateline_place == "BEIJING" and r.dateline_date == date(2020, 8, 31)
+    assert "SOURCE Concord Medical" not in r.clean_text
+    assert "Macao Kiang Wu" in r.clean_text
+
+
+def test_config_settings_reach_the_stage():
+    cfg = PipelineConfig.load()
+    assert cfg.stages[:2] == ["clean", "convert"]
