@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +37,10 @@ def run(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-process releases even when their input and the pipeline are unchanged.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip (and report) input files larger than this.")] = DEFAULT_MAX_BYTES,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for the release stages (each loads the models once).")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT): run the release stages on that cluster.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Clean, convert and extract every release under INPUTS into tables under --out.
@@ -62,7 +67,9 @@ def run(
         def on_file(name: str) -> None:
             progress.update(task, advance=1, description=name[-50:])
 
-        summary, _ = run_batch(inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file)
+        summary, _ = run_batch(
+            inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler
+        )
     table = Table(title=f"run -> {out}  (pipeline {pipe.version})", show_header=False)
     table.add_row("releases read", str(summary.read))
     table.add_row("written", str(summary.written))
@@ -72,6 +79,37 @@ def run(
     for source, stage_name, reason in summary.failed:
         console.print(f"  [red]failed[/red] {source} [{stage_name}]: {reason}")
     raise typer.Exit(0 if summary.ok else 1)
+
+
+@app.command()
+def bench(
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of releases to synthesise and process.")] = 200,
+    source: Annotated[Path, typer.Option("--source", help="Folder of .txt releases the corpus is made from.")] = Path("data/raw"),
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Pipeline config (default: the shipped one).")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
+    baseline: Annotated[bool, typer.Option(help="Also time bare en_core_web_sm nlp.pipe on the same English text.")] = True,
+) -> None:
+    """Throughput (releases/s, characters/s) per stage and in total, and peak memory, on N releases."""
+    import platform
+
+    from pipeline.bench import bench as run_bench
+
+    r = run_bench(n, source, config=config, workers=workers, baseline=baseline)
+    table = Table(title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores")
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    table.add_column("releases/s", justify="right")
+    table.add_column("chars/s", justify="right")
+    for name, sec in r.stage_seconds.items():
+        table.add_row(name, f"{sec:.2f}", f"{r.n / sec:,.0f}" if sec else "-", f"{r.chars / sec:,.0f}" if sec else "-")
+    table.add_row("total (read + stages + write)", f"{r.seconds:.2f}", f"{r.n / r.seconds:,.1f}", f"{r.chars / r.seconds:,.0f}")
+    console.print(table)
+    console.print(f"peak RSS: {r.peak_rss_mb:,.0f} MB")
+    if r.spacy_rel_per_s:
+        console.print(
+            f"English: ours {r.en_rel_per_s:,.1f} releases/s vs bare en_core_web_sm nlp.pipe {r.spacy_rel_per_s:,.1f} "
+            f"releases/s: ratio {r.en_rel_per_s / r.spacy_rel_per_s:.2f}"
+        )
 
 
 @app.command()

