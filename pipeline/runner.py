@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import __version__
 from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
-from pipeline.io.tables import Tables, release_rows
+from pipeline.io.tables import StreamingWriter, Tables, iter_old_rows, release_rows
 from pipeline.registry import PipelineConfig, Stage, build_pipeline
 from pipeline.release import Release
 
@@ -112,11 +114,7 @@ def run_batch(
     from pipeline.parallel import Dask, InProcess, Processes
 
     summary = Summary()
-    old = Tables.read(out)
-    known = {}
-    if not old.releases.empty and "source_sha" in old.releases:
-        for r in old.releases.itertuples():
-            known[r.source_path] = (r.source_sha, r.pipeline_version, r.release_id)
+    known = _previous_runs(out)
     keep_old: set[str] = set()  # source paths whose previous rows stay
 
     def to_process() -> Iterator[list[Release]]:
@@ -151,56 +149,78 @@ def run_batch(
         executor = Processes(pipeline.config, workers)
     else:
         executor = InProcess(pipeline)
-    done: list[Release] = []
-    chunks: list[list[Release]] = []
+    writer = StreamingWriter(out, ["releases", "entities", "relations", "errors"])
+    sources: list[list[str]] = []  # source paths of each chunk in flight, in order
+    new_sources: set[str] = set()
+    new_ids: set[str] = set()
 
     def remember(chunk_iter: Iterator[list[Release]]) -> Iterator[list[Release]]:
         for c in chunk_iter:
-            chunks.append([Release(source_path=r.source_path, raw_text="") for r in c])
+            sources.append([r.source_path for r in c])
             yield c
 
     try:
         for i, outcomes in enumerate(executor.map(remember(to_process()))):
-            for stub, outcome in zip(chunks[i], outcomes):
+            done = []
+            for source, outcome in zip(sources[i], outcomes):
                 if isinstance(outcome, Release):
                     done.append(outcome)
+                    new_sources.add(source)
+                    new_ids.add(outcome.release_id)
                 else:
-                    summary.failed.append((stub.source_path, *outcome))
-                    keep_old.add(stub.source_path)
-            chunks[i] = []
+                    summary.failed.append((source, *outcome))
+                    keep_old.add(source)
+            sources[i] = []
+            summary.written += len(done)
+            rows = release_rows(done, pipeline.version)
+            for name in ("releases", "entities", "relations"):
+                writer.append(name, getattr(rows, name))
+        _carry_over(out, writer, drop_sources=new_sources - keep_old, new_ids=new_ids)
+        writer.append(
+            "errors",
+            pd.DataFrame(
+                [{"source_path": s, "stage": st, "reason": r, "pipeline_version": pipeline.version} for s, st, r in summary.failed],
+                columns=["source_path", "stage", "reason", "pipeline_version"],
+            ),
+        )
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
     finally:
         executor.close()
-    summary.written = len(done)
-    tables = merge(old, release_rows(done, pipeline.version), keep_old)
-    tables.errors = pd.DataFrame(
-        [{"source_path": s, "stage": st, "reason": r, "pipeline_version": pipeline.version} for s, st, r in summary.failed],
-        columns=["source_path", "stage", "reason", "pipeline_version"],
-    )
-    tables = pipeline.finish(tables)
-    tables.write(out)
+    tables = Tables.read(out)
+    if pipeline.corpus_stages:
+        tables = pipeline.finish(tables)
+        tables.write(out)
     return summary, tables
 
 
-def merge(old: Tables, new: Tables, keep_old: set[str]) -> Tables:
-    """Old rows of releases not re-processed (unchanged, failed, or from other inputs) plus the new rows."""
-    new_sources = set(new.releases["source_path"])
-    old_rel = old.releases
-    if not old_rel.empty:
-        old_rel = old_rel[~old_rel["source_path"].isin(new_sources - keep_old)]
-    kept_ids = set(old_rel["release_id"]) if not old_rel.empty else set()
-    new_ids = set(new.releases["release_id"])
-    out = Tables()
-    out.releases = _concat(old_rel, new.releases).drop_duplicates("source_path", keep="last")
+def _previous_runs(out: Path) -> dict[str, tuple[str, str, str]]:
+    """source_path -> (source_sha, pipeline_version, release_id) of the releases already written."""
+    path = Path(out) / "releases.parquet"
+    if not path.exists():
+        return {}
+    cols = ["source_path", "source_sha", "pipeline_version", "release_id"]
+    try:
+        df = pd.read_parquet(path, columns=cols)
+    except (KeyError, ValueError):
+        return {}
+    return {r.source_path: (r.source_sha, r.pipeline_version, r.release_id) for r in df.itertuples()}
+
+
+def _carry_over(out: Path, writer: StreamingWriter, drop_sources: set[str], new_ids: set[str]) -> None:
+    """Copy the previous rows of releases not re-processed now (unchanged, failed, other inputs)."""
+    kept_ids: set[str] = set()
+
+    def keep_release(t: pa.Table):
+        mask = pc.invert(pc.is_in(t["source_path"], value_set=pa.array(sorted(drop_sources), pa.string())))
+        kept_ids.update(t.filter(mask)["release_id"].to_pylist())
+        return mask
+
+    for t in iter_old_rows(out, "releases", keep_release):
+        writer.append("releases", t)
+    keep = pa.array(sorted(kept_ids - new_ids), pa.string())
     for name in ("entities", "relations"):
-        o = getattr(old, name)
-        o = o[o["release_id"].isin(kept_ids - new_ids)] if not o.empty else o
-        setattr(out, name, _concat(o, getattr(new, name)))
-    out.entities = out.entities.drop_duplicates(["release_id", "entity_id"], keep="last") if not out.entities.empty else out.entities
-    return out
-
-
-def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    parts = [d for d in (a, b) if not d.empty]
-    if not parts:
-        return b if b.columns.size else a
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        for t in iter_old_rows(out, name, lambda t: pc.is_in(t["release_id"], value_set=keep)):
+            writer.append(name, t)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -94,22 +94,77 @@ class Tables:
             write_parquet_atomic(getattr(self, name), SCHEMAS[name], folder / f"{name}.parquet")
 
 
-def write_parquet_atomic(df: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
-    """Write `df` with `schema` to `path`; the old file stays whole until the new one is complete."""
+def to_arrow(df: pd.DataFrame, schema: pa.Schema, keep_extra: bool = True) -> pa.Table:
+    """`df` as an Arrow table with `schema`'s columns first (missing ones null), cast to its types."""
     for col in schema.names:
         if col not in df.columns:
             df = df.assign(**{col: None})
-    extra = [c for c in df.columns if c not in schema.names]
+    extra = [c for c in df.columns if c not in schema.names] if keep_extra else []
     table = pa.Table.from_pandas(df[schema.names + extra].reset_index(drop=True), preserve_index=False)
-    table = table.cast(pa.schema(list(schema) + [table.schema.field(c) for c in extra]))
+    return table.cast(pa.schema(list(schema) + [table.schema.field(c) for c in extra]))
+
+
+def _temp_path(path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    return Path(tmp)
+
+
+def write_parquet_atomic(df: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
+    """Write `df` with `schema` to `path`; the old file stays whole until the new one is complete."""
+    table = to_arrow(df, schema)
+    tmp = _temp_path(path)
     try:
         pq.write_table(table, tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+class StreamingWriter:
+    """Appends row groups to new versions of the tables as batches finish; `commit` moves them in.
+
+    Memory stays flat however many releases pass, and until `commit` the previous tables are
+    untouched (a crash leaves them as they were and only a stray temporary file behind).
+    """
+
+    def __init__(self, folder: Path, names: Iterable[str]) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.tmp = {n: _temp_path(self.folder / f"{n}.parquet") for n in names}
+        self.writers = {n: pq.ParquetWriter(self.tmp[n], SCHEMAS[n]) for n in self.tmp}
+
+    def append(self, name: str, df: pd.DataFrame | pa.Table) -> None:
+        if len(df):
+            table = df if isinstance(df, pa.Table) else to_arrow(df, SCHEMAS[name], keep_extra=False)
+            self.writers[name].write_table(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]))
+
+    def commit(self) -> None:
+        for w in self.writers.values():
+            w.close()
+        for name, tmp in self.tmp.items():
+            os.replace(tmp, self.folder / f"{name}.parquet")
+
+    def abort(self) -> None:
+        for w in self.writers.values():
+            w.close()
+        for tmp in self.tmp.values():
+            tmp.unlink(missing_ok=True)
+
+
+def iter_old_rows(folder: Path, name: str, keep, batch_size: int = 4096) -> Iterator[pa.Table]:
+    """Batches of a previously written table, filtered by `keep(batch) -> boolean mask`."""
+    path = Path(folder) / f"{name}.parquet"
+    if not path.exists():
+        return
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+        table = pa.Table.from_batches([batch])
+        mask = keep(table)
+        if mask is not None:
+            table = table.filter(mask)
+        if table.num_rows:
+            yield table
 
 
 def release_rows(releases: Iterable[Release], version: str) -> Tables:
