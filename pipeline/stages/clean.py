@@ -40,9 +40,14 @@ def _is_pinyin(word: str) -> bool:
     return bool(_PINYIN_WORD.match(word.translate(_TONE_STRIP)))
 
 
+# Toned pinyin in brackets is a gloss wherever it stands (mojibake can eat the character before it).
+_TONED_GLOSS = re.compile(rf"([{CJK}?？][a-z]{{0,3}}|[^\s\w])[\(（]([a-z{_TONED}]*[{_TONED}][a-z{_TONED}]*)[\)）]")
+
+
 def strip_pinyin_glosses(text: str) -> str:
     """Remove pinyin written in brackets after Chinese characters (with or without tones)."""
-    return _GLOSS.sub(lambda m: "" if _is_pinyin(m.group(1)) else m.group(0), text)
+    text = _GLOSS.sub(lambda m: "" if _is_pinyin(m.group(1)) else m.group(0), text)
+    return _TONED_GLOSS.sub(lambda m: m.group(1) if _is_pinyin(m.group(2)) else m.group(0), text)
 
 
 # --- whole-line noise -------------------------------------------------------------------------
@@ -76,6 +81,7 @@ _LINE_NOISE = [
     r"(?:广告|廣告|推廣|推广)\s*[:：]?.{0,40}",
     r"(?:published|last updated at|updated)\s*[:：]?\s*[\d: ,a-z]{0,40}",
     r"press release",
+    r"(?:please )?click here\b.{0,80}",
     # count lines and widget residue (views, likes)
     r"\d{1,6}",
 ]
