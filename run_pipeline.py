@@ -67,7 +67,7 @@ def run(
         def on_file(name: str) -> None:
             progress.update(task, advance=1, description=name[-50:])
 
-        summary, _ = run_batch(
+        summary = run_batch(
             inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler
         )
     table = Table(title=f"run -> {out}  (pipeline {pipe.version})", show_header=False)

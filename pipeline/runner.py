@@ -105,7 +105,7 @@ def run_batch(
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int = 16,
-) -> tuple[Summary, Tables]:
+) -> Summary:
     """Process `inputs` into the tables under `out`, keeping rows of unchanged releases.
 
     Release stages run in this process (`workers=1`), in `workers` processes, or on the Dask
@@ -189,11 +189,9 @@ def run_batch(
         raise
     finally:
         executor.close()
-    tables = Tables.read(out)
     if pipeline.corpus_stages:
-        tables = pipeline.finish(tables)
-        tables.write(out)
-    return summary, tables
+        pipeline.finish(Tables.read(out)).write(out)
+    return summary
 
 
 def _previous_runs(out: Path) -> dict[str, tuple[str, str, str]]:

@@ -28,13 +28,13 @@ def _same_tables(a: Tables, b: Tables) -> None:
 @pytest.fixture(scope="module")
 def local_run(pipeline, tmp_path_factory):
     out = tmp_path_factory.mktemp("local")
-    summary, _ = run_batch([RAW], out, pipeline, force=True)
+    summary = run_batch([RAW], out, pipeline, force=True)
     assert summary.ok and summary.written == 5
     return Tables.read(out)
 
 
 def test_two_worker_processes_match_the_local_run(pipeline, local_run, tmp_path):
-    summary, _ = run_batch([RAW], tmp_path, pipeline, force=True, workers=2, chunk_size=2)
+    summary = run_batch([RAW], tmp_path, pipeline, force=True, workers=2, chunk_size=2)
     assert summary.ok and summary.written == 5
     _same_tables(local_run, Tables.read(tmp_path))
 
@@ -42,6 +42,6 @@ def test_two_worker_processes_match_the_local_run(pipeline, local_run, tmp_path)
 def test_dask_local_cluster_matches_the_local_run(pipeline, local_run, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        summary, _ = run_batch([RAW], tmp_path, pipeline, force=True, scheduler=cluster.scheduler_address, chunk_size=2)
+        summary = run_batch([RAW], tmp_path, pipeline, force=True, scheduler=cluster.scheduler_address, chunk_size=2)
     assert summary.ok and summary.written == 5
     _same_tables(local_run, Tables.read(tmp_path))

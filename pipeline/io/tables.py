@@ -129,19 +129,29 @@ class StreamingWriter:
     untouched (a crash leaves them as they were and only a stray temporary file behind).
     """
 
-    def __init__(self, folder: Path, names: Iterable[str]) -> None:
+    def __init__(self, folder: Path, names: Iterable[str], row_group_rows: int = 2000) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.tmp = {n: _temp_path(self.folder / f"{n}.parquet") for n in names}
         self.writers = {n: pq.ParquetWriter(self.tmp[n], SCHEMAS[n]) for n in self.tmp}
+        self.buffers: dict[str, list[pa.Table]] = {n: [] for n in self.tmp}
+        self.row_group_rows = row_group_rows
 
     def append(self, name: str, df: pd.DataFrame | pa.Table) -> None:
         if len(df):
             table = df if isinstance(df, pa.Table) else to_arrow(df, SCHEMAS[name], keep_extra=False)
-            self.writers[name].write_table(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]))
+            self.buffers[name].append(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]))
+            if sum(t.num_rows for t in self.buffers[name]) >= self.row_group_rows:
+                self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        if self.buffers[name]:
+            self.writers[name].write_table(pa.concat_tables(self.buffers[name]))
+            self.buffers[name] = []
 
     def commit(self) -> None:
-        for w in self.writers.values():
+        for name, w in self.writers.items():
+            self._flush(name)
             w.close()
         for name, tmp in self.tmp.items():
             os.replace(tmp, self.folder / f"{name}.parquet")

@@ -78,7 +78,8 @@ def convert_with_offsets(text: str, config: str) -> tuple[str, list[int]]:
     offsets: list[int] = []
     pos = 0
     for line in text.splitlines(keepends=True):
-        conv = cc.convert(line)
+        # OpenCC's segmenting configs (hk2s, tw2s) stop at a NUL and drop the rest of the line.
+        conv = "\x00".join(cc.convert(part) for part in line.split("\x00"))
         if len(conv) == len(line):
             offsets.extend(range(pos, pos + len(line)))
         else:
