@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline.io.readers import SUFFIXES
 from pipeline.registry import PipelineConfig
@@ -67,10 +67,7 @@ def bench(n: int, source: Path, config: Path | None = None, workers: int = 1, ba
         t0 = time.perf_counter()
         run_batch([corpus], out, pipe, force=True, workers=workers)
         seconds = time.perf_counter() - t0
-        releases = pd.read_parquet(out / "releases.parquet", columns=["lang", "clean_text"])
-    # the yardstick runs on (at most 500 of) the same English texts
-    en_texts = releases.loc[releases["lang"] == "en", "clean_text"].head(500).tolist()
-    del releases
+        en_texts = _english_sample(out / "releases.parquet", 500)
     spacy_rate = en_rate = None
     if baseline and en_texts:
         import spacy
@@ -82,6 +79,17 @@ def bench(n: int, source: Path, config: Path | None = None, workers: int = 1, ba
         spacy_rate = len(en_texts) / (time.perf_counter() - t1)
         en_rate = _english_rate(en_texts, config)
     return BenchResult(n, chars, seconds, dict(pipe.timings), peak_rss_mb(), spacy_rate, en_rate)
+
+
+def _english_sample(path: Path, limit: int) -> list[str]:
+    """Up to `limit` English clean texts, read in batches so the bench itself stays small."""
+    texts: list[str] = []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1000, columns=["lang", "clean_text"]):
+        d = batch.to_pydict()
+        texts += [t for lang, t in zip(d["lang"], d["clean_text"]) if lang == "en"]
+        if len(texts) >= limit:
+            break
+    return texts[:limit]
 
 
 def _english_rate(texts: list[str], config: Path | None) -> float:
