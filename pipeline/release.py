@@ -65,6 +65,8 @@ class Release:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     duplicate_of: str | None = None
+    # Parses kept by stages for later ones (recognise's English spaCy Doc as docs["en"]); never written out.
+    docs: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def release_id(self) -> str:

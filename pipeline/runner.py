@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from pipeline import __version__
 from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
-from pipeline.io.tables import StreamingWriter, Tables, iter_old_rows, release_rows
+from pipeline.io.tables import SCHEMAS, StreamingWriter, Tables, iter_old_rows, release_rows, to_arrow
 from pipeline.registry import PipelineConfig, Stage, build_pipeline
 from pipeline.release import Release
 
@@ -65,6 +65,9 @@ class Pipeline:
             except Exception as e:
                 raise StageError(s.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
             self.timings[s.name] += time.perf_counter() - t0
+            if "clean_text" in s.provides and not release.clean_text.strip():
+                # all boilerplate: an empty release would share one id with every other such file
+                raise StageError(s.name, "no release text left after cleaning")
         return release
 
     def finish(self, tables: Tables) -> Tables:
@@ -149,7 +152,8 @@ def run_batch(
         executor = Processes(pipeline.config, workers)
     else:
         executor = InProcess(pipeline)
-    writer = StreamingWriter(out, ["releases", "entities", "relations", "errors"])
+    # every SCHEMA table, so readers always find them; corpus stages (if any) refill the last two below
+    writer = StreamingWriter(out, Tables.names())
     sources: list[list[str]] = []  # source paths of each chunk in flight, in order
     new_sources: set[str] = set()
     new_ids: set[str] = set()
@@ -165,16 +169,14 @@ def run_batch(
             for source, outcome in zip(sources[i], outcomes):
                 if isinstance(outcome, Release):
                     done.append(outcome)
-                    new_sources.add(source)
-                    new_ids.add(outcome.release_id)
                 else:
                     summary.failed.append((source, *outcome))
                     keep_old.add(source)
             sources[i] = []
-            summary.written += len(done)
-            rows = release_rows(done, pipeline.version)
-            for name in ("releases", "entities", "relations"):
-                writer.append(name, getattr(rows, name))
+            for r in _append_releases(writer, done, pipeline.version, summary, keep_old):
+                new_sources.add(r.source_path)
+                new_ids.add(r.release_id)
+                summary.written += 1
         _carry_over(out, writer, drop_sources=new_sources - keep_old, new_ids=new_ids)
         writer.append(
             "errors",
@@ -192,6 +194,38 @@ def run_batch(
     if pipeline.corpus_stages:
         pipeline.finish(Tables.read(out)).write(out)
     return summary
+
+
+_CAST_ERRORS = (pa.ArrowException, ValueError, TypeError, OverflowError)
+
+
+def _arrow_rows(releases: list[Release], version: str) -> dict[str, pa.Table]:
+    rows = release_rows(releases, version)
+    return {n: to_arrow(getattr(rows, n), SCHEMAS[n], keep_extra=False) for n in ("releases", "entities", "relations")}
+
+
+def _append_releases(
+    writer: StreamingWriter, done: list[Release], version: str, summary: Summary, keep_old: set[str]
+) -> list[Release]:
+    """Append the rows of processed releases and return those written. A release whose values do
+    not fit the schema (a stage's bad date or score) is reported and keeps its previous rows: it
+    must not stop the batch."""
+    try:
+        batches = [(done, _arrow_rows(done, version))]
+    except _CAST_ERRORS:
+        batches = []
+        for r in done:
+            try:
+                batches.append(([r], _arrow_rows([r], version)))
+            except _CAST_ERRORS as e:
+                summary.failed.append((r.source_path, "write", f"{type(e).__name__}: {e}"))
+                keep_old.add(r.source_path)
+    written: list[Release] = []
+    for releases, tables in batches:
+        for name, table in tables.items():
+            writer.append(name, table)
+        written.extend(releases)
+    return written
 
 
 def _previous_runs(out: Path) -> dict[str, tuple[str, str, str]]:

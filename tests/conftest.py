@@ -24,3 +24,27 @@ def process(pipeline):
         return pipeline.process(Release(source_path=name, raw_text=text, title=title))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def light_config(tmp_path_factory) -> Path:
+    """A config with the foundation stages only (clean, convert): fast CLI runs whatever the default grows to."""
+    path = tmp_path_factory.mktemp("config") / "light.toml"
+    path.write_text('[pipeline]\nstages = ["clean", "convert"]\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """Invoke run_pipeline's typer app in this process; returns (exit code, output with whitespace squeezed)."""
+    from typer.testing import CliRunner
+
+    import run_pipeline
+
+    def invoke(*args: object) -> tuple[int, str]:
+        result = CliRunner().invoke(run_pipeline.app, [str(a) for a in args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, " ".join(result.output.split())
+
+    return invoke

@@ -88,10 +88,22 @@ class Tables:
         return out
 
     def write(self, folder: Path) -> None:
+        """Write every table; none is replaced until all are converted and written in full, so a
+        table that cannot be cast, or a full disk, leaves the previous set whole (not half new)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for name in self.names():
-            write_parquet_atomic(getattr(self, name), SCHEMAS[name], folder / f"{name}.parquet")
+        arrow = {name: to_arrow(getattr(self, name), SCHEMAS[name]) for name in self.names()}
+        tmps: dict[str, Path] = {}
+        try:
+            for name, table in arrow.items():
+                tmps[name] = _temp_path(folder / f"{name}.parquet")
+                pq.write_table(table, tmps[name])
+        except BaseException:
+            for tmp in tmps.values():
+                tmp.unlink(missing_ok=True)
+            raise
+        for name, tmp in tmps.items():
+            os.replace(tmp, folder / f"{name}.parquet")
 
 
 def to_arrow(df: pd.DataFrame, schema: pa.Schema, keep_extra: bool = True) -> pa.Table:

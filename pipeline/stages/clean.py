@@ -91,7 +91,7 @@ _INLINE_IMAGE = re.compile(rf"(?<![\w/]){_IMAGE}(?!\w)", re.IGNORECASE)
 # Gambling and porn spam injected by hijacked sites; a line with two or more of these is spam.
 _SPAM_WORDS = re.compile(
     r"博彩|娛樂城|娱乐城|赌场|賭場|百家乐|百家樂|葡京|太阳城|太陽城|威尼斯人|bet365|彩票|黑料|棋牌|"
-    r"体育投注|體育投注|真人|无码|無碼|字幕|精品|一区二区|一區二區|在线观看|在線觀看|成人|色网|AV|"
+    r"体育投注|體育投注|真人|无码|無碼|字幕|精品|一区二区|一區二區|在线观看|在線觀看|成人|色网|\bAV\b|"
     r"老虎机|老虎機|开户|開戶|注册送|註冊送|casino|slot|porn",
     re.IGNORECASE,
 )

@@ -83,20 +83,29 @@ def convert_with_offsets(text: str, config: str) -> tuple[str, list[int]]:
         if len(conv) == len(line):
             offsets.extend(range(pos, pos + len(line)))
         else:
-            offsets.extend(pos + i for i in _align(line, conv))
+            key = "".join(c if len(k := cc.convert(c)) != 1 else k for c in line)  # same length as line
+            offsets.extend(pos + i for i in _align(line, conv, key))
         out.append(conv)
         pos += len(line)
     return "".join(out), offsets
 
 
-def _align(src: str, dst: str) -> list[int]:
-    """For each character of `dst`, the index of the `src` character it came from."""
+def _align(src: str, dst: str, key: str | None = None) -> list[int]:
+    """For each character of `dst`, the index of the `src` character it came from.
+
+    `key` is `src` converted character by character: compared with it rather than with `src`, only
+    the words a phrase table really lengthened or shortened differ, not every Traditional character.
+    An inserted character belongs to the one before it.
+    """
     mapping: list[int] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, src, dst, autojunk=False).get_opcodes():
+    a = key if key is not None and len(key) == len(src) else src
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, dst, autojunk=False).get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             mapping.extend(range(i1, i2))
-        elif tag in ("replace", "insert"):
-            n_src = max(i2 - i1, 1)
+        elif tag == "insert":
+            mapping.extend([max(i1 - 1, 0)] * (j2 - j1))
+        elif tag == "replace":
+            n_src = i2 - i1
             mapping.extend(min(i1 + (k * n_src) // (j2 - j1), max(i2 - 1, i1)) for k in range(j2 - j1))
     return [min(m, len(src) - 1) for m in mapping]
 
