@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline import __version__
 from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
@@ -74,9 +75,16 @@ class Pipeline:
         """Run the corpus stages over the tables of the whole batch."""
         for s in self.corpus_stages:
             t0 = time.perf_counter()
-            tables = s(tables)
+            try:
+                tables = s(tables)
+            except Exception as e:
+                raise StageError(s.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
             self.timings[s.name] += time.perf_counter() - t0
         return tables
+
+
+class OutputError(Exception):
+    """The output folder holds tables this run cannot read, so it would lose their rows."""
 
 
 class StageError(Exception):
@@ -192,7 +200,14 @@ def run_batch(
     finally:
         executor.close()
     if pipeline.corpus_stages:
-        pipeline.finish(Tables.read(out)).write(out)
+        tables = Tables.read(out)
+        try:
+            tables = pipeline.finish(tables)
+        except StageError as e:  # the release tables stay; the failure is reported and recorded
+            summary.failed.append(("(whole batch)", e.stage, e.reason))
+            row = {"source_path": "(whole batch)", "stage": e.stage, "reason": e.reason, "pipeline_version": pipeline.version}
+            tables.errors = pd.concat([tables.errors, pd.DataFrame([row])], ignore_index=True)
+        tables.write(out)
     return summary
 
 
@@ -234,10 +249,17 @@ def _previous_runs(out: Path) -> dict[str, tuple[str, str, str]]:
     if not path.exists():
         return {}
     cols = ["source_path", "source_sha", "pipeline_version", "release_id"]
+    for name in Tables.names():
+        table = Path(out) / f"{name}.parquet"
+        if table.exists():
+            try:
+                pq.ParquetFile(table)
+            except (pa.ArrowException, OSError) as e:
+                raise OutputError(f"{table} is not a readable Parquet table ({e}); move it away or choose another --out") from e
     try:
         df = pd.read_parquet(path, columns=cols)
     except (KeyError, ValueError):
-        return {}
+        return {}  # written by an older version without these columns: everything is re-processed
     return {r.source_path: (r.source_sha, r.pipeline_version, r.release_id) for r in df.itertuples()}
 
 

@@ -311,3 +311,17 @@ def test_a_release_that_cannot_be_written_is_reported_and_keeps_its_previous_row
     assert sorted(after.index) == ["a.txt", "b.txt", "c.txt"]
     pd.testing.assert_series_equal(after.loc["a.txt"], before.loc["a.txt"])
     assert pd.read_parquet(out / "errors.parquet").stage.tolist() == ["write"]
+
+
+def test_corrupt_previous_table_is_a_clear_error_and_is_left_alone(tmp_path, cli, light_config):
+    """An unreadable table under --out stops the run before anything is overwritten."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("HKSH Medical Group signed an MOU with Shenzhen Cancer Hospital today.", "utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "releases.parquet").write_bytes(b"not parquet at all")
+    code, output = cli("run", src, "--out", out, "--config", light_config, "-q")
+    assert code == 2
+    assert "not a readable Parquet table" in output
+    assert (out / "releases.parquet").read_bytes() == b"not parquet at all"

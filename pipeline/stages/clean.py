@@ -156,6 +156,7 @@ class Clean(Stage):
         text = unicodedata.normalize("NFC", release.raw_text)
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u3000", " ")
         text = re.sub(r"[\u200b-\u200f\ufeff\u2060]", "", text)
+        text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)  # control characters (NUL cuts OpenCC)
         meta_date = None
         m = _DATE_PREFIX.match(text)
         if m:
