@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -49,7 +50,7 @@ def run(
     Unreadable files are reported, recorded in the `errors` table and skipped; the exit status is 1
     when any input failed.
     """
-    from pipeline.runner import Pipeline, count_inputs, run_batch
+    from pipeline.runner import OutputError, Pipeline, count_inputs, run_batch
 
     inputs = inputs or [Path("data/raw")]
     try:
@@ -67,9 +68,13 @@ def run(
         def on_file(name: str) -> None:
             progress.update(task, advance=1, description=name[-50:])
 
-        summary = run_batch(
-            inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler
-        )
+        try:
+            summary = run_batch(
+                inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler
+            )
+        except OutputError as e:
+            console.print(f"[red]output error:[/red] {escape(str(e))}")
+            raise typer.Exit(2) from e
     table = Table(title=f"run -> {out}  (pipeline {pipe.version})", show_header=False)
     table.add_row("releases read", str(summary.read))
     table.add_row("written", str(summary.written))
@@ -77,7 +82,7 @@ def run(
     table.add_row("failed", str(len(summary.failed)))
     console.print(table)
     for source, stage_name, reason in summary.failed:
-        console.print(f"  [red]failed[/red] {source} [{stage_name}]: {reason}")
+        console.print(f"  [red]failed[/red] {escape(source)} \\[{stage_name}]: {escape(reason)}")
     raise typer.Exit(0 if summary.ok else 1)
 
 
@@ -141,6 +146,86 @@ def evaluate(
         raise typer.Exit(2)
     result = score(tables, read_jsonl(gold), read_jsonl(pairs) if pairs else None, lang=lang)
     print(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_report(result))
+
+
+@app.command()
+def review(
+    extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8765,
+    db: Annotated[Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; keep the default to stay on this machine.")] = "127.0.0.1",
+) -> None:
+    """Start the review web app: a queue of releases, their text with entities, accept/reject/fix/add.
+
+    Every decision is saved at once, with who and when, in --db; nothing is ever overwritten.
+    """
+    from pipeline.review.app import allowed_hosts, bind, create_app, default_db, server, url_of
+
+    if not (extracted / "releases.parquet").is_file():
+        console.print(f"[red]no releases table under {extracted}[/red]: run `run_pipeline.py run --out {extracted}` first")
+        raise typer.Exit(2)
+    db = db or default_db(extracted)
+    app_ = create_app(extracted, db, hosts=allowed_hosts(host))
+    try:
+        sock = bind(host, port)
+    except OSError as e:
+        console.print(f"[red]cannot listen on {host}:{port}:[/red] {e}")
+        raise typer.Exit(2) from e
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning:[/yellow] listening on {host}: anyone who can reach this address can review")
+    print(f"review app: {url_of(sock)}  (decisions in {db}; Ctrl-C to stop)", flush=True)
+    server(app_).run(sockets=[sock])
+
+
+@app.command("export-reviews")
+def export_reviews_command(
+    extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
+    db: Annotated[Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for en.spacy, zh.spacy, reviewed.jsonl, manifest.json.")] = None,
+    include: Annotated[str, typer.Option("--include", help="reviewed (marked reviewed), decided (any decision) or all.")] = "reviewed",
+    apply: Annotated[bool, typer.Option("--apply", help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied.")] = False,
+) -> None:
+    """Export reviewed releases for retraining (spaCy DocBin + JSONL), and/or apply the decisions to the tables."""
+    from pipeline.export_reviews import INCLUDE, apply_reviews, export_reviews
+
+    db = db or extracted / "reviews.sqlite"
+    if out is None and not apply:
+        console.print("[red]nothing to do:[/red] give --out FOLDER and/or --apply")
+        raise typer.Exit(2)
+    if include not in INCLUDE:
+        console.print(f"[red]--include must be one of {', '.join(INCLUDE)}[/red]")
+        raise typer.Exit(2)
+    if not (extracted / "releases.parquet").is_file() or not db.is_file():
+        console.print(f"[red]need {extracted}/releases.parquet and the review database {db}[/red]")
+        raise typer.Exit(2)
+    if out is not None:
+        summary = export_reviews(extracted, db, out, include)
+        console.print(f"exported {summary['releases']} releases ({summary['reviewed']} reviewed), {summary['entities']} entities, "
+                      f"{summary['relations']} relations -> {out}: {', '.join(summary['files'])}")
+    if apply:
+        summary = apply_reviews(extracted, db)
+        console.print(f"applied reviews to {extracted}: {summary}")
+
+
+@app.command("align-bench")
+def align_bench(
+    wmt: Annotated[Path, typer.Option("--wmt", help="Folder of WMT zh-en newstest CSV files (damo_*.csv) to synthesise releases from.")],
+    samples: Annotated[Path | None, typer.Option("--samples", help="Tables of a real run (run --out) to mix into each size.")] = None,
+    sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated corpus sizes.")] = "1000,10000,100000",
+    encoder: Annotated[bool, typer.Option("--encoder/--no-encoder", help="Use the sentence encoder signal.")] = True,
+) -> None:
+    """Time and peak memory of the align stage on synthetic corpora of growing size."""
+    from pipeline.bench_align import bench as run_bench
+
+    if not wmt.is_dir():
+        console.print(f"[red]no such folder:[/red] {wmt}")
+        raise typer.Exit(2)
+    for row in run_bench([int(s) for s in sizes.split(",") if s.strip()], wmt, samples, encoder):
+        print(
+            f"releases={row['releases']:>7} seconds={row['seconds']:>7} peak_rss_mb={row['peak_rss_mb']:>6} "
+            f"pairs={row['pairs']} copies={row['copies_folded']} synthetic_pair_P/R/F={row['pair_p']}/{row['pair_r']}/{row['pair_f']}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,495 @@
+// The review page. Vanilla JS, no build step.
+// Every piece of data goes into the DOM as text (textContent, text nodes, Option text,
+// dataset values): never as HTML, because releases are scraped from anywhere.
+// Offsets are Python string indices, i.e. code points, so text is handled as Array.from(text).
+"use strict";
+
+(() => {
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const csrf = $('meta[name="csrf-token"]').content;
+  const S = {
+    meta: null, queue: [], rid: null, view: null,
+    items: [], cursor: 0, lastSel: null, loading: 0,
+  };
+
+  // ---- small DOM helpers (text only) ----
+  function el(tag, props = {}, ...kids) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props)) {
+      if (v === undefined || v === null) continue;
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k === "on") for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
+      else if (k === "title" || k === "type" || k === "disabled" || k === "hidden") node[k] = v;
+      else node.setAttribute(k, String(v));
+    }
+    for (const kid of kids) {
+      if (kid === undefined || kid === null || kid === false) continue;
+      node.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    }
+    return node;
+  }
+  const td = (...kids) => el("td", {}, ...kids);
+  const fmtScore = (x) => (x === null || x === undefined ? "" : Number(x).toFixed(2));
+  const shortTime = (iso) => (iso ? iso.replace("T", " ").slice(0, 16) : "");
+
+  function flash(msg, bad = false) {
+    const box = $("#status");
+    box.textContent = msg;
+    box.classList.toggle("bad", bad);
+  }
+
+  async function api(path, body) {
+    const opts = { credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      opts.method = "POST";
+      opts.headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf };
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, opts);
+    let data = {};
+    try { data = await res.json(); } catch (_) { /* not JSON */ }
+    if (!res.ok) throw new Error(data.error || `${res.status} ${res.statusText}`);
+    return data;
+  }
+
+  // ---- reviewer name: remembered in localStorage and a cookie ----
+  function reviewer() { return $("#reviewer").value.trim(); }
+  function initReviewer() {
+    const fromCookie = document.cookie.split("; ").find((c) => c.startsWith("reviewer="));
+    const saved = localStorage.getItem("reviewer") || (fromCookie ? decodeURIComponent(fromCookie.slice(9)) : "");
+    $("#reviewer").value = saved;
+    $("#reviewer").addEventListener("change", () => {
+      const v = reviewer();
+      localStorage.setItem("reviewer", v);
+      document.cookie = `reviewer=${encodeURIComponent(v)}; path=/; max-age=31536000; SameSite=Strict`;
+    });
+  }
+
+  // ---- the text with entities highlighted (displaCy style) ----
+  function renderText(box, text, entities) {
+    box.textContent = "";
+    const cps = Array.from(text || "");
+    const n = cps.length;
+    const spans = [];
+    for (const e of entities) {
+      if (e.status === "rejected") continue;
+      for (const m of e.mentions || []) {
+        const s = Math.max(0, Number(m[0]) | 0), t = Math.min(n, Number(m[1]) | 0);
+        if (s < t) spans.push({ s, t, e });
+      }
+    }
+    const cuts = new Set([0, n]);
+    for (const sp of spans) { cuts.add(sp.s); cuts.add(sp.t); }
+    const pts = [...cuts].sort((a, b) => a - b);
+    const frag = document.createDocumentFragment();
+    for (let i = 0; i + 1 < pts.length; i++) {
+      const a = pts[i], b = pts[i + 1];
+      const str = cps.slice(a, b).join("");
+      const cover = spans.filter((sp) => sp.s <= a && sp.t >= b);
+      if (!cover.length) { frag.append(document.createTextNode(str)); continue; }
+      cover.sort((x, y) => (x.t - x.s) - (y.t - y.s));
+      const sp = cover[0];
+      const mark = el("mark", {
+        class: "ent",
+        title: `${sp.e.label}: ${sp.e.text_norm || sp.e.text || ""}`,
+        dataset: { label: sp.e.label, eid: sp.e.entity_id, eids: cover.map((c) => c.e.entity_id).join(" "), status: sp.e.status },
+      }, str);
+      if (b === sp.t) mark.classList.add("end");
+      if (cover.length > 1) mark.classList.add("nested");
+      frag.append(mark);
+    }
+    box.append(frag);
+  }
+
+  // The text selection inside `box` as code-point offsets into the release text, or null.
+  function selectionIn(box) {
+    const sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    const r = sel.getRangeAt(0);
+    if (!box.contains(r.startContainer) || !box.contains(r.endContainer)) return null;
+    const pre = document.createRange();
+    pre.selectNodeContents(box);
+    pre.setEnd(r.startContainer, r.startOffset);
+    const start = Array.from(pre.toString()).length;
+    return { start, end: start + Array.from(r.toString()).length, text: r.toString() };
+  }
+
+  document.addEventListener("selectionchange", () => {
+    const doc = $("#doc");
+    const got = selectionIn(doc);
+    if (got) { S.lastSel = got; return; }
+    const sel = window.getSelection();
+    if (sel && sel.isCollapsed && sel.anchorNode && doc.contains(sel.anchorNode)) S.lastSel = null;
+  });
+
+  // ---- the queue ----
+  function filters() {
+    const params = new URLSearchParams();
+    for (const [k, v] of new FormData($("#filters"))) if (String(v).trim()) params.set(k, String(v).trim());
+    return params;
+  }
+
+  async function loadQueue() {
+    const token = ++S.loading;
+    const data = await api(`/api/queue?${filters()}`);
+    if (token !== S.loading) return;
+    S.queue = data.items;
+    renderQueue();
+  }
+
+  function renderQueue() {
+    const list = $("#queue");
+    list.textContent = "";
+    for (const q of S.queue) {
+      const facts = [q.lang, q.date, `need ${q.need.toFixed(1)}`];
+      if (q.low_entities) facts.push(`${q.low_entities} low ent`);
+      if (q.low_relations) facts.push(`${q.low_relations} low rel`);
+      if (q.disagreements) facts.push(`${q.disagreements} EN/ZH diff`);
+      if (q.decisions) facts.push(`${q.decisions} decided`);
+      const li = el("li", { class: q.release_id === S.rid ? "current" : "", dataset: { rid: q.release_id } },
+        el("button", { type: "button", class: "qitem", on: { click: () => openRelease(q.release_id) } },
+          el("span", { class: "qtitle" }, q.title || q.source_path || q.release_id),
+          el("span", { class: "qmeta" }, facts.filter(Boolean).join(" · ")),
+          q.reviewed ? el("span", { class: "qdone" }, `✓ ${q.reviewer || ""}`) : null));
+      list.append(li);
+    }
+    $("#queue-count").textContent = `${S.queue.length} release${S.queue.length === 1 ? "" : "s"}`;
+  }
+
+  function markCurrentInQueue() {
+    for (const li of $("#queue").children) li.classList.toggle("current", li.dataset.rid === S.rid);
+    const cur = [...$("#queue").children].find((li) => li.dataset.rid === S.rid);
+    if (cur) cur.scrollIntoView({ block: "nearest" });
+  }
+
+  function step(delta) {
+    if (!S.queue.length) return;
+    const i = S.queue.findIndex((q) => q.release_id === S.rid);
+    const j = i < 0 ? 0 : Math.min(S.queue.length - 1, Math.max(0, i + delta));
+    openRelease(S.queue[j].release_id);
+  }
+
+  // ---- one release ----
+  async function openRelease(rid) {
+    if (!rid) return;
+    if (location.hash !== `#release=${encodeURIComponent(rid)}`) history.replaceState(null, "", `#release=${encodeURIComponent(rid)}`);
+    const changed = rid !== S.rid;
+    S.rid = rid;
+    if (changed) { S.cursor = 0; S.lastSel = null; }
+    try {
+      S.view = await api(`/api/release/${encodeURIComponent(rid)}`);
+    } catch (e) {
+      flash(`Cannot open release: ${e.message}`, true);
+      return;
+    }
+    renderRelease(changed);
+    markCurrentInQueue();
+  }
+
+  const reloadRelease = () => openRelease(S.rid);
+
+  function renderRelease(changed) {
+    const v = S.view, r = v.release;
+    $("#empty").hidden = true;
+    $("#release").hidden = false;
+    $("#r-title").textContent = r.title || r.source_path || r.release_id;
+    $("#r-meta").textContent = [r.lang, r.script, r.dateline_place, r.dateline_date, r.source_path, r.release_id].filter(Boolean).join(" · ");
+    $("#r-reviewed").textContent = v.reviewed ? `reviewed by ${v.reviewed.by} ${shortTime(v.reviewed.at)}` : "";
+    $("#mark-reviewed").textContent = v.reviewed ? "Reopen" : "Mark reviewed (d)";
+    $("#doc").lang = r.lang === "zh" ? "zh" : "en";
+    renderText($("#doc"), r.clean_text, v.entities);
+    const a = v.aligned;
+    $("#aligned-pane").hidden = !a;
+    if (a) {
+      $("#a-meta").textContent = `${a.release.lang} · ${a.release.title || a.release.release_id} · score ${fmtScore(a.score)}`;
+      $("#aligned-doc").lang = a.release.lang === "zh" ? "zh" : "en";
+      renderText($("#aligned-doc"), a.release.clean_text, a.entities);
+    }
+    renderEntities(v.entities);
+    renderRelations(v.relations);
+    renderLinks(v.links);
+    renderRelationForm(v.entities);
+    S.items = [
+      ...v.entities.map((e) => ({ kind: "entity", key: e.entity_id, row: e })),
+      ...v.relations.map((x) => ({ kind: "relation", key: x.relation_id, row: x })),
+      ...v.links.map((x) => ({ kind: "link", key: x.link_id, row: x })),
+    ];
+    if (S.cursor >= S.items.length) S.cursor = Math.max(0, S.items.length - 1);
+    showCursor(changed);
+    renderHistory().catch(() => {});
+  }
+
+  function statusCell(x) {
+    const who = x.reviewer ? ` · ${x.reviewer} ${shortTime(x.decided_at)}` : "";
+    return el("td", { class: `status st-${x.status}` }, `${x.status}${who}`);
+  }
+
+  function actionButtons(kind, x, extra = []) {
+    const key = kind === "entity" ? x.entity_id : kind === "relation" ? x.relation_id : x.link_id;
+    return el("td", { class: "actions" },
+      el("button", { type: "button", class: "ok", title: "accept (a)", on: { click: () => decide(kind, key, "accept", {}, x.decision_id) } }, "Accept"),
+      el("button", { type: "button", class: "no", title: "reject (x)", on: { click: () => decide(kind, key, "reject", {}, x.decision_id) } }, "Reject"),
+      ...extra);
+  }
+
+  function labelOptions(current) {
+    const labels = [...S.meta.labels];
+    if (current && !labels.includes(current)) labels.push(current);
+    return labels.map((L) => new Option(L, L, false, L === current));
+  }
+
+  function renderEntities(entities) {
+    const body = $("#entities tbody");
+    body.textContent = "";
+    entities.forEach((e, i) => {
+      const sel = el("select", { "aria-label": "label", on: { change: () => decide("entity", e.entity_id, "relabel", { label: sel.value }, e.decision_id) } });
+      sel.append(...labelOptions(e.label));
+      const tr = el("tr", { class: `st-${e.status}`, dataset: { kind: "entity", key: e.entity_id, label: e.label } },
+        td(sel), td(e.text), td(e.text_norm), td(String((e.mentions || []).length)), td(fmtScore(e.score)), td(e.source),
+        statusCell(e),
+        actionButtons("entity", e, [el("button", { type: "button", title: "set span from the text selection (s)", on: { click: () => fixSpan(e) } }, "Span")]));
+      tr.addEventListener("click", (ev) => { if (ev.target.closest("button, select")) return; S.cursor = i; showCursor(); });
+      body.append(tr);
+    });
+    $("#n-entities").textContent = `(${entities.filter((e) => e.status !== "rejected").length})`;
+  }
+
+  function renderRelations(relations) {
+    const body = $("#relations tbody");
+    body.textContent = "";
+    const n0 = S.view.entities.length;
+    relations.forEach((x, i) => {
+      const details = [x.kind, x.title, x.date].filter(Boolean).join(" · ");
+      const tr = el("tr", { class: `st-${x.status}`, dataset: { kind: "relation", key: x.relation_id } },
+        td(x.type), td(x.head), td(x.tail || ""), td(details), el("td", { class: "evidence", title: x.evidence || "" }, x.evidence || ""),
+        td(fmtScore(x.score)), statusCell(x), actionButtons("relation", x));
+      tr.addEventListener("click", (ev) => { if (ev.target.closest("button")) return; S.cursor = n0 + i; showCursor(); });
+      body.append(tr);
+    });
+    $("#n-relations").textContent = `(${relations.filter((x) => x.status === "accepted" || x.status === "pending").length})`;
+  }
+
+  function renderLinks(links) {
+    const body = $("#links tbody");
+    body.textContent = "";
+    const n0 = S.view.entities.length + S.view.relations.length;
+    links.forEach((x, i) => {
+      const tr = el("tr", { class: `st-${x.status}`, dataset: { kind: "link", key: x.link_id } },
+        td(x.en_text), td(x.zh_text), td(fmtScore(x.score)), statusCell(x), actionButtons("link", x));
+      tr.addEventListener("click", (ev) => { if (ev.target.closest("button")) return; S.cursor = n0 + i; showCursor(); });
+      body.append(tr);
+    });
+    $("#n-links").textContent = links.length ? `(${links.length})` : "(none yet)";
+  }
+
+  function renderRelationForm(entities) {
+    const form = $("#add-relation");
+    const keep = { type: form.elements.type.value, head_id: form.elements.head_id.value, tail_id: form.elements.tail_id.value };
+    form.elements.type.textContent = "";
+    for (const t of S.meta.relation_types) form.elements.type.append(new Option(t, t, false, t === keep.type));
+    for (const name of ["head_id", "tail_id"]) {
+      const sel = form.elements[name];
+      sel.textContent = "";
+      sel.append(new Option(name === "head_id" ? "head…" : "tail (none)", ""));
+      for (const e of entities) {
+        if (e.status === "rejected") continue;
+        sel.append(new Option(`${e.label}: ${e.text}`, e.entity_id, false, e.entity_id === keep[name]));
+      }
+    }
+  }
+
+  async function renderHistory() {
+    const box = $("#history");
+    if (!box.open || !S.rid) return;
+    const list = box.querySelector("ol");
+    const data = await api(`/api/history/${encodeURIComponent(S.rid)}`);
+    list.textContent = "";
+    for (const d of data.decisions.slice().reverse()) {
+      const what = d.state.label || d.state.type || d.state.status || "";
+      list.append(el("li", {}, `${shortTime(d.at)} · ${d.reviewer} · ${d.kind} ${d.key} · ${d.action} ${what}`));
+    }
+    if (!data.decisions.length) list.append(el("li", { class: "muted" }, "no decisions yet"));
+  }
+
+  // ---- cursor over entities, relations and links ----
+  function current() { return S.items[S.cursor] || null; }
+
+  function showCursor(scroll = true) {
+    const cur = current();
+    for (const tr of document.querySelectorAll("table.items tbody tr")) {
+      const on = !!cur && tr.dataset.kind === cur.kind && tr.dataset.key === cur.key;
+      tr.classList.toggle("cur", on);
+      if (on && scroll) tr.scrollIntoView({ block: "nearest" });
+    }
+    const here = new Set(), there = new Set();
+    if (cur && cur.kind === "entity") here.add(cur.key);
+    if (cur && cur.kind === "relation") { here.add(cur.row.head_id); if (cur.row.tail_id) here.add(cur.row.tail_id); }
+    const rid = S.rid;
+    for (const lk of S.view ? S.view.links : []) {
+      const mine = lk.en_release_id === rid ? lk.en_entity_id : lk.zh_entity_id;
+      const other = lk.en_release_id === rid ? lk.zh_entity_id : lk.en_entity_id;
+      if ((cur && cur.kind === "link" && cur.key === lk.link_id) || here.has(mine)) { here.add(mine); there.add(other); }
+    }
+    let first = null;
+    for (const m of $("#doc").querySelectorAll("mark.ent")) {
+      const on = m.dataset.eids.split(" ").some((id) => here.has(id));
+      m.classList.toggle("sel", on);
+      if (on && !first) first = m;
+    }
+    for (const m of $("#aligned-doc").querySelectorAll("mark.ent")) m.classList.toggle("sel", m.dataset.eids.split(" ").some((id) => there.has(id)));
+    if (first && scroll) first.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(delta) {
+    if (!S.items.length) return;
+    S.cursor = Math.min(S.items.length - 1, Math.max(0, S.cursor + delta));
+    showCursor();
+  }
+
+  // ---- decisions ----
+  async function decide(kind, key, action, data = {}, base = null) {
+    const name = reviewer();
+    if (!name) {
+      flash("Type your name in the Reviewer box first: every decision records who made it.", true);
+      $("#reviewer").focus();
+      return null;
+    }
+    try {
+      const res = await api("/api/decision", { release_id: S.rid, kind, key, action, data, reviewer: name, base });
+      const sup = res.superseded;
+      if (sup && (sup.reviewer !== name || kind !== "release")) {
+        flash(`Saved ${kind} ${action}. It replaced ${sup.reviewer}'s ${sup.action} from ${shortTime(sup.at)}: both are kept in the history.`);
+      } else {
+        flash(`Saved: ${kind} ${action}`);
+      }
+      if (kind !== "release") await reloadRelease();
+      return res;
+    } catch (e) {
+      flash(`Not saved: ${e.message}`, true);
+      return null;
+    }
+  }
+
+  function fixSpan(entity) {
+    const sel = selectionIn($("#doc")) || S.lastSel;
+    if (!sel) { flash("Select the right text in the release first, then press s.", true); return; }
+    S.lastSel = null;
+    decide("entity", entity.entity_id, "span", { start: sel.start, end: sel.end }, entity.decision_id);
+  }
+
+  function addEntity() {
+    const sel = selectionIn($("#doc")) || S.lastSel;
+    if (!sel) { flash("Select the missed entity's text in the release first, then press e.", true); return; }
+    S.lastSel = null;
+    decide("entity", "", "add", { start: sel.start, end: sel.end, label: $("#new-label").value });
+  }
+
+  async function addRelation(ev) {
+    if (ev) ev.preventDefault();
+    const f = $("#add-relation");
+    if (!f.elements.head_id.value) { flash("Pick the head entity of the relation.", true); f.elements.head_id.focus(); return; }
+    const res = await decide("relation", "", "add", {
+      type: f.elements.type.value, head_id: f.elements.head_id.value, tail_id: f.elements.tail_id.value,
+      kind: f.elements.kind.value, title: f.elements.title.value, date: f.elements.date.value,
+    });
+    if (res) { f.elements.kind.value = ""; f.elements.title.value = ""; f.elements.date.value = ""; }
+  }
+
+  async function toggleReviewed() {
+    const reopen = !!(S.view && S.view.reviewed);
+    const res = await decide("release", S.rid, reopen ? "reopen" : "reviewed");
+    if (!res) return;
+    if (reopen) { await reloadRelease(); loadQueue(); return; }
+    const i = S.queue.findIndex((q) => q.release_id === S.rid);
+    const next = S.queue.slice(i + 1).find((q) => !q.reviewed) || S.queue.find((q) => !q.reviewed && q.release_id !== S.rid);
+    await loadQueue();
+    if (next) await openRelease(next.release_id); else await reloadRelease();
+  }
+
+  async function exportNow() {
+    try {
+      const res = await api("/api/export", { name: $("#export-name").value.trim(), all: $("#export-all").checked });
+      flash(`Exported ${res.releases} release(s) to ${res.folder}: ${res.files.join(", ")}`);
+    } catch (e) {
+      flash(`Export failed: ${e.message}`, true);
+    }
+  }
+
+  // ---- keyboard ----
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const t = ev.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) {
+      if (ev.key === "Escape") t.blur();
+      return;
+    }
+    if ($("#help").open && ev.key !== "?" && ev.key !== "Escape") return;
+    const cur = current();
+    const form = $("#add-relation");
+    const keys = {
+      j: () => move(1), ArrowDown: () => move(1), k: () => move(-1), ArrowUp: () => move(-1),
+      a: () => cur && decide(cur.kind, cur.key, "accept", {}, cur.row.decision_id),
+      x: () => cur && decide(cur.kind, cur.key, "reject", {}, cur.row.decision_id),
+      s: () => cur && cur.kind === "entity" && fixSpan(cur.row),
+      e: () => addEntity(),
+      h: () => { if (cur && cur.kind === "entity") { form.elements.head_id.value = cur.key; flash(`head: ${cur.row.text}`); } },
+      t: () => { if (cur && cur.kind === "entity") { form.elements.tail_id.value = cur.key; flash(`tail: ${cur.row.text}`); } },
+      r: () => form.elements.type.focus(),
+      d: () => S.rid && toggleReviewed(),
+      n: () => step(1), "]": () => step(1), p: () => step(-1), "[": () => step(-1),
+      "/": () => $("#filters").elements.q.focus(),
+      "?": () => ($("#help").open ? $("#help").close() : $("#help").showModal()),
+    };
+    if (/^[1-9]$/.test(ev.key) && cur && cur.kind === "entity") {
+      const label = S.meta.labels[Number(ev.key) - 1];
+      if (label) decide("entity", cur.key, "relabel", { label }, cur.row.decision_id);
+      ev.preventDefault();
+      return;
+    }
+    if (!S.rid && !["n", "]", "p", "[", "/", "?"].includes(ev.key)) return;
+    const fn = keys[ev.key];
+    if (fn) { ev.preventDefault(); fn(); }
+  });
+
+  // ---- start ----
+  async function init() {
+    initReviewer();
+    S.meta = await api("/api/meta");
+    const f = $("#filters");
+    for (const L of S.meta.labels) f.elements.label.append(new Option(L, L));
+    for (const t of S.meta.relation_types) f.elements.rtype.append(new Option(t, t));
+    for (const l of S.meta.langs) f.elements.lang.append(new Option(l, l));
+    for (const o of S.meta.orgs) $("#org-list").append(el("option", { value: o }));
+    $("#new-label").append(...labelOptions("ORG"));
+    let timer = null;
+    f.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(loadQueue, 200); });
+    f.addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(); });
+    $("#add-relation").addEventListener("submit", addRelation);
+    $("#add-entity").addEventListener("click", addEntity);
+    $("#fix-span").addEventListener("click", () => { const cur = current(); if (cur && cur.kind === "entity") fixSpan(cur.row); else flash("Pick an entity row first (j/k).", true); });
+    $("#mark-reviewed").addEventListener("click", toggleReviewed);
+    $("#export").addEventListener("click", exportNow);
+    $("#open-aligned").addEventListener("click", () => S.view && S.view.aligned && openRelease(S.view.aligned.release.release_id));
+    $("#help-button").addEventListener("click", () => $("#help").showModal());
+    $("#help-close").addEventListener("click", () => $("#help").close());
+    $("#history").addEventListener("toggle", () => renderHistory().catch((e) => flash(e.message, true)));
+    $("#doc").addEventListener("click", (ev) => {
+      const m = ev.target.closest("mark.ent");
+      if (!m || !window.getSelection().isCollapsed) return;
+      const i = S.items.findIndex((it) => it.kind === "entity" && it.key === m.dataset.eid);
+      if (i >= 0) { S.cursor = i; showCursor(); }
+    });
+    window.addEventListener("hashchange", () => {
+      const rid = new URLSearchParams(location.hash.slice(1)).get("release");
+      if (rid && rid !== S.rid) openRelease(rid);
+    });
+    await loadQueue();
+    const rid = new URLSearchParams(location.hash.slice(1)).get("release");
+    if (rid) await openRelease(rid);
+    else if (S.queue.length) await openRelease(S.queue[0].release_id);
+    document.body.dataset.ready = "1";
+  }
+
+  init().catch((e) => flash(`Could not start: ${e.message}`, true));
+})();

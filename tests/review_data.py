@@ -1,0 +1,108 @@
+"""Small extracted tables for the review tests, written with pipeline/io/tables.py (no NER needed).
+
+Nastier than the samples: an emoji and a CJK Extension B character (two UTF-16 units, one Python
+character) before entities, so browser offsets must count code points; a wrong span with low
+confidence; a Traditional Chinese release aligned with the English one; and a release whose
+title, text and entity are HTML and script.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.io.tables import Tables
+
+EN_TEXT = (
+    "HONG KONG, 11 December 2025 – 🩺 HKSH Medical Group signed a memorandum of understanding with "
+    "Shenzhen Cancer Hospital on 11 December 2025.\n"
+    "Dr Li Wei, Chief Executive Officer of HKSH Medical Group, said the partnership brings cancer care closer to patients."
+)
+ZH_TEXT = "香港，2025年12月11日 — 𠮷 養和醫療集團與深圳市腫瘤醫院於2025年12月11日簽署合作備忘錄。\n養和醫療集團行政總裁李偉醫生表示，合作將惠及病人。"
+XSS_TEXT = (
+    'Evil Corp <script>window.__pwned = 1</script> announced <img src=x onerror="window.__pwned = 2"> '
+    "a deal with </mark><b>Bold Hospital</b> on 2 January 2026."
+)
+CALM_TEXT = "Quiet Hospital opened a new ward on 3 March 2025 in Macau."
+
+
+def span(text: str, needle: str, nth: int = 0) -> list[int]:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return [start, start + len(needle)]
+
+
+def ids(text: str) -> str:
+    from pipeline.release import Release
+
+    return Release(source_path="", raw_text="", clean_text=text).release_id
+
+
+EN, ZH, XSS, CALM = ids(EN_TEXT), ids(ZH_TEXT), ids(XSS_TEXT), ids(CALM_TEXT)
+
+
+def tables() -> Tables:
+    t = Tables()
+    t.releases = pd.DataFrame(
+        [
+            {"release_id": EN, "source_path": "en/hksh.txt", "lang": "en", "script": "Latn", "title": "HKSH signs MOU with Shenzhen Cancer Hospital",
+             "dateline_place": "HONG KONG", "dateline_date": date(2025, 12, 11), "clean_text": EN_TEXT, "pipeline_version": "test"},
+            {"release_id": ZH, "source_path": "zh/hksh.txt", "lang": "zh", "script": "Hant", "title": "養和與深圳市腫瘤醫院簽署合作備忘錄",
+             "dateline_place": "香港", "dateline_date": date(2025, 12, 11), "clean_text": ZH_TEXT, "text_hans": ZH_TEXT, "pipeline_version": "test"},
+            {"release_id": XSS, "source_path": "../../etc/<script>.txt", "lang": "en", "script": "Latn",
+             "title": "<script>window.__pwned = 3</script><b>Evil</b> title", "dateline_place": None, "dateline_date": date(2026, 1, 2),
+             "clean_text": XSS_TEXT, "pipeline_version": "test"},
+            {"release_id": CALM, "source_path": "en/calm.txt", "lang": "en", "script": "Latn", "title": "Quiet Hospital opens a ward",
+             "dateline_place": None, "dateline_date": date(2025, 3, 3), "clean_text": CALM_TEXT, "pipeline_version": "test"},
+        ]
+    )
+    ent = []
+
+    def add(rid: str, eid: str, label: str, text: str, surface: str, norm: str, score: float, mentions: list[list[int]]) -> None:
+        ent.append({"release_id": rid, "entity_id": eid, "label": label, "text": surface, "text_norm": norm, "mentions": mentions,
+                    "aliases": [], "source": "model", "score": score})
+
+    add(EN, "e1", "ORG", EN_TEXT, "HKSH Medical Group", "HKSH Medical Group", 0.95,
+        [span(EN_TEXT, "HKSH Medical Group"), span(EN_TEXT, "HKSH Medical Group", 1)])
+    add(EN, "e2", "ORG", EN_TEXT, "Shenzhen Cancer", "Shenzhen Cancer", 0.3, [span(EN_TEXT, "Shenzhen Cancer")])  # span too short
+    add(EN, "e3", "PERSON", EN_TEXT, "Li Wei", "Li Wei", 0.5, [span(EN_TEXT, "Li Wei")])
+    add(EN, "e4", "DATE", EN_TEXT, "11 December 2025", "2025-12-11", 0.9, [span(EN_TEXT, "11 December 2025", 1)])
+    add(EN, "e5", "GPE", EN_TEXT, "patients", "patients", 0.2, [span(EN_TEXT, "patients")])  # wrong: should be rejected
+    add(ZH, "z1", "ORG", ZH_TEXT, "養和醫療集團", "养和医疗集团", 0.9, [span(ZH_TEXT, "養和醫療集團"), span(ZH_TEXT, "養和醫療集團", 1)])
+    add(ZH, "z2", "ORG", ZH_TEXT, "深圳市腫瘤醫院", "深圳市肿瘤医院", 0.85, [span(ZH_TEXT, "深圳市腫瘤醫院")])
+    add(ZH, "z3", "PERSON", ZH_TEXT, "李偉", "李伟", 0.7, [span(ZH_TEXT, "李偉")])
+    add(XSS, "x1", "ORG", XSS_TEXT, "Evil Corp", "Evil Corp", 0.4, [span(XSS_TEXT, "Evil Corp")])
+    add(XSS, "x2", "ORG", XSS_TEXT, '<img src=x onerror="window.__pwned = 2">', "<img>", 0.1,
+        [span(XSS_TEXT, '<img src=x onerror="window.__pwned = 2">')])
+    add(XSS, "x3", "ORG", XSS_TEXT, "</mark><b>Bold Hospital</b>", "Bold Hospital", 0.3, [span(XSS_TEXT, "</mark><b>Bold Hospital</b>")])
+    add(CALM, "c1", "ORG", CALM_TEXT, "Quiet Hospital", "Quiet Hospital", 0.99, [span(CALM_TEXT, "Quiet Hospital")])
+    add(CALM, "c2", "GPE", CALM_TEXT, "Macau", "Macau", 0.98, [span(CALM_TEXT, "Macau")])
+    t.entities = pd.DataFrame(ent)
+    t.relations = pd.DataFrame(
+        [
+            {"release_id": EN, "type": "partnership", "head": "HKSH Medical Group", "tail": "Shenzhen Cancer", "head_id": "e1", "tail_id": "e2",
+             "date": date(2025, 12, 11), "kind": "MOU", "title": None, "evidence": EN_TEXT.split("\n")[0], "score": 0.4},
+            {"release_id": ZH, "type": "partnership", "head": "养和医疗集团", "tail": "深圳市肿瘤医院", "head_id": "z1", "tail_id": "z2",
+             "date": date(2025, 12, 11), "kind": "MOU", "title": None, "evidence": ZH_TEXT.split("\n")[0], "score": 0.8},
+            {"release_id": XSS, "type": "partnership", "head": "Evil Corp", "tail": "<img>", "head_id": "x1", "tail_id": "x2",
+             "date": None, "kind": "<script>", "title": None, "evidence": XSS_TEXT, "score": 0.2},
+        ]
+    )
+    t.alignments = pd.DataFrame([{"en_release_id": EN, "zh_release_id": ZH, "score": 0.92}])
+    t.entity_links = pd.DataFrame(
+        [
+            {"en_release_id": EN, "en_entity_id": "e1", "zh_release_id": ZH, "zh_entity_id": "z1", "en_text": "HKSH Medical Group",
+             "zh_text": "养和医疗集团", "score": 0.95},
+            {"en_release_id": EN, "en_entity_id": "e2", "zh_release_id": ZH, "zh_entity_id": "z2", "en_text": "Shenzhen Cancer",
+             "zh_text": "深圳市肿瘤医院", "score": 0.45},
+        ]
+    )
+    return t
+
+
+def write(folder: Path) -> Path:
+    tables().write(folder)
+    return folder
