@@ -118,6 +118,67 @@ def bench(
 
 
 @app.command()
+def train(
+    what: Annotated[str, typer.Argument(help="ner or relations")],
+    lang: Annotated[str, typer.Option("--lang", help="en or zh")],
+    reviewed: Annotated[
+        list[Path] | None, typer.Option("--reviewed", help="Folder written by `export-reviews --out` (repeatable): reviewed releases to learn from.")
+    ] = None,
+    datasets: Annotated[Path | None, typer.Option("--datasets", help="Folder of the public corpora (Chinese NER: msra_ner/, cluener2020/, ...).")] = None,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder (default models/ner-en, models/ner-zh, ...).")] = None,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Chinese NER: training steps (about 4.5 min per 1,000 on 2 cores).")] = 8500,
+    epochs: Annotated[int, typer.Option("--epochs", help="English NER: passes over the reviewed releases.")] = 15,
+    rollback: Annotated[bool, typer.Option("--rollback", help="Put the previous model back instead of training.")] = False,
+) -> None:
+    """Rebuild a model. Slow (minutes to an hour on 2 cores): a command, never a test.
+
+    English NER fine-tunes en_core_web_sm's `ner` on reviewed releases and is promoted only if it is
+    not worse than the current model on a held-out slice; the previous model is kept (--rollback).
+    Chinese NER trains our spaCy model on the public corpora (--datasets), plus reviewed releases.
+    """
+    if what not in ("ner", "relations") or lang not in ("en", "zh"):
+        console.print("[red]usage:[/red] train ner|relations --lang en|zh")
+        raise typer.Exit(2)
+    from pipeline.train.promote import rollback as do_rollback
+
+    default_dir = {("ner", "en"): "models/ner-en", ("ner", "zh"): "models/ner-zh", ("relations", "en"): "models/rel-en",
+                   ("relations", "zh"): "models/rel-zh"}[(what, lang)]
+    model_dir = model_dir or Path(default_dir)
+    if rollback:
+        try:
+            do_rollback(model_dir)
+        except FileNotFoundError as e:
+            console.print(f"[red]{e}[/red]")
+            raise typer.Exit(2) from e
+        console.print(f"rolled back {model_dir}: previous model is live again")
+        return
+    reviewed_bins = [f / f"{lang}.spacy" for f in (reviewed or [])]
+    missing = [str(p) for p in reviewed_bins if not p.is_file()]
+    if missing:
+        console.print(f"[red]no reviewed export at[/red] {', '.join(missing)}: run `export-reviews --out FOLDER` first")
+        raise typer.Exit(2)
+    if what == "ner" and lang == "en":
+        from pipeline.train.ner_en import train_en_ner
+
+        if not reviewed_bins:
+            console.print("[red]English NER learns from reviewed releases:[/red] give --reviewed FOLDER (from export-reviews)")
+            raise typer.Exit(2)
+        decision = train_en_ner(reviewed_bins, model_dir, epochs=epochs)
+        console.print(("[green]promoted[/green] " if decision.promoted else "[yellow]not promoted[/yellow] ") + decision.reason)
+    elif what == "ner" and lang == "zh":
+        from pipeline.train.ner_zh import format_scores, train_zh_ner
+
+        if datasets is None or not datasets.is_dir():
+            console.print("[red]Chinese NER trains on the public corpora:[/red] give --datasets FOLDER (with msra_ner/, cluener2020/, ...)")
+            raise typer.Exit(2)
+        scores = train_zh_ner(datasets, model_dir, max_steps=max_steps)
+        console.print(format_scores(scores))
+    else:
+        console.print(f"[red]train relations --lang {lang} is not available yet[/red]: the relate stage uses patterns only")
+        raise typer.Exit(2)
+
+
+@app.command()
 def evaluate(
     gold: Annotated[Path, typer.Option("--gold", help="Gold annotations, one JSON object per release (samples/gold.jsonl format).")],
     extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
