@@ -98,7 +98,7 @@ def build_pipeline(config: PipelineConfig) -> list[Stage]:
         seen_corpus |= cls.kind == "corpus"
         try:
             built.append(cls(**config.settings.get(name, {})))
-        except TypeError as e:
+        except (TypeError, ValueError, FileNotFoundError) as e:
             raise ConfigError(f"{config.source}: bad settings for stage {name!r}: {e}") from e
         available.update(cls.provides)
     return built

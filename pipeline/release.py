@@ -68,6 +68,10 @@ class Release:
     # Parses kept by stages for later ones (recognise's English spaCy Doc as docs["en"]); never written out.
     docs: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __getstate__(self) -> dict:
+        # Parses stay in the process that made them: a spaCy Doc pickles with its whole vocabulary.
+        return {**self.__dict__, "docs": {}}
+
     @property
     def release_id(self) -> str:
         """Stable id: a hash of the cleaned text, so the same release twice gets the same id."""

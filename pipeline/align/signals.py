@@ -1,0 +1,276 @@
+"""Compact per-release signals that alignment compares: dates, numbers, Latin words, known names.
+
+Releases about hospitals signing agreements all read alike, so the decision rests on what differs
+between events: when (dateline and dates in the text, within a day or two), how much (numbers),
+who (names in both languages, Latin names left in Chinese text, bilingual term concepts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from pipeline import dates as _dates
+from pipeline.align import lexicon, translit
+
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+_SHORT_YEAR_ZH = re.compile(r"(?<!\d)(\d{2})年")
+_EN_NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(%|per ?cent|thousand|million|billion|bn|m\b)?", re.I)
+_ZH_NUM = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(%|％|千|万|萬|亿|億)?")
+_SCALE = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "千": 1e3,
+    "万": 1e4,
+    "萬": 1e4,
+    "亿": 1e8,
+    "億": 1e8,
+}
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&'.-]*[A-Za-z0-9]|[A-Z]")
+_LATIN_NOISE = frozenset(
+    [
+        "www",
+        "http",
+        "https",
+        "com",
+        "cn",
+        "hk",
+        "net",
+        "org",
+        "html",
+        "htm",
+        "php",
+        "asp",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "pdf",
+        "app",
+        "ios",
+        "android",
+        "qr",
+        "wechat",
+        "weibo",
+        "facebook",
+        "twitter",
+        "whatsapp",
+        "email",
+        "copyright",
+        "rights",
+        "reserved",
+        "pm",
+        "am",
+        "a",
+        "b",
+        "c",
+        "the",
+        "and",
+        "of",
+    ]
+)
+_SENT_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+|\n+")
+
+
+@dataclass
+class Signals:
+    """What alignment compares for one release (no raw text kept)."""
+
+    dates: set[date] = field(default_factory=set)
+    month_days: set[tuple[int, int]] = field(default_factory=set)  # dates seen without a year
+    numbers: set[str] = field(default_factory=set)
+    latin: set[str] = field(default_factory=set)  # zh: Latin words written in the Chinese text; en: all words
+    concepts: set[int] = field(default_factory=set)
+    names: list[str] = field(default_factory=list)  # en: romanised name candidates
+    zh_names: dict[str, set[str]] = field(default_factory=dict)  # zh: surname spelling -> names starting with it
+    words: frozenset[str] = frozenset()  # English content words (zh: CC-CEDICT glosses of its words)
+    word_norm: float = 0.0  # idf norm of `words`, set once the batch's idf is known
+    summary: str = ""
+
+
+def main_year(text: str, dateline: date | None) -> int | None:
+    """The year the release is about: its dateline's, else the commonest 4-digit year in the text."""
+    if dateline is not None:
+        return dateline.year
+    years = Counter(int(y) for y in _YEAR.findall(text[:6000]))
+    return years.most_common(1)[0][0] if years else None
+
+
+def find_dates(text: str, default_year: int | None) -> tuple[set[date], set[tuple[int, int]], list[tuple[int, int]]]:
+    """Full dates, year-less (month, day) dates, and the spans they occupy."""
+    full: set[date] = set()
+    partial: set[tuple[int, int]] = set()
+    spans: list[tuple[int, int]] = []
+    patterns = [
+        (_dates._ISO, lambda m: (int(m[1]), int(m[2]), int(m[3]))),
+        (_dates._ZH, lambda m: (_dates._cn_number(m[1]) if m[1] else None, _dates._cn_number(m[2]), _dates._cn_number(m[3]))),
+        (_dates._EN_MDY, lambda m: (int(m[3]), _dates._MONTHS.get(m[1].lower()), int(m[2]))),
+        (_dates._EN_DMY, lambda m: (int(m[3]), _dates._MONTHS.get(m[2].lower()), int(m[1]))),
+        (_dates._EN_MD, lambda m: (None, _dates._MONTHS.get(m[1].lower()), int(m[2]))),
+        (_dates._EN_DM, lambda m: (None, _dates._MONTHS.get(m[2].lower()), int(m[1]))),
+    ]
+    taken = bytearray(len(text))
+    for rx, parts in patterns:
+        for m in rx.finditer(text):
+            if any(taken[m.start() : m.end()]):
+                continue
+            try:
+                y, mo, d = parts(m)
+            except (KeyError, ValueError):
+                continue
+            if not mo or not (1 <= mo <= 12 and 1 <= d <= 31):
+                continue
+            if y is not None and not 1980 <= y <= 2049:
+                continue
+            taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+            spans.append((m.start(), m.end()))
+            partial.add((mo, d))
+            year = y if y is not None else default_year
+            if year is not None:
+                with contextlib.suppress(ValueError):  # 29 February of a common year
+                    full.add(date(year, mo, d))
+    return full, partial, spans
+
+
+def _number(whole: str, frac: str | None, unit: str | None) -> str | None:
+    value = float(whole.replace(",", "") + ("." + frac if frac else ""))
+    unit = (unit or "").lower().replace(" ", "")
+    if unit in ("%", "％", "percent"):
+        return f"{value:g}%"
+    value *= _SCALE.get(unit, 1.0)
+    if value < 10 or (not unit and not frac and len(whole) == 4 and 1980 <= value <= 2049):
+        return None  # small counts are written as words in one language and digits in the other; years are dates
+    return f"{value:.6g}"
+
+
+def find_numbers(text: str, lang: str, skip: list[tuple[int, int]]) -> set[str]:
+    """Quantities (>= 10, percentages, scaled by million/万/亿) outside date spans, as canonical strings."""
+    mask = bytearray(len(text))
+    for a, b in skip:
+        mask[a:b] = b"\x01" * (b - a)
+    out = set()
+    for m in (_ZH_NUM if lang == "zh" else _EN_NUM).finditer(text):
+        if mask[m.start()]:
+            continue
+        n = _number(m[1], m[2], m[3])
+        if n:
+            out.add(n)
+    return out
+
+
+def summary_text(text: str, title: str | None, lang: str, max_lines: int = 1) -> str:
+    """The title (else the first substantial sentence), cut short: what the encoder compares.
+
+    Short on purpose: the numpy encoder costs about 5 ms per short line on a shared core, and a
+    release's first lines carry its event (who signed what) best.
+    """
+    min_len, max_len = (12, 60) if lang == "zh" else (40, 150)
+    parts = [title.strip()[:max_len]] if isinstance(title, str) and title.strip() else []
+    for s in _SENT_END.split(text[:3000]):
+        s = (s or "").strip()
+        if len(parts) >= max_lines:
+            break
+        if len(s) >= min_len and s[:max_len] not in parts:
+            parts.append(s[:max_len])
+    return "\n".join(parts)
+
+
+def extract(text: str, lang: str, title: str | None, dateline: date | None, max_chars: int = 8000) -> Signals:
+    """Signals of one release; `text` is `text_hans` for Chinese, `clean_text` for English."""
+    text = text[:max_chars]
+    if not isinstance(dateline, date):
+        dateline = None  # NaN / NaT from pandas
+    elif hasattr(dateline, "date"):
+        dateline = dateline.date()  # a pandas Timestamp
+    year = main_year(text, dateline)
+    full, partial, spans = find_dates(text, year)
+    if dateline is not None:
+        full.add(dateline)
+        partial.add((dateline.month, dateline.day))
+    sig = Signals(dates=full, month_days=partial, numbers=find_numbers(text, lang, spans))
+    terms = lexicon.terms()
+    if lang == "zh":
+        sig.latin = {w.lower().strip(".") for w in _LATIN.findall(text)} - _LATIN_NOISE
+        sig.latin = {w for w in sig.latin if len(w) > 1}
+        sig.concepts = set(terms.find_zh(text))
+        sig.zh_names = zh_name_index(text[:4000])
+        sig.words = gloss_words(text[:_LEX_CHARS_ZH])
+    else:
+        toks = lexicon.en_tokens(text)
+        sig.latin = {t.strip(".") for t in toks}
+        sig.concepts = set(terms.find_en(toks))
+        sig.names = translit.en_name_candidates(text[:6000])
+        sig.words = frozenset(lexicon.content_words(text[:_LEX_CHARS_EN]))
+    sig.summary = summary_text(text, title, lang)
+    return sig
+
+
+_LEX_CHARS_ZH, _LEX_CHARS_EN = 600, 1800  # about the same content in both languages
+
+
+def gloss_words(text: str) -> frozenset[str]:
+    """English words of the CC-CEDICT glosses of a Chinese text's words (greedy longest match).
+
+    A word-by-word translation is poor English but shares the rare words (places, specialties,
+    institution parts) with the English version; idf weighting mutes the common ones.
+    """
+    gl = lexicon.glosses()
+    words: set[str] = set()
+    i, n = 0, len(text)
+    while i < n:
+        for k in (4, 3, 2):
+            w = text[i : i + k]
+            if len(w) == k and w in gl:
+                for g in gl[w][:2]:
+                    words |= lexicon.content_words(g)
+                i += k
+                break
+        else:
+            i += 1
+    return frozenset(words)
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def zh_name_index(text: str) -> dict[str, set[str]]:
+    """Two- and three-character strings that start with a surname, keyed by the surname's spellings."""
+    table = lexicon.surnames()
+    out: dict[str, set[str]] = {}
+    for i, ch in enumerate(text):
+        for sur in (text[i : i + 2], ch):
+            if sur not in table:
+                continue
+            for glen in (1, 2):
+                cand = text[i : i + len(sur) + glen]
+                if len(cand) == len(sur) + glen and all(_HAN.match(c) for c in cand):
+                    for r in table[sur]:
+                        out.setdefault(r, set()).add(cand)
+            break
+    return out
+
+
+def names_found(en_names: list[str], zh_index: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(English, Chinese) name pairs whose surname and given name both transliterate exactly."""
+    found = []
+    for en in en_names:
+        hit = None
+        for sur, given in translit.orders(en):
+            if not given:
+                continue
+            for cand in sorted(zh_index.get(sur, ())):
+                parts = translit.split_zh(cand)
+                if parts and given in translit.given_forms(parts[1]):
+                    hit = cand
+                    break
+            if hit:
+                break
+        if hit:
+            found.append((en, hit))
+    return found

@@ -1,0 +1,216 @@
+"""Benchmark of the align stage: time and peak memory at 1k, 10k and 100k releases.
+
+    python run_pipeline.py align-bench --wmt DIR [--samples OUT] [--sizes 1000,10000,100000]
+
+Releases are synthesised from WMT zh-en newstest sentence pairs (DIR holds the damo_*.csv files):
+each event gets a few parallel sentences, a date, amounts and a romanised person name, then an
+English release and a Chinese one (a third in Traditional script); some events exist in one
+language only, some Chinese releases are copied with injected characters and pinyin glosses, and
+some events repeat between the same parties a few months later. Optionally the tables of a real
+run (`--samples`) are mixed in. Each size runs in a fresh process so its peak RSS is its own; the
+synthetic gold gives pair P/R/F1 as a sanity check (synthetic text is easier than real releases).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import opencc
+import pandas as pd
+
+from pipeline.align import lexicon
+
+_SURNAMES = [
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "黄",
+    "赵",
+    "吴",
+    "周",
+    "徐",
+    "孙",
+    "马",
+    "朱",
+    "胡",
+    "郭",
+    "何",
+    "林",
+    "罗",
+    "高",
+]
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志文斌宇浩凯晨"
+_ORGS_EN = ["Hospital", "Medical Group", "Cancer Centre", "Health Commission", "University", "Pharmaceutical"]
+_ORGS_ZH = ["医院", "医疗集团", "癌症中心", "卫生健康委员会", "大学", "制药"]
+_PLACES = [
+    ("Shenzhen", "深圳"),
+    ("Shanghai", "上海"),
+    ("Beijing", "北京"),
+    ("Guangzhou", "广州"),
+    ("Hangzhou", "杭州"),
+    ("Chengdu", "成都"),
+    ("Wuhan", "武汉"),
+    ("Tianjin", "天津"),
+    ("Xiamen", "厦门"),
+    ("Suzhou", "苏州"),
+]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def load_wmt(folder: Path) -> list[tuple[str, str]]:
+    pairs = []
+    for f in sorted(folder.glob("*.csv")):
+        with open(f, encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                if len(row) == 2 and row[0] and row[1] and row[0] != "0":
+                    pairs.append((row[1], row[0]))  # (en, zh)
+    return pairs
+
+
+def _pinyin(zh: str) -> str:
+    return "".join(sorted(lexicon.readings(c))[0] if lexicon.readings(c) else "x" for c in zh)
+
+
+def _noisy(text: str, rng: random.Random) -> str:
+    """A spam copy: injected characters every few characters and pinyin glosses after some."""
+    out = []
+    for ch in text:
+        out.append(ch)
+        r = rng.random()
+        if r < 0.06:
+            out.append(rng.choice("的了是在有个人这中大为上们"))
+        elif r < 0.09 and "\u4e00" <= ch <= "\u9fff":
+            out.append(f"({_pinyin(ch)})")
+    return "".join(out)
+
+
+def synthesise(n: int, wmt: list[tuple[str, str]], seed: int = 0) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    """About `n` release rows (SCHEMA columns used by align) and the gold (en, zh) source pairs."""
+    rng = random.Random(seed)
+    s2hk = opencc.OpenCC("s2hk")
+    rows: list[dict] = []
+    gold: set[tuple[str, str]] = set()
+    k = 0
+    while len(rows) < n:
+        k += 1
+        sents = rng.sample(wmt, rng.randint(3, 6))
+        d = date(2015, 1, 1) + timedelta(days=rng.randrange(3650))
+        place_en, place_zh = rng.choice(_PLACES)
+        o = rng.randrange(len(_ORGS_EN))
+        sur, given = rng.choice(_SURNAMES), "".join(rng.sample(_GIVEN, 2))
+        name_en = f"{sorted(lexicon.readings(sur))[0].title()} {_pinyin(given).title()}"
+        beds, money = rng.randrange(100, 3000), rng.randrange(2, 900)
+        title_en = f"{place_en} {_ORGS_EN[o]} signs agreement with partner"
+        title_zh = f"{place_zh}{_ORGS_ZH[o]}签署合作协议"
+        en = (
+            f"{place_en.upper()}, {_MONTHS[d.month - 1]} {d.day}, {d.year} - {title_en}. {name_en}, president of the "
+            f"{place_en} {_ORGS_EN[o]}, said the project has {beds} beds and costs {money} million yuan. "
+            + " ".join(e for e, _ in sents)
+        )
+        dz = d + timedelta(days=rng.choice([0, 0, 0, 1]))  # time zones: a day apart
+        zh = (
+            f"{dz.year}年{dz.month}月{dz.day}日，{title_zh}。{place_zh}{_ORGS_ZH[o]}院长{sur}{given}表示，项目设有{beds}张床位，"
+            f"投资{money * 100}万元。" + "".join(z for _, z in sents)
+        )
+        has_en, has_zh = rng.random() < 0.85, rng.random() < 0.85
+        eid, zid = f"ev{k}_en", f"ev{k}_zh"
+        if has_en:
+            rows.append(_row(eid, "en", en, None, title_en, d))
+        if has_zh:
+            trad = rng.random() < 0.33
+            rows.append(_row(zid, "zh", s2hk.convert(zh) if trad else zh, zh, None, None))
+            for c in range(rng.choice([0, 0, 0, 1, 2])):
+                rows.append(_row(f"{zid}_copy{c}", "zh", _noisy(zh, rng), None, None, None))
+                if has_en:
+                    gold.add((eid, f"{zid}_copy{c}"))
+        if has_en and has_zh:
+            gold.add((eid, zid))
+    return pd.DataFrame(rows[:n]), gold
+
+
+def _row(source: str, lang: str, text: str, hans: str | None, title: str | None, dl: date | None) -> dict:
+    return {
+        "release_id": hashlib.sha1(text.encode()).hexdigest()[:16],
+        "source_path": source,
+        "lang": lang,
+        "script": "Latn" if lang == "en" else "Hans",
+        "title": title,
+        "dateline_place": None,
+        "dateline_date": dl,
+        "clean_text": text,
+        "text_hans": (hans or text) if lang == "zh" else None,
+        "duplicate_of": None,
+    }
+
+
+def run_one(n: int, wmt_dir: Path, samples: Path | None, encoder: bool) -> dict:
+    """Align `n` synthetic releases in this process; returns the figures."""
+    from pipeline.io.tables import Tables
+    from pipeline.stages.align import Align
+
+    wmt = load_wmt(wmt_dir)
+    rel, gold = synthesise(n, wmt)
+    if samples is not None:
+        real = Tables.read(samples).releases
+        rel = pd.concat([rel, real[[c for c in rel.columns if c in real.columns]]], ignore_index=True)
+    tables = Tables(releases=rel)
+    stage = Align(encoder=encoder)
+    t0 = time.perf_counter()
+    out = stage(tables)
+    secs = time.perf_counter() - t0
+    src = dict(zip(out.releases["release_id"], out.releases["source_path"]))
+    pred = {(src[a], src[b]) for a, b in zip(out.alignments["en_release_id"], out.alignments["zh_release_id"])}
+    pred = {p for p in pred if p[0].startswith("ev")}
+    tp = len(pred & gold)
+    p, r = tp / max(len(pred), 1), tp / max(len(gold), 1)
+    copies = int(out.releases["duplicate_of"].notna().sum())
+    return {
+        "releases": len(rel),
+        "seconds": round(secs, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "pairs": len(out.alignments),
+        "copies_folded": copies,
+        "pair_p": round(p, 3),
+        "pair_r": round(r, 3),
+        "pair_f": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+        "encoder": encoder,
+    }
+
+
+def bench(sizes: list[int], wmt_dir: Path, samples: Path | None, encoder: bool = True) -> Iterator[dict]:
+    """Each size in its own process (fresh peak memory); yields each size's figures as it ends."""
+    for n in sizes:
+        cmd = [sys.executable, "-m", "pipeline.bench_align", str(n), str(wmt_dir), str(samples or ""), "1" if encoder else "0"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        yield json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    n_, wmt_, samples_, enc_ = sys.argv[1:5]
+    print(json.dumps(run_one(int(n_), Path(wmt_), Path(samples_) if samples_ else None, enc_ == "1")))

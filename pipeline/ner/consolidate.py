@@ -1,0 +1,434 @@
+"""From mentions to entities: aliases defined in the text, short forms, one row per entity.
+
+A release names an organisation in full once and then by a short form it defines
+(`HKSH Medical Group ("HKSH")`, `养和医疗集团（下称养和）`) or by a conventional one (`CUHK`,
+`医管局`, `Professor Lo`). Those mentions belong to the full name's entity, whose `text` is the
+full name and whose `aliases` list the short forms. A date keeps one entity per written form
+(`2024-05-23` and `2024年5月23日` are both read), normalised to ISO in `text_norm`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from rapidfuzz.distance import Levenshtein
+
+from pipeline.ner import lexicon
+from pipeline.ner.mentions import Mention
+from pipeline.release import Entity
+
+_PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
+_EN_ALIAS_DEF = re.compile(r"\s*[(\[]\s*([^()\[\]\n]{1,120})[)\]]")
+_ZH_ALIAS_DEF = re.compile(r"\s*[（(]\s*([^（）()\n]{1,40})[）)]")
+_ZH_ALIAS_LEAD = re.compile(r"^(?:以下简称|以下称|以下统称|下称|简称|下同|统称|以下)\s*[:：]?\s*")
+TERM_LABELS = ("TREATMENT", "DRUG", "DISEASE", "DEVICE")
+_ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
+_QUOTES = "“”\"'‘’「」『』"
+# Short forms that stand for "the company" in general: listed as aliases, never searched for.
+_GENERIC = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
+
+
+def canon(text: str) -> str:
+    """The comparison key of a name: width, case, a leading `the`, possessive and punctuation dropped."""
+    s = unicodedata.normalize("NFKC", text).casefold().strip()
+    s = re.sub(r"^the\s+", "", s)
+    s = re.sub(r"['’]s$", "", s)
+    return _PUNCT.sub("", s)
+
+
+@dataclass
+class _Group:
+    label: str
+    key: str
+    mentions: list[Mention] = field(default_factory=list)
+    variants: list[_Group] = field(default_factory=list)  # the same name spelled otherwise
+    aliases: list[str] = field(default_factory=list)  # defined short forms, in the working text
+    norm: str | None = None
+
+
+class Consolidator:
+    """Groups one release's mentions into `Entity` rows.
+
+    `text` is the text the mentions point into (clean_text for English, text_hans for Chinese);
+    `to_clean` maps a span of it to `clean_text`, where the output offsets point.
+    """
+
+    def __init__(self, lang: str, text: str, clean_text: str, to_clean: Callable[[int, int], tuple[int, int]]) -> None:
+        self.lang, self.text, self.clean_text, self.to_clean = lang, text, clean_text, to_clean
+
+    # -- aliases ---------------------------------------------------------------------------------
+    def alias_definitions(self, mentions: list[Mention]) -> list[tuple[Mention, list[str], int]]:
+        """(full-name mention, short forms, end of the definition) for each `Name ("Short")`."""
+        out = []
+        rx = _EN_ALIAS_DEF if self.lang == "en" else _ZH_ALIAS_DEF
+        for m in mentions:
+            if m.label not in ("ORG", "GPE"):
+                continue
+            d = rx.match(self.text, m.end)
+            if not d or re.match(r"\s*[:：]", self.text[d.end():d.end() + 3]):
+                continue  # `HONG KONG (SE):`: a wire's credit, not a short form
+            items = self._alias_items(d.group(1))
+            items = [a for a in items if a not in lexicon.names("gpe", self.lang)]
+            if m.label == "GPE" and self.lang == "en":
+                name = self.text[m.start:m.end]
+                items = [a for a in items if _initials_match(a, name) or '"' in d.group(1) or "“" in d.group(1)]
+            if items:
+                out.append((m, items, d.end()))
+        return out
+
+    def _alias_items(self, body: str) -> list[str]:
+        body = re.split(r"[;；]|,\s*(?=[A-Z]+\s*(?:stock|code|:))|[,，]\s*(?:股份代号|股票代码|stock code)", body)[0]
+        body = _ZH_ALIAS_LEAD.sub("", body.strip())
+        parts = re.split(r"\s+or\s+|\s+and\s+|\s*或\s*|\s*、\s*", body)
+        items = []
+        for p in parts:
+            quoted = any(q in p for q in _QUOTES)
+            p = re.sub(r"^(?:the(?=[\s“\"'‘])\s*|本)", "", p.strip(), flags=re.IGNORECASE).strip(_QUOTES + " ")
+            if not p or ":" in p or "：" in p or re.search(r"\d{3,}|年|月|日", p) or len(p) > 60:
+                continue
+            if self.lang == "en":
+                words = p.split()
+                if len(words) > 5 or not (quoted or all(w[:1].isupper() or w in ("&", "of", "and") for w in words)):
+                    continue
+            elif len(p) > 12 or (" " in p.strip() and not re.search(r"[A-Za-z]", p)):
+                continue
+            items.append(p)
+        return items
+
+    def add_alias_mentions(self, mentions: list[Mention]) -> list[Mention]:
+        """Mentions with every use of a defined short form tied to its full name (`alias_of`).
+
+        A short form that already names another organisation before its definition (`Precious
+        Blood Hospital [Caritas]`) is a qualifier that belongs to the name, not a definition.
+        """
+        mentions = list(mentions)
+        defined: dict[str, str] = {}  # short form -> the full name it was defined for
+        for full, items, def_end in self.alias_definitions(mentions):
+            idx = next((i for i, m in enumerate(mentions) if m is full), None)
+            if idx is None:  # already read as another name's short form
+                continue
+            if self._is_qualifier(full, items, mentions, defined):
+                mentions[idx] = replace(full, end=def_end)
+                continue
+            full = mentions[idx] = replace(full, defines=full.defines + tuple(items))
+            defined.update((canon(a), canon(self.text[full.start:full.end])) for a in items)
+            for alias in items:
+                if canon(alias) in _GENERIC:
+                    continue
+                for s, e in self._occurrences(alias):
+                    if full.start <= s < full.end:
+                        continue
+                    probe = Mention(s, e, "", "", 0)
+                    hit = [i for i, m in enumerate(mentions) if m.overlaps(probe)]
+                    same = [i for i in hit if canon(self.text[mentions[i].start:mentions[i].end]) == canon(alias)]
+                    for i in same:
+                        mentions[i] = replace(mentions[i], label=full.label, origin="alias", alias_of=full)
+                    if not hit:
+                        mentions.append(Mention(s, e, full.label, "alias", full.score, alias_of=full))
+        return sorted(mentions, key=lambda m: m.start)
+
+    def _is_qualifier(self, full: Mention, items: list[str], mentions: list[Mention], defined: dict[str, str]) -> bool:
+        """`Precious Blood Hospital [Caritas]`, `宝血医院(明爱)`: the bracket names another organisation
+        already met (by a name it starts, or as that one's short form), so it qualifies this name."""
+        if len(items) != 1:
+            return False
+        key, name = canon(items[0]), canon(self.text[full.start:full.end])
+        if name.startswith(key) or _initials_match(items[0], self.text[full.start:full.end]) or (
+            self.lang == "zh" and _subsequence_gap(key, name) is not None
+        ):
+            return False
+        if key in defined:
+            return defined[key] != name
+        if self.lang == "zh":
+            return False
+        return any(
+            m.end <= full.start and m.label == "ORG" and m.origin != "alias"
+            and canon(self.text[m.start:m.end]).startswith(key) and canon(self.text[m.start:m.end]) not in (name, key)
+            for m in mentions
+        )
+
+    def _occurrences(self, alias: str) -> list[tuple[int, int]]:
+        if self.lang == "en":
+            rx = re.compile(rf"(?<![\w&])(?:the\s+)?{re.escape(alias)}(?![\w&])")
+            return [(m.end() - len(alias), m.end()) for m in rx.finditer(self.text)]
+        return [(m.start(), m.end()) for m in re.finditer(re.escape(alias), self.text)]
+
+    # -- grouping --------------------------------------------------------------------------------
+    def add_repeats(self, mentions: list[Mention]) -> list[Mention]:
+        """Every other place an organisation's full name is written is a mention of it too
+        (`香港明爱` read once from its definition, later written again without one)."""
+        names = {self.text[m.start:m.end]: m for m in mentions if m.label == "ORG" and m.alias_of is None}
+        names = {n: m for n, m in names.items() if len(n) >= (3 if self.lang == "zh" else 6)}
+        out = list(mentions)
+        for name, m in sorted(names.items(), key=lambda x: -len(x[0])):
+            rx = re.escape(name) if self.lang == "zh" else rf"(?<![\w&]){re.escape(name)}(?![\w&])"
+            for hit in re.finditer(rx, self.text):
+                probe = Mention(hit.start(), hit.end(), "", "", 0)
+                over = [o for o in out if o.overlaps(probe)]
+                if all(o.inside(probe) for o in over) and not any((o.start, o.end) == (probe.start, probe.end) for o in over):
+                    out = [o for o in out if o not in over]
+                    out.append(Mention(hit.start(), hit.end(), "ORG", m.origin, m.score))
+        return sorted(out, key=lambda x: x.start)
+
+    def entities(self, mentions: list[Mention]) -> list[Entity]:
+        mentions = self.add_alias_mentions(self.add_repeats(mentions))
+        groups: dict[tuple[str, str], _Group] = {}
+        of_full: dict[int, _Group] = {}
+        for m in mentions:
+            if m.alias_of is not None:
+                continue
+            term = m.label in TERM_LABELS and m.norm
+            key = canon(m.norm if term else self.text[m.start:m.end])
+            g = groups.setdefault((m.label, key), _Group(m.label, key))
+            g.mentions.append(m)
+            g.aliases.extend(a for a in m.defines if a not in g.aliases)
+            of_full[id(m)] = g
+            if (m.label in ("DATE", "MONEY") or term) and m.norm:
+                g.norm = m.norm
+        for m in mentions:
+            if m.alias_of is not None and (g := of_full.get(id(m.alias_of))) is not None:
+                g.mentions.append(m)
+        return self._rows(self._merge(list(groups.values())))
+
+    def _merge(self, groups: list[_Group]) -> list[_Group]:
+        """Fold near-identical spellings, short forms and abbreviations into their full names."""
+        alive = sorted(groups, key=lambda g: -len(g.key))
+        out: list[_Group] = []
+        for g in alive:
+            target, variant = self._target(g, out)
+            if target is None:
+                out.append(g)
+                continue
+            target.mentions.extend(g.mentions)
+            if variant:
+                target.variants.append(g)
+                continue
+            surface = self._surface(g)
+            if canon(surface) != target.key and surface not in target.aliases:
+                target.aliases.append(surface)
+            target.aliases.extend(a for a in g.aliases if a not in target.aliases)
+        return out
+
+    def _target(self, g: _Group, longer: list[_Group]) -> tuple[_Group | None, bool]:
+        """The group `g` belongs to, and whether `g` is a spelling variant of it (else a short form)."""
+        same = [t for t in longer if t.label == g.label]
+        if g.label in ("DATE", "MONEY") or not same or not g.key:
+            return None, False
+        # Spelling variants: `... Academy Medical Sciences` / `... Academy of Medical Sciences`.
+        min_len = 6 if self.lang == "en" else 4
+        max_dist = 1 if g.label == "PERSON" or self.lang == "zh" else 2
+        key = expand_zh(g.key) if self.lang == "zh" else g.key
+        close = [t for t in same if len(key) >= min_len and Levenshtein.distance(key, expand_zh(t.key) if self.lang == "zh" else t.key,
+                                                                                    score_cutoff=max_dist) <= max_dist]
+        if len(close) == 1 and (g.label != "PERSON" or len(g.key) >= 8):
+            return close[0], True
+        if g.label == "PERSON":
+            return self._person_target(g, same), False
+        if g.label == "ORG":
+            return self._org_target(g, same), False
+        if g.label == "GPE":
+            return self._place_target(g, same), False
+        return None, False
+
+    def _place_target(self, g: _Group, same: list[_Group]) -> _Group | None:
+        """`大湾区` in `粤港澳大湾区`, `江西` / `江西省`, `Greater Bay Area` in `Guangdong-Hong Kong-Macao
+        Greater Bay Area`: the same place written short."""
+        if self.lang == "zh":
+            fits = [t for t in same if len(g.key) >= 3 and t.key.endswith(g.key)]
+        else:
+            words = self._surface(g).split()
+            fits = [t for t in same if len(words) >= 2 and t.key.endswith(g.key)]
+        return fits[0] if len(fits) == 1 else None
+
+    def _person_target(self, g: _Group, same: list[_Group]) -> _Group | None:
+        """`Lo` -> `Lo Chung-mau`, `Yim` -> `Joseph Yim Tak-lung`, when only one full name fits."""
+        if self.lang != "en":
+            return None
+        words = self._surface(g).split()
+        if len(words) != 1:
+            return None
+        w = words[0].casefold()
+        fits = [t for t in same if len(self._surface(t).split()) > 1 and w in (x.casefold() for x in re.split(r"\s+", self._surface(t)))]
+        return fits[0] if len(fits) == 1 else None
+
+    def _org_target(self, g: _Group, same: list[_Group]) -> _Group | None:
+        surface = self._surface(g)
+        if self.lang == "en" or re.fullmatch(r"[A-Za-z0-9 .,&'’()\[\]\-]+", surface):
+            fits = [t for t in same if _initials_match(surface, self._surface(t))]
+            if not fits:
+                found = [(pos, t) for t in same if (pos := _short_form_of(surface, self._surface(t))) is not None]
+                prefix = [t for pos, t in found if pos == 0]
+                fits = prefix if len(prefix) == 1 else [t for _, t in found]
+            return fits[0] if len(fits) == 1 else None
+        return self._zh_org_target(g.key, same)
+
+    def _zh_org_target(self, key: str, same: list[_Group]) -> _Group | None:
+        expanded = expand_zh(key)
+        if expanded != key:
+            fits = [t for t in same if t.key.endswith(expanded) or t.key == expanded]
+            if len(fits) == 1:
+                return fits[0]
+        # The same name with a place before it or a legal form after it: 周大福医疗基金 /
+        # 香港周大福医疗基金有限公司; or the end of a longer name: 安德逊癌症中心 / 美国得克萨斯大学安德逊癌症中心.
+        places = lexicon.names("gpe", "zh")
+        fits = []
+        for t in same:
+            i = t.key.find(key)
+            if i < 0 or t.key == key:
+                continue
+            before, after = t.key[:i], t.key[i + len(key):]
+            if ((not before or before in places) and (not after or after in _ZH_LEGAL)) or (not after and len(key) >= 5):
+                fits.append(t)
+        if len(fits) == 1:
+            return fits[0]
+        # Abbreviation by characters in order: 科大 -> 香港科技大学, 北医三院 -> 北京大学第三医院.
+        if 2 <= len(key) <= 4:
+            scored = sorted(((gap, t) for t in same if (gap := _subsequence_gap(key, t.key)) is not None and len(t.key) > len(key)),
+                            key=lambda x: x[0])
+            if scored and (len(scored) == 1 or scored[0][0] < scored[1][0]):
+                return scored[0][1]
+        return None
+
+    # -- output ----------------------------------------------------------------------------------
+    def _surface(self, g: _Group) -> str:
+        own = [m for m in g.mentions if m.origin != "alias"] or g.mentions
+        best = max(own, key=lambda m: (m.end - m.start, -m.start))
+        return self.text[best.start:best.end]
+
+    def _rows(self, groups: list[_Group]) -> list[Entity]:
+        rows = []
+        for g in groups:
+            g.mentions.sort(key=lambda m: m.start)
+            # `text` is the name as first written in full; `text_norm` its longest spelling.
+            own = [m for x in [g, *g.variants] for m in x.mentions if m.origin != "alias" and m.alias_of is None]
+            own = sorted(own or g.mentions, key=lambda m: m.start)
+            first = own[0]
+            best = max(own, key=lambda m: (len(expand_zh(self.text[m.start:m.end])) if self.lang == "zh" else m.end - m.start,
+                                           not self.text[m.start:m.end].isupper(), -m.start))
+            c0, c1 = self.to_clean(first.start, first.end)
+            spans = sorted({self.to_clean(m.start, m.end) for m in g.mentions})
+            work = self.text[best.start:best.end]
+            norm, source = self._norm(g, work, best)
+            aliases = []
+            for a in g.aliases:
+                aliases.append(self._clean_form(a, g))
+            score = min(1.0, max(m.score for m in g.mentions) + 0.03 * (len(spans) - 1))
+            rows.append(
+                (spans[0][0], Entity("", g.label, self.clean_text[c0:c1], norm, [list(s) for s in spans], aliases, source, round(score, 3)))
+            )
+        rows.sort(key=lambda r: r[0])
+        for i, (_, e) in enumerate(rows, 1):
+            e.entity_id = f"E{i}"
+            e.mentions = [tuple(s) for s in e.mentions]
+        return [e for _, e in rows]
+
+    def _norm(self, g: _Group, work: str, best: Mention) -> tuple[str, str]:
+        source = best.source
+        if g.norm:
+            return g.norm, source
+        norm = re.sub(r"\s+", " ", work).strip()
+        if self.lang == "en":
+            return re.sub(r"^(?:the|The)\s+", "", norm), source
+        expanded = expand_zh(norm)
+        if expanded != norm and g.label == "ORG":
+            return expanded, "alias"
+        return norm, source
+
+    def _clean_form(self, alias: str, g: _Group) -> str:
+        """The short form as written in clean_text (it was read on the Simplified text)."""
+        for m in g.mentions:
+            if self.text[m.start:m.end] == alias:
+                c0, c1 = self.to_clean(m.start, m.end)
+                return self.clean_text[c0:c1]
+        i = self.text.find(alias)
+        if i >= 0:
+            c0, c1 = self.to_clean(i, i + len(alias))
+            return self.clean_text[c0:c1]
+        return alias
+
+
+def expand_zh(name: str) -> str:
+    """`深圳市卫健委` -> `深圳市卫生健康委员会`: conventional short forms spelled out."""
+    for short, full in lexicon.zh_abbreviations().items():
+        if short in name and full not in name:
+            return name.replace(short, full, 1)
+    return name
+
+
+def _initials_match(short: str, full: str) -> bool:
+    """`CUHK` / `Chinese University of Hong Kong`, `HA` / `Hospital Authority`."""
+    if not re.fullmatch(r"[A-Z]{2,7}", short):
+        return False
+    words = [w for w in re.split(r"[\s\-]+", full) if w and w.casefold() not in ("of", "and", "&", "the", "for")]
+    initials = "".join(w[0] for w in words if w[0].isalpha()).upper()
+    return initials == short or (len(short) >= 3 and initials.startswith(short) and len(initials) - len(short) <= 1)
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_EN_HEADS = {"hospital", "hospitals", "university", "centre", "center", "institute", "college", "school", "commission", "bureau",
+             "authority", "foundation", "association", "council", "department", "government", "faculty", "branch", "clinic",
+             "laboratory", "academy", "office", "ministry", "society", "committee", "board"}
+
+
+def _short_form_of(short: str, full: str) -> int | None:
+    """Where `short` sits in `full` as its short form, or None.
+
+    `MD Anderson` in `The University of Texas MD Anderson Cancer Center`, `Concord` in `Concord
+    Medical Services`, `UMP Healthcare` in `UMP Healthcare Holdings Limited`: the short name's words
+    appear in the full name in a row. A short name that is a complete name (it has a head word)
+    must start the full one, and what follows must add no other organisation or place:
+    `Peking University` is not `Peking University Third Hospital`, `National Cancer Center` is not
+    `National Cancer Center Korea`, `University of Hong Kong` is not `Chinese University of Hong Kong`.
+    """
+    s = _join_initials([w.casefold() for w in _WORD.findall(short)])
+    f = _join_initials([w.casefold() for w in _WORD.findall(full)])
+    if not s or len(s) >= len(f) or ("," in full and "," not in short):
+        return None
+    complete = any(w in _EN_HEADS for w in s)
+    places = _en_places()
+    for i in range(len(f) - len(s) + 1):
+        if f[i:i + len(s)] != s:
+            continue
+        after = f[i + len(s):]
+        before = f[:i]
+        acronym = len(before) == 1 and re.search(rf"\b{before[0].upper()}\b", full) is not None
+        if complete and ((before not in ([], ["the"]) and not acronym and " ".join(before) not in places)
+                         or any(w in _EN_HEADS for w in after) or " ".join(after) in places):
+            continue
+        return i
+    return None
+
+
+@cache
+def _en_places() -> frozenset[str]:
+    return frozenset(p.casefold() for p in lexicon.names("gpe", "en"))
+
+
+def _join_initials(words: list[str]) -> list[str]:
+    """`m d anderson` -> `md anderson`: runs of single letters are one abbreviation."""
+    out: list[str] = []
+    prev_single = False
+    for w in words:
+        if len(w) == 1 and prev_single:
+            out[-1] += w
+        else:
+            out.append(w)
+        prev_single = len(w) == 1 or (prev_single and len(w) == 1)
+    return out
+
+
+def _subsequence_gap(short: str, full: str) -> int | None:
+    """Total gap when `short`'s characters appear in order in `full` starting with `full`'s own; else None."""
+    pos, gap, prev = 0, 0, None
+    for ch in short:
+        i = full.find(ch, pos)
+        if i < 0:
+            return None
+        if prev is not None:
+            gap += i - prev - 1
+        prev, pos = i, i + 1
+    return gap

@@ -1,0 +1,62 @@
+"""Loading of the gazetteers and term lists under pipeline/data/ner/ (sources in its README).
+
+Each list is read once per process (`functools.cache`); Chinese entries are Simplified, because
+Chinese recognition runs on `text_hans`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "ner"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A TREATMENT / DRUG / DISEASE / DEVICE term.
+
+    `modifier_ok=False` skips it where it modifies a noun (`肿瘤医院`); `canonical` is the form its
+    entity is reported under (`COVID` -> `COVID-19`).
+    """
+
+    label: str
+    lang: str
+    text: str
+    modifier_ok: bool = True
+    canonical: str | None = None
+
+
+def _rows(name: str) -> list[list[str]]:
+    rows = []
+    for line in (DATA / name).read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            rows.append([c.strip() for c in line.split("\t")])
+    return rows
+
+
+@cache
+def terms(lang: str) -> tuple[Term, ...]:
+    out = []
+    for r in _rows("terms.tsv"):
+        if r[1] != lang:
+            continue
+        extra = r[3] if len(r) > 3 else ""
+        out.append(Term(r[0], r[1], r[2], extra != "modifier", extra[1:] if extra.startswith("=") else None))
+    return tuple(out)
+
+
+@cache
+def names(kind: str, lang: str) -> frozenset[str]:
+    """Gazetteer of `kind` ("gpe" or "org") in `lang`: the derived list plus the hand-written one."""
+    derived = (DATA / f"{kind}_{lang}.txt").read_text("utf-8").split("\n")
+    extra = [r[1] for r in _rows(f"{kind}_extra.tsv") if r[0] == lang]
+    return frozenset(n.strip() for n in derived + extra if n.strip())
+
+
+@cache
+def zh_abbreviations() -> dict[str, str]:
+    """Conventional short forms -> full forms (`卫健委` -> `卫生健康委员会`), longest first."""
+    pairs = sorted(((r[0], r[1]) for r in _rows("abbrev_zh.tsv")), key=lambda p: -len(p[0]))
+    return dict(pairs)

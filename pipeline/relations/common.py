@@ -1,0 +1,410 @@
+"""What the English and Chinese relation patterns share: entity mentions in the working text, the
+title and kind tables, dates, and the merge of candidate facts into `Relation` records.
+
+Both extractors work on one "working text" per release: `clean_text` for English, `text_hans` for
+Chinese (so patterns are written once, in Simplified). Mentions are mapped into that text and every
+fact carries the sentence span it was read from, mapped back to `clean_text` for the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+
+import opencc
+
+from pipeline.dates import parse_date
+from pipeline.release import Entity, Relation, Release
+
+LABELS = ("ORG", "PERSON", "GPE", "DATE")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One mention of an entity, as offsets into the working text."""
+
+    start: int
+    end: int
+    entity: Entity
+
+    @property
+    def label(self) -> str:
+        return self.entity.label
+
+    @property
+    def eid(self) -> str:
+        return self.entity.entity_id
+
+
+@dataclass
+class Fact:
+    """A candidate relation before merging: entities, attributes, where it was read and how sure."""
+
+    type: str
+    head: Entity
+    tail: Entity | None
+    sent: tuple[int, int]  # span of the evidence sentence in the working text
+    score: float
+    title: str | None = None
+    kind: str | None = None
+    date: date | None = None
+    rule: str = ""
+
+
+@dataclass
+class Doc:
+    """A release seen by the patterns: working text, its mentions, and how to map spans back."""
+
+    release: Release
+    text: str
+    mentions: list[Mention]
+    default_year: int | None
+    facts: list[Fact] = field(default_factory=list)
+
+    def clean_span(self, start: int, end: int) -> tuple[int, int]:
+        if self.release.lang == "zh" and self.release.hans_to_clean is not None:
+            return self.release.hans_span_to_clean(start, end)
+        return start, end
+
+    def evidence(self, span: tuple[int, int]) -> str:
+        s, e = self.clean_span(*span)
+        return self.release.clean_text[s:e].strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# tables shipped in pipeline/data/relations
+
+
+def _data_lines(name: str) -> list[list[str]]:
+    text = resources.files("pipeline").joinpath("data", "relations", name).read_text("utf-8")
+    return [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@dataclass(frozen=True)
+class TitleRow:
+    zh: tuple[str, ...]
+    en: tuple[str, ...]
+
+
+@cache
+def title_table() -> tuple[TitleRow, ...]:
+    """The bilingual title table: each row names one office in both languages."""
+    rows = []
+    for cols in _data_lines("titles.tsv"):
+        rows.append(TitleRow(tuple(cols[0].split("|")), tuple(cols[1].split("|"))))
+    return tuple(rows)
+
+
+def title_in_english(title_zh: str) -> list[str]:
+    """English names of a Chinese title (`行政总裁` -> Chief Executive Officer, CEO ...), longest head first."""
+    t = to_hans(title_zh)
+    for row in sorted(title_table(), key=lambda r: -max(len(z) for z in r.zh)):
+        if any(t.endswith(z) for z in row.zh):
+            return list(row.en)
+    return []
+
+
+def title_in_chinese(title_en: str) -> list[str]:
+    """Chinese names of an English title (`Medical Superintendent` -> 院长)."""
+    t = title_en.casefold()
+    out: list[str] = []
+    for row in title_table():
+        if any(e.casefold() == t or t.endswith(" " + e.casefold()) for e in row.en):
+            out.extend(z for z in row.zh if z not in out)
+    return out
+
+
+@dataclass(frozen=True)
+class KindRow:
+    kind: str
+    strong: bool
+    en: tuple[str, ...]
+    zh: tuple[str, ...]
+
+
+@cache
+def kind_table() -> tuple[KindRow, ...]:
+    return tuple(
+        KindRow(c[0], c[1] == "strong", tuple(c[2].split("|")), tuple(c[3].split("|"))) for c in _data_lines("kinds.tsv")
+    )
+
+
+@cache
+def _en_kind_index() -> dict[str, KindRow]:
+    return {p.casefold(): row for row in kind_table() for p in row.en}
+
+
+def kind_of_phrase(phrase: str) -> KindRow | None:
+    """The kind row for an English or Chinese kind phrase as matched in text."""
+    p = phrase.strip()
+    if row := _en_kind_index().get(p.casefold()):
+        return row
+    for row in kind_table():
+        if p in row.zh:
+            return row
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# script
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_hans(s: str) -> str:
+    return _t2s().convert(s)
+
+
+# ---------------------------------------------------------------------------------------------
+# mentions
+
+
+def _clean_to_work(release: Release) -> tuple[list[int], list[int]] | None:
+    """For zh: for each clean_text index, the first and one-past-last text_hans index it maps to."""
+    m = release.hans_to_clean
+    if release.lang != "zh" or m is None:
+        return None
+    n = len(release.clean_text)
+    first = [-1] * (n + 1)
+    last = [-1] * (n + 1)
+    for j, c in enumerate(m):
+        if 0 <= c < n:
+            if first[c] < 0:
+                first[c] = j
+            last[c] = j + 1
+    # fill holes (a clean character dropped by conversion) from the right / left
+    nxt = len(m)
+    for c in range(n, -1, -1):
+        if first[c] < 0:
+            first[c] = nxt
+        else:
+            nxt = first[c]
+    prev = 0
+    for c in range(n + 1):
+        if last[c] < 0:
+            last[c] = prev
+        else:
+            prev = last[c]
+    return first, last
+
+
+_LATIN = re.compile(r"[A-Za-z0-9]")
+
+
+def _find_all(text: str, needle: str, latin_bounds: bool) -> list[tuple[int, int]]:
+    out = []
+    if not needle:
+        return out
+    pat = re.escape(needle)
+    if latin_bounds:
+        if _LATIN.match(needle[0]):
+            pat = r"(?<![A-Za-z0-9])" + pat
+        if _LATIN.match(needle[-1]):
+            pat = pat + r"(?![A-Za-z0-9])"
+    for m in re.finditer(pat, text):
+        out.append((m.start(), m.end()))
+    return out
+
+
+def _useful_surface(s: str, lang: str) -> bool:
+    s = s.strip()
+    if lang == "zh":
+        return len(s) >= 2
+    return len(s) >= 3 or (len(s) >= 2 and s.isupper())
+
+
+def collect_mentions(release: Release, text: str) -> list[Mention]:
+    """Every mention of an ORG/PERSON/GPE/DATE entity in the working text, without overlaps.
+
+    The recogniser's mentions come first; each entity's text, normal form and aliases are then also
+    looked up verbatim, so a mention the recogniser missed (a second `HKSH`) still anchors patterns.
+    Overlaps keep the longer span (`Cancer Hospital CAMS, Shenzhen` over `Cancer Hospital CAMS`).
+    """
+    conv = _clean_to_work(release)
+    cands: list[tuple[int, int, int, Mention]] = []  # (priority, -length, order) sorting keys via tuple
+
+    def add(s: int, e: int, ent: Entity, prio: int) -> None:
+        if e > s:
+            cands.append((prio, s, e, Mention(s, e, ent)))
+
+    for ent in release.entities:
+        if ent.label not in LABELS:
+            continue
+        for s, e in ent.mentions:
+            if conv is not None:
+                s, e = conv[0][s], conv[1][e - 1] if e > 0 else conv[0][s]
+            add(s, e, ent, 0)
+        surfaces = {ent.text, ent.text_norm, *ent.aliases}
+        if release.lang == "zh":
+            surfaces |= {to_hans(x) for x in surfaces if x}
+        for surf in surfaces:
+            if ent.label == "DATE" or not surf or not _useful_surface(surf, release.lang):
+                continue
+            for s, e in _find_all(text, surf.strip(), latin_bounds=True):
+                add(s, e, ent, 1)
+    # longest first, recogniser's before looked-up ones, then leftmost
+    cands.sort(key=lambda c: (-(c[2] - c[1]), c[0], c[1]))
+    taken: list[tuple[int, int]] = []
+    kept: list[Mention] = []
+    for _, s, e, m in cands:
+        if any(s < te and ts < e for ts, te in taken):
+            continue
+        taken.append((s, e))
+        kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# dates
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+EN_DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}})\b"
+)
+ZH_DATE = re.compile(r"(?:(?:\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+_TODAY = re.compile(r"\btoday\b|今日|今天|本日")
+
+
+def default_year(release: Release) -> int | None:
+    """Year for dates written without one: the dateline's, else the first full date near the top."""
+    if release.dateline_date:
+        return release.dateline_date.year
+    head = (release.text_hans or release.clean_text)[:600]
+    for rx in (re.compile(r"(?<!\d)(20\d\d|19\d\d)[-./年]\s*\d{1,2}[-./月]\s*\d{1,2}"), EN_DATE):
+        for m in rx.finditer(head):
+            d = parse_date(m.group(0))
+            if d:
+                return d.year
+    return None
+
+
+@dataclass(frozen=True)
+class DateHit:
+    start: int
+    end: int
+    value: date
+
+
+def find_dates(doc: Doc, start: int, end: int) -> list[DateHit]:
+    """Full calendar dates written in text[start:end] (a missing year from the dateline)."""
+    seg = doc.text[start:end]
+    rx = ZH_DATE if doc.release.lang == "zh" else EN_DATE
+    out = []
+    for m in rx.finditer(seg):
+        d = parse_date(m.group(0), default_year=doc.default_year)
+        if d:
+            out.append(DateHit(start + m.start(), start + m.end(), d))
+    if doc.release.dateline_date:
+        for m in _TODAY.finditer(seg):
+            # "today (January 13)" carries its own date: keep the written one
+            if not any(abs(h.start - (start + m.end())) < 4 for h in out):
+                out.append(DateHit(start + m.start(), start + m.end(), doc.release.dateline_date))
+    out.sort(key=lambda h: h.start)
+    return out
+
+
+def nearest_date(hits: list[DateHit], pos: int) -> date | None:
+    if not hits:
+        return None
+    return min(hits, key=lambda h: abs(h.start - pos)).value
+
+
+# ---------------------------------------------------------------------------------------------
+# merging candidate facts into relations
+
+
+def _pair_key(f: Fact) -> tuple:
+    if f.type == "partnership":
+        a, b = sorted([f.head.entity_id, f.tail.entity_id if f.tail else ""])
+        return (f.type, a, b)
+    if f.type == "role":
+        return (f.type, f.head.entity_id, f.tail.entity_id if f.tail else None)
+    return (f.type, f.head.entity_id, f.tail.entity_id if f.tail else None)
+
+
+def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
+    """One relation per distinct fact.
+
+    - partnership: one per unordered pair and signing date (a dated row absorbs the undated ones);
+      pairs that are also parent/child (`subsidiary_of`) are dropped: a company signing "together
+      with its subsidiary" is not partnering with it.
+    - role: one per person and organisation (titles at the same organisation joined as written);
+      a title with no organisation is dropped when the same person has one with an organisation.
+    - the best-scored evidence wins; scores of repeated sightings are combined (noisy-or).
+    """
+    facts = [f for f in doc.facts if f.tail is None or f.head.entity_id != f.tail.entity_id]
+    parent_pairs = {
+        frozenset((f.head.entity_id, f.tail.entity_id)) for f in facts if f.type == "subsidiary_of" and f.tail is not None
+    }
+    facts = [
+        f
+        for f in facts
+        if not (f.type == "partnership" and frozenset((f.head.entity_id, f.tail.entity_id)) in parent_pairs)
+    ]
+    # a located_in or subsidiary_of both ways keeps the better-scored direction only
+    groups: dict[tuple, list[Fact]] = defaultdict(list)
+    for f in facts:
+        groups[_pair_key(f)].append(f)
+    persons_with_org = {k[1] for k in groups if k[0] == "role" and k[2] is not None}
+
+    out: list[Relation] = []
+    for key, fs in groups.items():
+        if key[0] == "role" and key[2] is None and key[1] in persons_with_org:
+            continue
+        if key[0] == "partnership":
+            dated: dict[date, list[Fact]] = defaultdict(list)
+            for f in fs:
+                if f.date:
+                    dated[f.date].append(f)
+            buckets = list(dated.values()) or [fs]
+        else:
+            buckets = [fs]
+        for bucket in buckets:
+            best = max(bucket, key=lambda f: f.score)
+            score = 1.0
+            for f in bucket:
+                score *= 1.0 - f.score
+            score = round(1.0 - score, 3)
+            if score < min_score:
+                continue
+            kind = best.kind or next((f.kind for f in sorted(bucket, key=lambda f: -f.score) if f.kind), None)
+            title = best.title
+            if key[0] == "role":
+                titles = []
+                for f in sorted(bucket, key=lambda f: -f.score):
+                    if f.title and f.title not in titles and not any(f.title in t for t in titles):
+                        titles.append(f.title)
+                title = titles[0] if titles else None
+            out.append(
+                Relation(
+                    type=best.type,
+                    head=best.head.text_norm,
+                    tail=best.tail.text_norm if best.tail else None,
+                    head_id=best.head.entity_id,
+                    tail_id=best.tail.entity_id if best.tail else None,
+                    date=best.date if key[0] == "partnership" else None,
+                    kind=kind if key[0] == "partnership" else None,
+                    title=title if key[0] == "role" else None,
+                    evidence=doc.evidence(best.sent),
+                    score=score,
+                )
+            )
+    # subsidiary_of / located_in in both directions: keep the stronger
+    seen: dict[tuple, Relation] = {}
+    final: list[Relation] = []
+    for r in sorted(out, key=lambda r: -r.score):
+        if r.type in ("subsidiary_of", "located_in"):
+            k = (r.type, frozenset((r.head_id, r.tail_id)))
+            if k in seen:
+                continue
+            seen[k] = r
+        final.append(r)
+    return final
