@@ -29,6 +29,8 @@ BODY = "HKSH Medical Group signed a memorandum of understanding with Shenzhen Ca
         ("四川遂宁市中心医院(zhōngxīnyīyuàn)与", "四川遂宁市中心医院与"),
         ("合作(hézuò)发展(fāzhǎn)", "合作发展"),
         ("养和（yǎng）医院", "养和医院"),
+        ("杨伟(yáng wěi)国出席", "杨伟国出席"),
+        ("医院(in english)", "医院(in english)"),
         ("默沙東(MSD)和國藥集團", "默沙東(MSD)和國藥集團"),  # an abbreviation, not a gloss
         ("香港大學(HKU)", "香港大學(HKU)"),
         ("in English (see below)", "in English (see below)"),

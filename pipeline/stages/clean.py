@@ -28,7 +28,7 @@ _SYLLABLE = (
     r"ue|ve|ui|er|a|o|e|i|u|v)"
 )
 _PINYIN_WORD = re.compile(rf"^(?:{_SYLLABLE})+$|^(?:hm|hng|m|n|ng)$")
-_GLOSS = re.compile(rf"(?<=[{CJK}\)）])[ \t]?[\(（]([a-z{_TONED}]{{1,40}})[\)）]", re.IGNORECASE)
+_GLOSS = re.compile(rf"(?<=[{CJK}\)）])[ \t]?[\(（]([a-z{_TONED}]{{1,40}}(?: [a-z{_TONED}]{{1,40}}){{0,6}})[\)）]", re.IGNORECASE)
 _TONE_STRIP = str.maketrans(
     "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm"
 )
@@ -37,7 +37,10 @@ _TONE_STRIP = str.maketrans(
 def _is_pinyin(word: str) -> bool:
     if word != word.lower():
         return False  # (MSD), (HKSH): abbreviations, not glosses
-    return bool(_PINYIN_WORD.match(word.translate(_TONE_STRIP)))
+    words = word.translate(_TONE_STRIP).split(" ")
+    if len(words) > 1 and not any(c in _TONED for c in word):
+        return False  # (in english), (see below): several toneless words are English, not pinyin
+    return all(_PINYIN_WORD.match(w) for w in words)
 
 
 # Toned pinyin in brackets is a gloss wherever it stands (mojibake can eat the character before it).
