@@ -82,3 +82,45 @@ def test_train_cli_explains_what_is_missing(cli, tmp_path):
     assert code == 2 and "no previous model" in out
     code, _ = cli("train", "parse", "--lang", "en")
     assert code == 2
+
+
+def test_reviewed_chinese_releases_join_training_with_a_held_out_quarter(tmp_path):
+    from spacy.tokens import DocBin
+
+    from pipeline.train.ner_zh import add_reviewed
+    from pipeline.train.zh_corpora import blank_zh
+
+    nlp = blank_zh()
+    bins = DocBin(store_user_data=True)
+    for i in range(40):
+        doc = nlp.make_doc(f"养和医疗集团行政总裁李维达{i}日在香港签署备忘录")
+        doc.ents = [doc.char_span(0, 6, "ORG"), doc.char_span(10, 13, "PERSON"), doc.char_span(doc.text.index("日") - len(str(i)), doc.text.index("日") + 1, "DATE")]
+        doc.user_data["release_id"] = f"r{i}"
+        bins.add(doc)
+    bins.to_disk(tmp_path / "zh.spacy")
+    work = tmp_path / "work"
+    (work / "test").mkdir(parents=True)
+    DocBin().to_disk(work / "train.spacy")
+    train_dir = add_reviewed(work, [tmp_path / "zh.spacy"])
+    train_docs = list(DocBin().from_disk(train_dir / "reviewed.spacy").get_docs(nlp.vocab))
+    test_docs = list(DocBin().from_disk(work / "test" / "reviewed.spacy").get_docs(nlp.vocab))
+    assert len(train_docs) + len(test_docs) == 40 and 3 <= len(test_docs) <= 20
+    assert {e.label_ for d in train_docs for e in d.ents} == {"ORG", "PERSON"}  # DATE is not the model's
+    assert (train_dir / "public.spacy").is_file()
+
+
+def test_promote_zh_keeps_the_previous_model(tmp_path):
+    from pipeline.train.promote import promote_zh
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "v").write_text("old")
+    (tmp_path / "scores.json").write_text("{}")
+    cand = tmp_path / "candidate"
+    (cand / "model").mkdir(parents=True)
+    (cand / "model" / "v").write_text("new")
+    (cand / "scores.json").write_text('{"new": 1}')
+    promote_zh(tmp_path, cand)
+    assert (tmp_path / "model" / "v").read_text() == "new"
+    assert (tmp_path / "previous" / "model" / "v").read_text() == "old"
+    assert json.loads((tmp_path / "scores.json").read_text()) == {"new": 1}
+    assert not cand.exists()

@@ -128,6 +128,7 @@ def train_zh_ner(
     keep_work: bool = True,
     skip_convert: bool = False,
     overrides: dict | None = None,
+    reviewed: list[Path] | None = None,
 ) -> dict:
     """Build DocBins from ``datasets``, train, keep model-best as ``out/model``, score it.
 
@@ -151,8 +152,12 @@ def train_zh_ner(
     train_out = work / "training"
     if train_out.exists():
         shutil.rmtree(train_out)
+    train_path = work / "train.spacy"
+    if reviewed:
+        train_path = add_reviewed(work, reviewed)
+        corpus_stats["reviewed"] = str(train_path)
     ov = {
-        "paths.train": str(work / "train.spacy"),
+        "paths.train": str(train_path),
         "paths.dev": str(work / "dev.spacy"),
         "training.max_steps": int(max_steps),
         "training.eval_frequency": int(eval_frequency),
@@ -201,6 +206,35 @@ def train_zh_ner(
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return scores
+
+
+def add_reviewed(work: Path, reviewed: list[Path], holdout: float = 0.25) -> Path:
+    """Add reviewed releases (export-reviews' zh.spacy) to the training data.
+
+    A stable quarter of them (by release id) is held out as `test/reviewed.spacy`, so the new model
+    is judged on reviewed text it has not seen. Returns the training path: a folder holding the
+    public training DocBin and the reviewed one (spaCy reads every .spacy file in it).
+    """
+    import hashlib
+
+    from spacy.tokens import DocBin
+
+    nlp = blank_zh()
+    train_bin, test_bin = DocBin(store_user_data=False), DocBin(store_user_data=False)
+    for path in reviewed:
+        for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+            doc.ents = [e for e in doc.ents if e.label_ in LABELS]  # the model's labels only
+            key = str(doc.user_data.get("release_id") or doc.text[:200])
+            held = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < holdout
+            (test_bin if held else train_bin).add(doc)
+    folder = work / "train_all"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy(work / "train.spacy", folder / "public.spacy")
+    train_bin.to_disk(folder / "reviewed.spacy")
+    if len(test_bin):
+        test_bin.to_disk(work / "test" / "reviewed.spacy")
+    return folder
 
 
 def format_scores(scores: dict) -> str:

@@ -59,3 +59,19 @@ def record(folder: Path, decision: Decision, extra: dict) -> None:
     """Append the decision to folder/promotions.jsonl: the history of the model."""
     with open(Path(folder) / "promotions.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({**decision.__dict__, **extra}, ensure_ascii=False, default=str) + "\n")
+
+
+def promote_zh(model_dir: Path, candidate: Path) -> None:
+    """Chinese layout: model_dir/model is live; it moves to model_dir/previous/model."""
+    model_dir, candidate = Path(model_dir), Path(candidate)
+    previous = model_dir / "previous"
+    if previous.exists():
+        shutil.rmtree(previous)
+    previous.mkdir(parents=True)
+    if (model_dir / "model").exists():
+        (model_dir / "model").rename(previous / "model")
+        if (model_dir / "scores.json").exists():
+            shutil.copy(model_dir / "scores.json", previous / "scores.json")
+    (candidate / "model").rename(model_dir / "model")
+    shutil.copy(candidate / "scores.json", model_dir / "scores.json")
+    shutil.rmtree(candidate)
