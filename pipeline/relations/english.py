@@ -101,10 +101,7 @@ class Unit:
 
 @cache
 def load_nlp() -> Language:
-    # Tags and sentence starts are all the patterns read: the fast `senter` instead of the parser.
-    nlp = spacy.load(MODEL, exclude=["ner", "lemmatizer", "parser"])
-    nlp.enable_pipe("senter")
-    return nlp
+    return spacy.load(MODEL, exclude=["ner", "lemmatizer"])
 
 
 class EnglishPatterns:
@@ -138,6 +135,8 @@ class EnglishPatterns:
                 pos += len(line) + 1
         out = []
         per_line = [[m for m in doc.mentions if m.start >= off and m.end <= off + len(line)] for off, line in lines]
+        # a line that names no entity states no fact: it is not worth a parse
+        lines, per_line = [x for x, m in zip(lines, per_line) if m], [m for m in per_line if m]
         docs = [self._tokenize(line, [(m.start - off, m.end - off) for m in ments]) for (off, line), ments in zip(lines, per_line)]
         for (off, _), ments, sdoc in zip(lines, per_line, self.nlp.pipe(docs)):
             out.extend(self._units(sdoc, off, ments))

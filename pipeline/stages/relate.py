@@ -1,15 +1,24 @@
 """relate: facts between the entities of a release (partnership, role, subsidiary_of, located_in).
 
-Patterns, not a model: English ones over spaCy tokens and Chinese ones over `text_hans` characters
-(see pipeline/relations). Each relation names its entities by `text_norm` and `entity_id`, carries
-the sentence it was read from and a score; `min_score` drops the weaker readings.
+Patterns: English ones over spaCy tokens and Chinese ones over `text_hans` characters (see
+pipeline/relations). Each relation names its entities by `text_norm` and `entity_id`, carries the
+sentence it was read from and a score; `min_score` drops the weaker readings. Optionally (English)
+the MiniLM classifier in `classifier_model` re-reads the pattern facts: `classifier` = "filter"
+(drop facts it rejects), "add" (add pairs it finds), "filter+add", "replace" (its facts instead of
+the patterns' for its types: to measure it alone) or "none".
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipeline.registry import Stage, stage
 from pipeline.relations import RelationExtractor
+from pipeline.relations.common import merge_facts
 from pipeline.release import Release
+
+ROOT = Path(__file__).resolve().parents[2]
+MODES = ("none", "filter", "add", "filter+add", "replace")
 
 
 @stage("relate")
@@ -19,11 +28,30 @@ class Relate(Stage):
     requires = ("clean_text", "lang", "entities")
     provides = ("relations",)
 
-    def __init__(self, min_score: float = 0.5) -> None:
+    def __init__(self, min_score: float = 0.5, classifier: str = "none", classifier_model: str = "models/rel-en",
+                 classifier_threshold: float = 0.5) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"relate.min_score must be in [0, 1], not {min_score!r}")
+        if classifier not in MODES:
+            raise ValueError(f"relate.classifier must be one of {MODES}, not {classifier!r}")
         self.extractor = RelationExtractor(min_score=min_score)
+        self.min_score = min_score
+        self.mode = classifier
+        self.threshold = classifier_threshold
+        self.classifier = None
+        if classifier != "none":
+            from pipeline.relations.classifier import RelationClassifier
+
+            path = Path(classifier_model)
+            self.classifier = RelationClassifier.load(path if path.is_absolute() else ROOT / path)
 
     def __call__(self, release: Release) -> Release:
-        release.relations = self.extractor(release)
+        if self.classifier is None:
+            release.relations = self.extractor(release)
+            return release
+        from pipeline.relations.classifier import apply
+
+        doc = self.extractor.facts(release)
+        apply(doc, self.classifier, self.mode, self.threshold)
+        release.relations = merge_facts(doc, self.min_score)
         return release
