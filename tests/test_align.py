@@ -207,6 +207,7 @@ def test_stage_fills_entity_links_from_the_entities_table():
         ("Jinyi Lang", "郎锦义", 1.0, 1.0),  # surname last
         ("Walton LI", "李维达", 0.5, 0.5),  # English given name: only the surname matches
         ("Walton LI", "王绿化", 0.0, 0.0),
+        ("Lu Wanqing", "卢哲", 0.0, 0.3),  # a romanised given name that differs counts against
         ("Lo Chung-mau", "李家超", 0.0, 0.0),
     ],
 )

@@ -2,11 +2,12 @@
 
     python -m pipeline.align.calibrate --extracted OUT --pairs pairs.jsonl [--write]
 
-OUT is a folder written by `run_pipeline.py run` (clean + convert are enough). Every EN x ZH pair of
-canonical releases is a training row, labelled by the gold pairs; the fitted probability is what the
-stage thresholds, so `threshold = 0.5` means "more likely the same event than not". Weights are kept
-small (L2, C=10, picked by the leave-one-out estimate of `--cv`) and features are all "more is more" except `date_conflict`, so the signs can be
-checked by eye in data/align/weights.json.
+OUT is a folder written by `run_pipeline.py run`: with entity rows (recognise in the config) it
+writes weights.json, without them weights_no_entities.json; the stage picks by its batch.
+Every EN x ZH pair of canonical releases is a training row, labelled by the gold pairs; the fitted
+probability is what the stage thresholds, so `threshold = 0.5` means "more likely the same event
+than not". Weights are kept small (L2, C=10, picked by the leave-one-out estimate of `--cv`);
+features are all "more is more" except `date_conflict`, so the signs can be checked by eye.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def main() -> None:
     ap.add_argument("--extracted", type=Path, required=True)
     ap.add_argument("--pairs", type=Path, required=True)
     ap.add_argument("--c", type=float, default=10.0)
-    ap.add_argument("--write", action="store_true", help="write data/align/weights.json")
+    ap.add_argument("--write", action="store_true", help="write data/align/weights*.json")
     ap.add_argument("--cv", action="store_true", help="also print a leave-one-English-release-out estimate")
     args = ap.parse_args()
     tables = Tables.read(args.extracted)
@@ -92,12 +93,10 @@ def main() -> None:
     w["cos_prior"] = round(float(np.median(x[y == 1, pairs.FEATURES.index("cos")])), 4) if y.sum() else 0.6
     w["fitted_on"] = f"{int(y.sum())} gold pairs, {len(y) - int(y.sum())} other EN x ZH pairs ({args.pairs.name})"
     print(json.dumps(w, indent=1))
-    # entities: no entity rows existed when this was fitted; until refitted, an entity link share
-    # counts like transliterated names do.
-    if w["coef"].get("entities", 0.0) == 0.0:
-        w["coef"]["entities"] = w["coef"]["names"]
+    name = "weights.json" if not tables.entities.empty else "weights_no_entities.json"
     if args.write:
-        (DATA / "weights.json").write_text(json.dumps(w, indent=1) + "\n", "utf-8")
+        (DATA / name).write_text(json.dumps(w, indent=1) + "\n", "utf-8")
+        print(f"wrote {DATA / name}")
     if args.cv:
         print("leave-one-out pair P/R/F1 (no blocking):", json.dumps(cross_validate(x, y, names, args.c)))
     p = pairs.Weights(w["bias"], w["coef"]).score(x)

@@ -20,6 +20,7 @@ from rapidfuzz.distance import LCSseq
 
 _NOT_HAN_DIGIT = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff0-9]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_DIGITS = re.compile(r"\d{2,}")
 _LATIN = re.compile(r"[A-Za-z]")
 _BINS = 63
 _ROWS = 3
@@ -80,7 +81,7 @@ def find_copies(
     copy of a group is the one with the least noise: the smallest share of its text not found in
     the other copies, plus `noise` (an outside measure, e.g. Latin letters left in Chinese text).
     The LCS must also cover half of the longer text, so a short boilerplate paragraph shared by two
-    different releases does not make them copies.
+    different releases does not make them copies, and they must share most of their numbers.
     """
     k = 3 if lang == "zh" else 6
     texts = [t[:max_chars] for t in texts]
@@ -107,6 +108,8 @@ def find_copies(
         short, long = sorted((len(ta), len(tb)))
         if short == 0:
             continue
+        if not same_numbers(ta, tb):
+            continue
         lcs = LCSseq.similarity(ta, tb)
         if lcs / short >= min_similarity and lcs / long >= min_similarity / 2:
             neighbours[a][b] = neighbours[b][a] = lcs / short
@@ -127,6 +130,15 @@ def find_copies(
                 canonical[j] = i
                 out.append(Copy(ids[j], ids[i], sim))
     return out
+
+
+def same_numbers(a: str, b: str) -> bool:
+    """A copy keeps the dates and figures of its source: releases from one template with other
+    numbers (the same notice for another day) are not copies."""
+    na, nb = set(_DIGITS.findall(a)), set(_DIGITS.findall(b))
+    if not na or not nb:
+        return True
+    return len(na & nb) >= 0.5 * min(len(na), len(nb))
 
 
 def latin_noise(text: str) -> float:

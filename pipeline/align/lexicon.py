@@ -96,6 +96,10 @@ def readings(char: str) -> set[str]:
     return _cedict()[0].get(char, set())
 
 
+def all_readings() -> dict[str, set[str]]:
+    return _cedict()[0]
+
+
 def glosses() -> dict[str, list[str]]:
     return _cedict()[1]
 

@@ -4,8 +4,8 @@ Blocking keeps the cost linear: a candidate pair shares at least one key (a date
 number, a Latin word written in the Chinese text, a bilingual name concept), keys shared by too
 many releases are dropped like stop words, and each release keeps its `top_k` candidates.
 The score is a logistic combination of the features (weights in data/align/weights.json, fitted on
-the dev pairs by `python -m pipeline.align.calibrate`), so it reads as a probability that the two
-releases report the same event.
+the dev pairs by `python -m pipeline.align.calibrate`; weights_no_entities.json when the batch has
+no entity rows), so it reads as a probability that the two releases report the same event.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ class Weights:
 
     @classmethod
     @cache
-    def load(cls) -> Weights:
-        data = json.loads((DATA / "weights.json").read_text("utf-8"))
+    def load(cls, with_entities: bool = True) -> Weights:
+        """Weights fitted with entity rows (the shipped pipeline runs recognise first) or without."""
+        name = "weights.json" if with_entities else "weights_no_entities.json"
+        data = json.loads((DATA / name).read_text("utf-8"))
         coef = {k: float(v) for k, v in data["coef"].items()}
         return cls(bias=float(data["bias"]), coef=coef, cos_prior=float(data.get("cos_prior", 0.6)))
 

@@ -157,10 +157,6 @@ def _surname_romans_rev() -> dict[str, set[str]]:
     return rev
 
 
-def zh_surnames_for(roman: str) -> set[str]:
-    return _surname_romans_rev().get(roman.lower(), set())
-
-
 @lru_cache(maxsize=100000)
 def given_forms(given: str, limit: int = 64) -> frozenset[str]:
     """Joined spellings of a given name (`宠茂` -> {chungmau, chongmao, ...})."""
@@ -216,9 +212,9 @@ def name_score(en: str, zh: str) -> float:
     if parts is None:
         return 0.0
     surname, given = parts
-    romans = lexicon.surnames().get(surname, set()) | {"".join(sorted(syllables(c))[:1]) for c in surname if len(surname) == 1}
+    romans = set(lexicon.surnames().get(surname, set()))
     if len(surname) == 1:
-        romans |= set(syllables(surname))
+        romans |= syllables(surname)  # pinyin and Cantonese readings beyond the table's spellings
     forms = given_forms(given)
     best = 0.0
     for s, g in orders(en):
@@ -232,8 +228,27 @@ def name_score(en: str, zh: str) -> float:
                 r = max(fuzz.ratio(g, f) for f in forms)
                 if r >= 80:
                     score = 0.5 + 0.5 * (r - 60) / 40
+                elif len(g) >= 4 and romanised(g):
+                    score = 0.2  # a romanised given name that is not this one: evidence against
         best = max(best, score)
     return min(best, 1.0)
+
+
+@cache
+def _syllable_set() -> frozenset[str]:
+    """Pinyin readings plus every surname spelling (which covers the common HK / Taiwan forms)."""
+    syl = {r for rs in lexicon.all_readings().values() for r in rs if r.isalpha()}
+    syl |= {r for rs in lexicon.surnames().values() for r in rs}
+    return frozenset(syl)
+
+
+def romanised(word: str) -> bool:
+    """Whether `word` splits into Chinese syllables (Wanqing, Chungmau), unlike Walton or Kenneth."""
+    syl = _syllable_set()
+    ok = [True] + [False] * len(word)
+    for i in range(1, len(word) + 1):
+        ok[i] = any(ok[j] and word[j:i] in syl for j in range(max(0, i - 6), i))
+    return ok[-1] and sum(1 for c in word if c in "aeiouy") >= 2
 
 
 _CAP_RUN = re.compile(r"(?:\b(?:[A-Z][a-z]+|[A-Z]{2,})(?:[-‐][A-Za-z][a-z]+)?\b[ \t]*)+")
@@ -254,19 +269,3 @@ def en_name_candidates(text: str, limit: int = 80) -> list[str]:
         if len(out) >= limit:
             break
     return list(out)
-
-
-def find_in_zh(en: str, zh_text: str, min_score: float = 1.0) -> str | None:
-    """The Chinese name in `zh_text` that `en` transliterates (surname + given name), if any."""
-    for s, g in orders(en):
-        if not g:
-            continue
-        for sur in zh_surnames_for(s):
-            start = zh_text.find(sur)
-            while start != -1:
-                for glen in (2, 1):
-                    cand = zh_text[start : start + len(sur) + glen]
-                    if len(cand) == len(sur) + glen and _CJK.match(cand) and name_score(en, cand) >= min_score:
-                        return cand
-                start = zh_text.find(sur, start + 1)
-    return None

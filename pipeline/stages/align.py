@@ -121,7 +121,7 @@ class Align(Stage):
         en_sig, zh_sig = self.signals_of(en_rel, ents), self.signals_of(zh_rel, ents)
         cand = pairs.block(en_sig, zh_sig, self.max_df, self.top_k)
         x = self.feature_matrix(en_sig, zh_sig, cand, list(en_rel["release_id"]), list(zh_rel["release_id"]), ents)
-        p = pairs.Weights.load().score(x) if len(cand) else np.zeros(0)
+        p = pairs.Weights.load(bool(ents)).score(x) if len(cand) else np.zeros(0)
         scores = {c: float(s) for c, s in zip(cand, p) if not pairs.full_date_conflict(en_sig[c[0]], zh_sig[c[1]])}
         chosen = pairs.choose(scores, self.threshold, self.mutual)
         en_ids, zh_ids = list(en_rel["release_id"]), list(zh_rel["release_id"])
@@ -161,7 +161,7 @@ class Align(Stage):
             return x
         from pipeline.align.encoder import embed_summaries
 
-        w = pairs.Weights.load()
+        w = pairs.Weights.load(bool(ents))
         col = pairs.FEATURES.index("cos")
         hi = x.copy()
         hi[:, col] = 1.0
