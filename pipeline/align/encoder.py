@@ -36,8 +36,23 @@ def embed_summaries(summaries: list[str], threads: int = 2, batch: int = 512) ->
     return out / np.maximum(norms, 1e-9)
 
 
+_SENTENCE_CACHE: dict[str, np.ndarray] = {}
+_SENTENCE_CACHE_MAX = 50_000
+
+
 def embed_sentences(sentences: list[str], threads: int = 2) -> np.ndarray:
-    """(n, 512) vectors of single sentences (for aligning sentences inside a pair)."""
+    """(n, 512) vectors of single sentences (for aligning sentences inside a pair).
+
+    Vectors are cached by sentence: copies of a release and the pairs they inherit share most
+    sentences, and each is encoded once (bounded, so memory stays flat on long batches).
+    """
     if not sentences:
         return np.zeros((0, 512), dtype=np.float32)
-    return np.asarray(_model(threads).encode(sentences), dtype=np.float32)
+    todo = list(dict.fromkeys(s for s in sentences if s not in _SENTENCE_CACHE))
+    if len(_SENTENCE_CACHE) + len(todo) > _SENTENCE_CACHE_MAX:
+        _SENTENCE_CACHE.clear()
+        todo = list(dict.fromkeys(sentences))
+    if todo:
+        for sent, vec in zip(todo, np.asarray(_model(threads).encode(todo), dtype=np.float32)):
+            _SENTENCE_CACHE[sent] = vec
+    return np.stack([_SENTENCE_CACHE[s] for s in sentences])
