@@ -185,16 +185,19 @@ class Align(Stage):
         return x
 
     def expand(self, scored: list[tuple[str, str, float]], rel: pd.DataFrame) -> pd.DataFrame:
-        """Pairs of canonical releases, plus the same pair for each of their copies."""
+        """Pairs of canonical releases, plus each copy paired with the other side's canonical release.
+
+        Not every copy with every copy: that grows with the product of the copy counts, and
+        `duplicate_of` already ties the copies together.
+        """
         members: dict[str, list[str]] = {}
         for rid, dup in zip(rel["release_id"], rel["duplicate_of"]):
             if isinstance(dup, str):
                 members.setdefault(dup, []).append(rid)
         rows = []
         for e, z, p in scored:
-            for ee in [e, *members.get(e, [])]:
-                for zz in [z, *members.get(z, [])]:
-                    rows.append({"en_release_id": ee, "zh_release_id": zz, "score": round(p, 4)})
+            pairs = [(e, z), *((ee, z) for ee in members.get(e, [])), *((e, zz) for zz in members.get(z, []))]
+            rows.extend({"en_release_id": ee, "zh_release_id": zz, "score": round(p, 4)} for ee, zz in pairs)
         return pd.DataFrame(rows) if rows else empty("alignments")
 
     # --- 3. entity links ----------------------------------------------------------------------
