@@ -54,18 +54,23 @@ class Pipeline:
         self.version = pipeline_version(config)
         self.timings: dict[str, float] = defaultdict(float)  # seconds spent per stage (for `bench`)
 
+    def _apply(self, stage: Stage, data):
+        """One stage on its input, timed; any exception becomes a StageError naming the stage."""
+        t0 = time.perf_counter()
+        try:
+            out = stage(data)
+        except Exception as e:
+            raise StageError(stage.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
+        self.timings[stage.name] += time.perf_counter() - t0
+        return out
+
     def process(self, release: Release) -> Release:
         """Run every release stage on one release; raises StageError naming the failing stage.
 
         Any exception counts: one bad release must not stop the batch.
         """
         for s in self.release_stages:
-            t0 = time.perf_counter()
-            try:
-                release = s(release)
-            except Exception as e:
-                raise StageError(s.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
-            self.timings[s.name] += time.perf_counter() - t0
+            release = self._apply(s, release)
             if "clean_text" in s.provides and not release.clean_text.strip():
                 # all boilerplate: an empty release would share one id with every other such file
                 raise StageError(s.name, "no release text left after cleaning")
@@ -74,12 +79,7 @@ class Pipeline:
     def finish(self, tables: Tables) -> Tables:
         """Run the corpus stages over the tables of the whole batch."""
         for s in self.corpus_stages:
-            t0 = time.perf_counter()
-            try:
-                tables = s(tables)
-            except Exception as e:
-                raise StageError(s.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
-            self.timings[s.name] += time.perf_counter() - t0
+            tables = self._apply(s, tables)
         return tables
 
 
