@@ -117,37 +117,39 @@ class Terms:
 
     def find_zh(self, text: str) -> dict[int, list[int]]:
         """Concept -> start offsets of its Chinese names in `text` (longest match wins)."""
-        found: dict[int, list[int]] = defaultdict(list)
-        i, n = 0, len(text)
-        while i < n - 1:
-            best = None
-            for zh, c in self.zh_index.get(text[i : i + 2], ()):
-                if text.startswith(zh, i) and (best is None or len(zh) > len(best[0])):
-                    best = (zh, c)
-            if best and best[0] in self.guarded and i > 0 and _CJK.match(text[i - 1]) and text[i - 1] not in _JOINERS:
-                best = None  # 医科大学 is not 科大
-            if best:
-                found[best[1]].append(i)
-                i += len(best[0])
-            else:
-                i += 1
-        return found
+
+        def candidates(i: int):
+            return self.zh_index.get(text[i : i + 2], ()) if i < len(text) - 1 else ()
+
+        def allowed(i: int, zh: str) -> bool:  # 医科大学 is not 科大
+            return not (zh in self.guarded and i > 0 and _CJK.match(text[i - 1]) and text[i - 1] not in _JOINERS)
+
+        return _longest_matches(text, candidates, allowed)
 
     def find_en(self, tokens: list[str]) -> dict[int, list[int]]:
         """Concept -> token indices where one of its English names starts (longest match wins)."""
-        found: dict[int, list[int]] = defaultdict(list)
-        i, n = 0, len(tokens)
-        while i < n:
+        seq = tuple(tokens)
+        return _longest_matches(seq, lambda i: self.en_index.get(seq[i], ()))
+
+
+def _longest_matches(seq, candidates, allowed=lambda i, name: True) -> dict[int, list[int]]:
+    """Left-to-right scan of `seq` (a string or a token tuple): at each position the longest name
+    among `candidates(i)` that is there and `allowed`; the scan resumes after it."""
+    found: dict[int, list[int]] = defaultdict(list)
+    i = 0
+    while i < len(seq):
+        best = None
+        for name, c in candidates(i):
+            if seq[i : i + len(name)] == name and (best is None or len(name) > len(best[0])):
+                best = (name, c)
+        if best and not allowed(i, best[0]):
             best = None
-            for toks, c in self.en_index.get(tokens[i], ()):
-                if tuple(tokens[i : i + len(toks)]) == toks and (best is None or len(toks) > len(best[0])):
-                    best = (toks, c)
-            if best:
-                found[best[1]].append(i)
-                i += len(best[0])
-            else:
-                i += 1
-        return found
+        if best:
+            found[best[1]].append(i)
+            i += len(best[0])
+        else:
+            i += 1
+    return found
 
 
 _PROPER = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}$")
