@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline import __version__
 from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
-from pipeline.io.tables import SCHEMAS, StreamingWriter, Tables, iter_old_rows, release_rows, to_arrow
+from pipeline.io.tables import SCHEMAS, Corpus, StreamingWriter, TableFolder, Tables, iter_old_rows, release_rows, to_arrow
 from pipeline.registry import PipelineConfig, Stage, build_pipeline
 from pipeline.release import Release
 
@@ -76,11 +76,11 @@ class Pipeline:
                 raise StageError(s.name, "no release text left after cleaning")
         return release
 
-    def finish(self, tables: Tables) -> Tables:
+    def finish(self, corpus: Corpus) -> Corpus:
         """Run the corpus stages over the tables of the whole batch."""
         for s in self.corpus_stages:
-            tables = self._apply(s, tables)
-        return tables
+            corpus = self._apply(s, corpus)
+        return corpus
 
 
 class OutputError(Exception):
@@ -200,14 +200,17 @@ def run_batch(
     finally:
         executor.close()
     if pipeline.corpus_stages:
-        tables = Tables.read(out)
+        corpus = TableFolder(out)
         try:
-            tables = pipeline.finish(tables)
+            pipeline.finish(corpus)
+            corpus.commit()
         except StageError as e:  # the release tables stay; the failure is reported and recorded
+            corpus.abort()
             summary.failed.append(("(whole batch)", e.stage, e.reason))
             row = {"source_path": "(whole batch)", "stage": e.stage, "reason": e.reason, "pipeline_version": pipeline.version}
-            tables.errors = pd.concat([tables.errors, pd.DataFrame([row])], ignore_index=True)
-        tables.write(out)
+            errors = pd.concat([*corpus.batches("errors", SCHEMAS["errors"].names), pd.DataFrame([row])], ignore_index=True)
+            corpus.put("errors", errors)
+            corpus.commit()
     return summary
 
 

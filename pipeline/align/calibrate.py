@@ -23,21 +23,19 @@ from pipeline.align import pairs
 from pipeline.align.lexicon import DATA
 from pipeline.evaluate import gold_pairs, read_jsonl
 from pipeline.io.tables import Tables
-from pipeline.stages.align import Align, _entities_by_release
+from pipeline.stages.align import Align, Entities
 
 
 def training_rows(tables: Tables, gold: set[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
     stage = Align(encoder=True)
-    rel = tables.releases.copy()
-    rel["duplicate_of"] = rel["release_id"].map(stage.fold_copies(rel))
-    canon = rel[rel["duplicate_of"].isna()]
-    en, zh = canon[canon["lang"] == "en"], canon[canon["lang"] == "zh"]
-    ents = _entities_by_release(tables.entities)
-    en_sig, zh_sig = stage.signals_of(en, ents), stage.signals_of(zh, ents)
+    ents = Entities.read(tables)
+    copies = stage.fold_copies(tables)
+    en, zh = stage.sides(tables, copies, ents)
     cand = [(i, j) for i in range(len(en)) for j in range(len(zh))]
-    x = stage.feature_matrix(en_sig, zh_sig, cand, list(en["release_id"]), list(zh["release_id"]), ents, exact_cos=True)
-    stem = lambda p: Path(str(p)).stem
-    en_names, zh_names = [stem(p) for p in en["source_path"]], [stem(p) for p in zh["source_path"]]
+    x = stage.feature_matrix(en, zh, cand, ents, exact_cos=True)
+    source = dict(zip(tables.releases["release_id"], tables.releases["source_path"]))
+    stem = lambda rid: Path(str(source[rid])).stem
+    en_names, zh_names = [stem(r) for r in en.ids], [stem(r) for r in zh.ids]
     names = [(en_names[i], zh_names[j]) for i, j in cand]
     y = np.array([n in gold for n in names], dtype=int)
     return x, y, names

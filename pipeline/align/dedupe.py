@@ -12,6 +12,7 @@ stays high when characters are injected or a copy adds page chrome.
 from __future__ import annotations
 
 import re
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -65,6 +66,87 @@ class Copy:
     similarity: float
 
 
+class CopyFinder:
+    """Near-duplicates of one language, fed one release at a time.
+
+    Per release it keeps the MinHash sketch, the text length and the text itself zlib-compressed
+    (for the exact check of the few candidates), so a large batch costs about 1 KB a release.
+    Similarity is LCS / length of the shorter text, so a copy that only adds chrome or injected
+    characters still scores near 1. The canonical copy of a group is the one with the least noise:
+    the smallest share of its text not found in the other copies, plus `noise` (an outside
+    measure, e.g. Latin letters left in Chinese text). The LCS must also cover half of the longer
+    text, so a short boilerplate paragraph shared by two different releases does not make them
+    copies, and they must share most of their numbers.
+    """
+
+    def __init__(self, lang: str, min_similarity: float = 0.75, max_chars: int = 4000, min_bins: int = 8) -> None:
+        self.k = 3 if lang == "zh" else 6
+        self.min_similarity, self.max_chars, self.min_bins = min_similarity, max_chars, min_bins
+        self.ids: list[str] = []
+        self.lengths: list[int] = []
+        self.noise: list[float] = []
+        self.texts: list[bytes] = []
+        self.sketches: dict[int, np.ndarray] = {}
+
+    def add(self, release_id: str, text: str, noise: float = 0.0) -> None:
+        """`text` already normalised (see `normalise`)."""
+        i = len(self.ids)
+        text = text[: self.max_chars]
+        self.ids.append(release_id)
+        self.lengths.append(len(text))
+        self.noise.append(noise)
+        self.texts.append(zlib.compress(text.encode("utf-8"), 1))
+        if len(text) >= 2 * self.k:
+            self.sketches[i] = sketch(shingle_hashes(text, self.k))
+
+    def text(self, i: int) -> str:
+        return zlib.decompress(self.texts[i]).decode("utf-8")
+
+    def find(self) -> list[Copy]:
+        """Each non-canonical member of a group of copies, pointing at its canonical copy."""
+        buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
+        for i, sk in self.sketches.items():
+            for b in range(_BINS // _ROWS):
+                buckets[(b, sk[b * _ROWS : (b + 1) * _ROWS].tobytes())].append(i)
+        cand: set[tuple[int, int]] = set()
+        for members in buckets.values():
+            if 1 < len(members) <= 200:  # a huge bucket is boilerplate, not a copy
+                for a in range(len(members)):
+                    for b in range(a + 1, len(members)):
+                        cand.add((members[a], members[b]))
+        del buckets
+        shared: dict[int, float] = defaultdict(float)  # share of a text found in its closest copy
+        neighbours: dict[int, dict[int, float]] = defaultdict(dict)
+        for a, b in sorted(cand):
+            if np.count_nonzero(self.sketches[a] == self.sketches[b]) < self.min_bins:
+                continue  # estimated Jaccard too low: skip the exact check
+            short, long = sorted((self.lengths[a], self.lengths[b]))
+            if short == 0:
+                continue
+            ta, tb = self.text(a), self.text(b)
+            if not same_numbers(ta, tb):
+                continue
+            lcs = LCSseq.similarity(ta, tb)
+            if lcs / short >= self.min_similarity and lcs / long >= self.min_similarity / 2:
+                neighbours[a][b] = neighbours[b][a] = lcs / short
+                shared[a] = max(shared[a], lcs / len(ta))
+                shared[b] = max(shared[b], lcs / len(tb))
+        # Star clusters, least noisy first: a release is folded only into a canonical copy it is itself
+        # similar to, never through a chain of copies (A~B~C does not make C a copy of A).
+        order = sorted(neighbours, key=lambda i: (round(1 - shared[i] + self.noise[i], 4), -self.lengths[i], self.ids[i]))
+        canonical: dict[int, int] = {}
+        out: list[Copy] = []
+        for i in order:
+            if i in canonical:
+                continue
+            canonical[i] = i
+            for j, sim in sorted(neighbours[i].items()):
+                if j not in canonical:
+                    canonical[j] = i
+                    out.append(Copy(self.ids[j], self.ids[i], sim))
+        return out
+
+
 def find_copies(
     ids: list[str],
     texts: list[str],
@@ -74,62 +156,11 @@ def find_copies(
     noise: list[float] | None = None,
     min_bins: int = 8,
 ) -> list[Copy]:
-    """Group near-duplicates of one language; each non-canonical member points at its canonical copy.
-
-    `texts` are already normalised (see `normalise`). Similarity is LCS / length of the shorter
-    text, so a copy that only adds chrome or injected characters still scores near 1. The canonical
-    copy of a group is the one with the least noise: the smallest share of its text not found in
-    the other copies, plus `noise` (an outside measure, e.g. Latin letters left in Chinese text).
-    The LCS must also cover half of the longer text, so a short boilerplate paragraph shared by two
-    different releases does not make them copies, and they must share most of their numbers.
-    """
-    k = 3 if lang == "zh" else 6
-    texts = [t[:max_chars] for t in texts]
-    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    sketches: dict[int, np.ndarray] = {}
-    for i, t in enumerate(texts):
-        if len(t) < 2 * k:
-            continue
-        sk = sketches[i] = sketch(shingle_hashes(t, k))
-        for b in range(_BINS // _ROWS):
-            buckets[(b, sk[b * _ROWS : (b + 1) * _ROWS].tobytes())].append(i)
-    cand: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        if 1 < len(members) <= 200:  # a huge bucket is boilerplate, not a copy
-            for a in range(len(members)):
-                for b in range(a + 1, len(members)):
-                    cand.add((members[a], members[b]))
-    shared: dict[int, float] = defaultdict(float)  # share of a text found in its closest copy
-    neighbours: dict[int, dict[int, float]] = defaultdict(dict)
-    for a, b in cand:
-        if np.count_nonzero(sketches[a] == sketches[b]) < min_bins:
-            continue  # estimated Jaccard too low: skip the exact check
-        ta, tb = texts[a], texts[b]
-        short, long = sorted((len(ta), len(tb)))
-        if short == 0:
-            continue
-        if not same_numbers(ta, tb):
-            continue
-        lcs = LCSseq.similarity(ta, tb)
-        if lcs / short >= min_similarity and lcs / long >= min_similarity / 2:
-            neighbours[a][b] = neighbours[b][a] = lcs / short
-            shared[a] = max(shared[a], lcs / len(ta))
-            shared[b] = max(shared[b], lcs / len(tb))
-    # Star clusters, least noisy first: a release is folded only into a canonical copy it is itself
-    # similar to, never through a chain of copies (A~B~C does not make C a copy of A).
-    extra = noise or [0.0] * len(ids)
-    order = sorted(neighbours, key=lambda i: (round(1 - shared[i] + extra[i], 4), -len(texts[i]), ids[i]))
-    canonical: dict[int, int] = {}
-    out: list[Copy] = []
-    for i in order:
-        if i in canonical:
-            continue
-        canonical[i] = i
-        for j, sim in sorted(neighbours[i].items()):
-            if j not in canonical:
-                canonical[j] = i
-                out.append(Copy(ids[j], ids[i], sim))
-    return out
+    """`CopyFinder` over lists: group near-duplicates of one language (`texts` normalised)."""
+    finder = CopyFinder(lang, min_similarity, max_chars, min_bins)
+    for i, (rid, text) in enumerate(zip(ids, texts)):
+        finder.add(rid, text, noise[i] if noise else 0.0)
+    return finder.find()
 
 
 def same_numbers(a: str, b: str) -> bool:

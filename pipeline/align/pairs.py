@@ -11,19 +11,17 @@ no entity rows), so it reads as a probability that the two releases report the s
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 
 import numpy as np
+from scipy import sparse
 
 from pipeline.align.lexicon import DATA
-from pipeline.align.signals import Signals, names_found
+from pipeline.align.sides import Side, md_date
 
 FEATURES = ("cos", "date_match", "date_conflict", "numbers", "latin", "names", "concepts", "entities", "lexical")
-_MD_BASE = 2000  # a leap year, for comparing (month, day) pairs
 
 
 @dataclass
@@ -46,164 +44,156 @@ class Weights:
         return 1.0 / (1.0 + np.exp(-(x @ w + self.bias)))
 
 
-def _md_date(md: tuple[int, int]) -> date | None:
-    try:
-        return date(_MD_BASE, *md)
-    except ValueError:
-        return None
+def block(en: Side, zh: Side, max_df: int = 60, top_k: int = 25, chunk: int = 4096) -> list[tuple[int, int]]:
+    """Candidate (en index, zh index) pairs that share a rare enough key, best `top_k` per release.
 
-
-def block(en: list[Signals], zh: list[Signals], max_df: int = 60, top_k: int = 25) -> list[tuple[int, int]]:
-    """Candidate (en index, zh index) pairs that share a rare enough key, best `top_k` per release."""
-    zh_keys: list[set[str]] = []
-    for s in zh:
-        k = {f"d:{d.isoformat()}" for d in s.dates}
-        k |= {f"m:{m:02d}-{d:02d}" for m, d in s.month_days}
-        k |= {f"n:{n}" for n in s.numbers}
-        k |= {f"w:{w}" for w in s.latin if len(w) >= 3 or w.isalpha()}
-        k |= {f"c:{c}" for c in s.concepts}
-        zh_keys.append(k)
-    zh_latin = {k for ks in zh_keys for k in ks if k.startswith("w:")}
-    en_keys: list[set[str]] = []
-    for s in en:
-        k = set()
-        for d in s.dates:
-            k |= {f"d:{(d + timedelta(days=o)).isoformat()}" for o in (-1, 0, 1)}
-        for md in s.month_days:
-            if (d := _md_date(md)) is not None:
-                k |= {f"m:{x.month:02d}-{x.day:02d}" for x in (d - timedelta(days=1), d, d + timedelta(days=1))}
-        k |= {f"n:{n}" for n in s.numbers}
-        k |= {f"w:{w}" for w in s.latin} & zh_latin
-        k |= {f"c:{c}" for c in s.concepts}
-        en_keys.append(k)
-    df_en = Counter(k for ks in en_keys for k in ks)
-    df_zh = Counter(k for ks in zh_keys for k in ks)
-    index: dict[str, list[int]] = defaultdict(list)
-    for j, ks in enumerate(zh_keys):
-        for k in ks:
-            if df_en.get(k, 0) and df_zh[k] <= max_df and df_en[k] <= max_df:
-                index[k].append(j)
+    A key is a date (an English one also stands for the day before and after), a month-day, a
+    number, a Latin word of the Chinese text (3+ characters or letters only) or a concept; a pair's
+    weight is the sum of log(1 + n / df) over the keys it shares, keys held by more than `max_df`
+    releases of either language left out. The English rows go through in chunks, so the pair
+    weights never all sit in memory.
+    """
+    v = en.vocabs
+    latin_ok = np.array([len(w) >= 3 or w.isalpha() for w in v.latin], dtype=bool)
+    k_en = sparse.hstack([en.matrix(f) for f in _KEY_FIELDS], format="csr")
+    k_zh_parts = [zh.matrix(f) for f in _KEY_FIELDS]
+    k_zh_parts[_KEY_FIELDS.index("latin")] = k_zh_parts[_KEY_FIELDS.index("latin")] @ sparse.diags(latin_ok.astype(np.float32))
+    k_zh = sparse.hstack(k_zh_parts, format="csr")
+    k_zh.eliminate_zeros()
+    df_en = np.asarray((k_en > 0).sum(axis=0)).ravel()
+    df_zh = np.asarray((k_zh > 0).sum(axis=0)).ravel()
+    valid = (df_en > 0) & (df_zh > 0) & (df_en <= max_df) & (df_zh <= max_df)
     n = len(en) + len(zh)
-    weight: dict[tuple[int, int], float] = defaultdict(float)
-    for i, ks in enumerate(en_keys):
-        for k in ks:
-            for j in index.get(k, ()):
-                weight[(i, j)] += math.log(1 + n / (df_en[k] + df_zh[k]))
-    best_en: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    best_zh: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for (i, j), w in weight.items():
-        best_en[i].append((w, j))
-        best_zh[j].append((w, i))
-    keep: set[tuple[int, int]] = set()
-    for i, lst in best_en.items():
-        keep |= {(i, j) for _, j in sorted(lst, reverse=True)[:top_k]}
-    for j, lst in best_zh.items():
-        keep |= {(i, j) for _, i in sorted(lst, reverse=True)[:top_k]}
-    return sorted(keep)
+    weight = np.where(valid, np.log1p(n / np.maximum(df_en + df_zh, 1)), 0.0)
+    k_zh_t = (k_zh @ sparse.diags(weight)).T.tocsr()
+    rows_i, rows_j, by_col = [], [], []
+    for start in range(0, len(en), chunk):
+        w = (k_en[start : start + chunk] @ k_zh_t).tocoo()
+        i, j, x = w.row.astype(np.int64) + start, w.col.astype(np.int64), w.data
+        keep = x > 0
+        i, j, x = i[keep], j[keep], x[keep]
+        top = _top_k(i, j, x, top_k)  # best counterparts of each English release
+        rows_i.append(i[top])
+        rows_j.append(j[top])
+        top = _top_k(j, i, x, top_k)  # best of each Chinese release within this chunk
+        by_col.append((i[top], j[top], x[top]))
+    if by_col:
+        ci, cj, cx = (np.concatenate(a) for a in zip(*by_col))
+        top = _top_k(cj, ci, cx, top_k)
+        rows_i.append(ci[top])
+        rows_j.append(cj[top])
+    if not rows_i:
+        return []
+    pairs = np.unique(np.concatenate(rows_i) * max(1, len(zh)) + np.concatenate(rows_j))
+    return [(int(p // max(1, len(zh))), int(p % max(1, len(zh)))) for p in pairs]
 
 
-def date_features(a: Signals, b: Signals, window: int = 1, conflict_days: int = 7) -> tuple[float, float]:
+_KEY_FIELDS = ("keys", "numbers", "latin", "concepts")
+
+
+def _top_k(group: np.ndarray, other: np.ndarray, weight: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the `k` heaviest entries of each group (ties: the larger `other` first)."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-other, -weight, group))
+    g = group[order]
+    first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    rank = np.arange(len(g)) - np.repeat(first, np.diff(np.r_[first, len(g)]))
+    return order[rank < k]
+
+
+def date_features(
+    a_dates: frozenset[date], a_md: frozenset, b_dates: frozenset[date], b_md: frozenset, window: int = 1, conflict_days: int = 7
+) -> tuple[float, float]:
     """(match, conflict): a date within `window` days on both sides; or both dated and all far apart."""
-    if a.dates and b.dates:
-        gap = min(abs((x - y).days) for x in a.dates for y in b.dates)
+    if a_dates and b_dates:
+        gap = min(abs((x - y).days) for x in a_dates for y in b_dates)
         if gap <= window:
             return 1.0, 0.0
-    if a.month_days and b.month_days:
-        da = [d for d in map(_md_date, a.month_days) if d]
-        db = [d for d in map(_md_date, b.month_days) if d]
+    if a_md and b_md:
+        da = [d for d in map(md_date, a_md) if d]
+        db = [d for d in map(md_date, b_md) if d]
         if da and db:
             gap = min(min(abs((x - y).days), 366 - abs((x - y).days)) for x in da for y in db)
             if gap <= window:
-                return (0.5 if (a.dates and b.dates) else 1.0), 0.0
+                return (0.5 if (a_dates and b_dates) else 1.0), 0.0
             if gap > conflict_days:
                 return 0.0, 1.0
-    if a.dates and b.dates:
-        far = min(abs((x - y).days) for x in a.dates for y in b.dates) > conflict_days
+    if a_dates and b_dates:
+        far = min(abs((x - y).days) for x in a_dates for y in b_dates) > conflict_days
         return 0.0, 1.0 if far else 0.0
     return 0.0, 0.0
 
 
-def full_date_conflict(a: Signals, b: Signals, days: int = 7) -> bool:
+def full_date_conflict(a_dates: frozenset[date], b_dates: frozenset[date], days: int = 7) -> bool:
     """Both releases carry full dates and none of them are within `days`: different events.
 
     Applied as a veto, not a weight: shared boilerplate (an "About us" paragraph in both languages)
     can make two releases of one company look like translations however far apart they are.
     """
-    if not a.dates or not b.dates:
+    if not a_dates or not b_dates:
         return False
-    return min(abs((x - y).days) for x in a.dates for y in b.dates) > days
+    return min(abs((x - y).days) for x in a_dates for y in b_dates) > days
 
 
-def idf_table(en: list[Signals], zh: list[Signals]) -> dict:
-    """Inverse document frequency of each concept and word over the batch (rare ones weigh more);
-    also sets each release's `word_norm`."""
-    df: Counter = Counter()
-    for s in (*en, *zh):
-        df.update(s.concepts)
-        df.update(s.words)
-    n = len(en) + len(zh)
-    idf = {c: math.log((n + 1) / (k + 0.5)) for c, k in df.items()}
-    for s in (*en, *zh):
-        s.word_norm = math.sqrt(sum(idf[w] ** 2 for w in s.words))
-    return idf
+def features(en: Side, zh: Side, cand: list[tuple[int, int]], rarity_share: float = 0.1, chunk: int = 20000) -> np.ndarray:
+    """Feature rows of the candidate pairs, in `FEATURES` order (`cos` and `entities` left at 0).
 
-
-def lexical(a: Signals, b: Signals, idf: dict) -> float:
-    """idf-weighted cosine of the English words and the Chinese text's glossed words."""
-    shared = sum(idf.get(w, 0.0) ** 2 for w in a.words & b.words)
-    if not shared or not a.word_norm or not b.word_norm:
-        return 0.0
-    return shared / (a.word_norm * b.word_norm)
-
-
-@dataclass
-class Rarity:
-    """How many English releases hold each word, number and name: shared common ones say little."""
-
-    words: Counter
-    numbers: Counter
-    names: Counter
-    cap: int
-
-    @classmethod
-    def of(cls, en: list[Signals], share: float = 0.1) -> Rarity:
-        return cls(
-            Counter(w for s in en for w in s.latin),
-            Counter(n for s in en for n in s.numbers),
-            Counter(n for s in en for n in set(s.names)),
-            max(2, int(share * len(en))),
+    - numbers, latin: shared ones, counting only those found in at most `rarity_share` of the
+      English releases (a figure or word in every release says little), capped at 3;
+    - names: English names read in the Chinese text, each weighted 1/sqrt(English releases naming it);
+    - concepts: idf-weighted share of the bilingual concepts; lexical: idf-weighted cosine of the
+      English words and the Chinese text's glossed words (idf over both languages).
+    """
+    x = np.zeros((len(cand), len(FEATURES)))
+    if not cand:
+        return x
+    col = {f: FEATURES.index(f) for f in FEATURES}
+    for k, (i, j) in enumerate(cand):
+        x[k, col["date_match"]], x[k, col["date_conflict"]] = date_features(
+            en.dates[i], en.month_days[i], zh.dates[j], zh.month_days[j]
         )
+    cap = max(2, int(rarity_share * len(en)))
+    m = {f: (en.matrix(f), zh.matrix(f)) for f in ("numbers", "latin", "concepts", "words", "names")}
 
+    def doc_freq(mat: sparse.csr_matrix) -> np.ndarray:
+        return np.bincount(mat.indices, minlength=mat.shape[1])
 
-def features(
-    a: Signals, b: Signals, cos: float, idf: dict[int, float], rarity: Rarity | None = None, entity_share: float = 0.0
-) -> np.ndarray:
-    """The feature vector of an (English a, Chinese b) candidate, in `FEATURES` order."""
-    match, conflict = date_features(a, b)
-    cap = rarity.cap if rarity else 1 << 30
-    shared_numbers = sum(1 for n in a.numbers & b.numbers if not rarity or rarity.numbers[n] <= cap)
-    latin = sum(1 for w in b.latin if w in a.latin and (not rarity or rarity.words[w] <= cap))
-    names = names_found(a.names, b.zh_names)
-    # a name found in every release (the health secretary) says little
-    name_w = sum(1.0 / max(1, rarity.names[en]) ** 0.5 for en, _ in names) if rarity is not None else float(len(names))
-    wa = sum(idf.get(c, 0.0) for c in a.concepts)
-    wb = sum(idf.get(c, 0.0) for c in b.concepts)
-    shared = sum(idf.get(c, 0.0) for c in a.concepts & b.concepts)
-    concepts = shared / max(min(wa, wb), 1e-9) if shared else 0.0
-    return np.array(
-        [
-            cos,
-            match,
-            conflict,
-            min(shared_numbers, 3) / 3,
-            min(latin, 3) / 3,
-            min(name_w, 2.0) / 2,
-            concepts,
-            entity_share,
-            min(1.0, 10 * lexical(a, b, idf)),  # cosines of word bags run 0 to ~0.15
-        ],
-        dtype=np.float64,
-    )
+    rare = {f: sparse.diags((doc_freq(m[f][0]) <= cap).astype(np.float32)) for f in ("numbers", "latin")}
+    name_w = sparse.diags(1.0 / np.sqrt(np.maximum(1, doc_freq(m["names"][0]))))
+    n = len(en) + len(zh)
+    idf = {
+        f: np.log((n + 1) / (doc_freq(m[f][0]) + doc_freq(m[f][1]) + 0.5)) for f in ("concepts", "words")
+    }
+    en_w = {
+        "numbers": m["numbers"][0] @ rare["numbers"],
+        "latin": m["latin"][0] @ rare["latin"],
+        "names": m["names"][0] @ name_w,
+        "concepts": m["concepts"][0] @ sparse.diags(idf["concepts"]),
+        "words": m["words"][0] @ sparse.diags(idf["words"] ** 2),
+    }
+    concept_mass = {s: np.asarray(mat @ idf["concepts"]).ravel() for s, mat in zip("ez", m["concepts"])}
+    word_norm = {s: np.sqrt(np.asarray(mat @ idf["words"] ** 2).ravel()) for s, mat in zip("ez", m["words"])}
+    ii = np.array([c[0] for c in cand])
+    jj = np.array([c[1] for c in cand])
+    for s in range(0, len(cand), chunk):
+        i, j = ii[s : s + chunk], jj[s : s + chunk]
+
+        def shared(f: str, i: np.ndarray = i, j: np.ndarray = j) -> np.ndarray:
+            return np.asarray(en_w[f][i].multiply(m[f][1][j]).sum(axis=1)).ravel()
+
+        rows = slice(s, s + len(i))
+        x[rows, col["numbers"]] = np.minimum(shared("numbers"), 3) / 3
+        x[rows, col["latin"]] = np.minimum(shared("latin"), 3) / 3
+        x[rows, col["names"]] = np.minimum(shared("names"), 2.0) / 2
+        c = shared("concepts")
+        low = np.maximum(np.minimum(concept_mass["e"][i], concept_mass["z"][j]), 1e-9)
+        x[rows, col["concepts"]] = np.where(c > 0, c / low, 0.0)
+        w = shared("words")
+        norms = word_norm["e"][i] * word_norm["z"][j]
+        lex = np.where((w > 0) & (norms > 0), w / np.where(norms > 0, norms, 1.0), 0.0)
+        x[rows, col["lexical"]] = np.minimum(1.0, 10 * lex)  # cosines of word bags run 0 to ~0.15
+    return x
 
 
 def choose(scores: dict[tuple[int, int], float], threshold: float, mutual: bool = False) -> dict[tuple[int, int], float]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -87,6 +88,21 @@ class Tables:
                 setattr(out, name, pd.read_parquet(path))
         return out
 
+    # --- the corpus view (see `Corpus`) ---------------------------------------------------------
+    def batches(self, name: str, columns: list[str], batch_size: int = 4096) -> Iterator[pd.DataFrame]:
+        df = getattr(self, name)
+        df = df.assign(**{c: None for c in columns if c not in df.columns})[columns]
+        for start in range(0, len(df), batch_size):
+            yield df.iloc[start : start + batch_size]
+
+    def set_column(self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id") -> None:
+        df = getattr(self, name).copy()
+        df[column] = [values.get(k) for k in df[key]]
+        setattr(self, name, df)
+
+    def put(self, name: str, df: pd.DataFrame) -> None:
+        setattr(self, name, df)
+
     def write(self, folder: Path) -> None:
         """Write every table; none is replaced until all are converted and written in full, so a
         table that cannot be cast, or a full disk, leaves the previous set whole (not half new)."""
@@ -104,6 +120,91 @@ class Tables:
             raise
         for name, tmp in tmps.items():
             os.replace(tmp, folder / f"{name}.parquet")
+
+
+class Corpus(Protocol):
+    """What a corpus stage sees of the batch: tables read in column batches, and its updates.
+
+    `Tables` is one (in memory, for tests and tools); `TableFolder` is the output folder itself,
+    so a batch of 100,000 releases is never loaded whole.
+    """
+
+    def batches(self, name: str, columns: list[str], batch_size: int = 4096) -> Iterator[pd.DataFrame]:
+        """The table's rows in order, only `columns` (missing ones as None)."""
+        ...
+
+    def set_column(self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id") -> None:
+        """Set `column` to `values[row[key]]` (None for rows not in `values`)."""
+        ...
+
+    def put(self, name: str, df: pd.DataFrame) -> None:
+        """Replace the whole table."""
+        ...
+
+
+class TableFolder:
+    """The tables of an output folder as a `Corpus`. Updates go to temporary files that later reads
+    see and `commit` moves in together; until then, and after `abort`, the folder is unchanged."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.pending: dict[str, Path] = {}
+
+    def _path(self, name: str) -> Path:
+        return self.pending.get(name, self.folder / f"{name}.parquet")
+
+    def batches(self, name: str, columns: list[str], batch_size: int = 4096) -> Iterator[pd.DataFrame]:
+        path = self._path(name)
+        if not path.exists():
+            return
+        pf = pq.ParquetFile(path)
+        have = [c for c in columns if c in pf.schema_arrow.names]
+        for batch in pf.iter_batches(batch_size=batch_size, columns=have):
+            df = batch.to_pandas()
+            yield df.assign(**{c: None for c in columns if c not in have})[columns]
+
+    def _replace_pending(self, name: str, new: Path) -> None:
+        old = self.pending.get(name)
+        self.pending[name] = new
+        if old is not None:
+            old.unlink(missing_ok=True)
+
+    def set_column(self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id") -> None:
+        src = self._path(name)
+        if not src.exists():
+            return
+        schema = SCHEMAS[name]
+        reader = pq.ParquetFile(src)
+        dest = _temp_path(self.folder / f"{name}.parquet")
+        try:
+            with pq.ParquetWriter(dest, schema) as writer:
+                for i in range(reader.num_row_groups):  # row group by row group: memory stays flat
+                    t = reader.read_row_group(i).select(schema.names).cast(schema)
+                    new = pa.array([values.get(k) for k in t[key].to_pylist()], type=schema.field(column).type)
+                    writer.write_table(t.set_column(schema.get_field_index(column), column, new))
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        self._replace_pending(name, dest)
+
+    def put(self, name: str, df: pd.DataFrame) -> None:
+        dest = _temp_path(self.folder / f"{name}.parquet")
+        try:
+            pq.write_table(to_arrow(df, SCHEMAS[name], keep_extra=False), dest)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        self._replace_pending(name, dest)
+
+    def commit(self) -> None:
+        for name, tmp in self.pending.items():
+            os.replace(tmp, self.folder / f"{name}.parquet")
+        self.pending.clear()
+
+    def abort(self) -> None:
+        for tmp in self.pending.values():
+            tmp.unlink(missing_ok=True)
+        self.pending.clear()
 
 
 def to_arrow(df: pd.DataFrame, schema: pa.Schema, keep_extra: bool = True) -> pa.Table:

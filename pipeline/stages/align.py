@@ -1,44 +1,80 @@
 """align: fold copies, pair English and Chinese releases of one event, link their entities.
 
-A corpus stage: it sees the whole batch as tables, never raw files. Three steps:
+A corpus stage: it sees the whole batch as tables (a `Corpus`: the output folder, read in column
+batches), never raw files, and never holds the batch's text. Three steps:
 1. near-duplicates per language (`releases.duplicate_of` = the least noisy copy);
 2. EN-ZH pairs between canonical releases, from blocked candidates scored by a calibrated logistic
    combination of encoder similarity, dates, numbers, names and bilingual terms; copies inherit
    their canonical release's pair;
 3. entity links inside each pair (when the entities table has rows).
+Per release it keeps about 5 KB (compact signals, a MinHash sketch, compressed entities), so
+100,000 releases fit in well under 2 GB.
 """
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from collections import Counter
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from pipeline.align import dedupe, pairs, signals
 from pipeline.align.link import Ent, link_entities
-from pipeline.io.tables import Tables, empty
+from pipeline.align.sides import Side, SideBuilder, Vocabs
+from pipeline.io.tables import Corpus, empty
 from pipeline.registry import Stage, stage
 
+_RELEASE_COLUMNS = ["release_id", "lang", "title", "dateline_date", "clean_text", "text_hans"]
+_ENTITY_COLUMNS = ["release_id", "entity_id", "label", "text", "text_norm", "aliases", "mentions"]
 
-def _text(row: Any) -> str:
+
+def _text(row) -> str:
     t = row.text_hans if row.lang == "zh" and isinstance(row.text_hans, str) else row.clean_text
     return t if isinstance(t, str) else ""
 
 
-def _entities_by_release(ents: pd.DataFrame) -> dict[str, list[Ent]]:
-    out: dict[str, list[Ent]] = {}
-    if ents.empty:
+def _rows(corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS) -> Iterator:
+    """Each release row once (the first, if a release id repeats)."""
+    seen: set[str] = set()
+    for batch in corpus.batches("releases", columns):
+        for r in batch.itertuples(index=False):
+            if r.release_id not in seen:
+                seen.add(r.release_id)
+                yield r
+
+
+class Entities:
+    """The entities of every release, zlib-compressed per release (~1 KB a release, not ~10)."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    @classmethod
+    def read(cls, corpus: Corpus) -> Entities:
+        out = cls()
+        for batch in corpus.batches("entities", _ENTITY_COLUMNS):
+            grouped: dict[str, list[tuple]] = {}
+            for r in batch.itertuples(index=False):
+                mentions = list(r.mentions) if r.mentions is not None else []
+                start = min((int(m[0]) for m in mentions), default=0)
+                aliases = [a for a in (list(r.aliases) if r.aliases is not None else []) if isinstance(a, str)]
+                ent = (str(r.entity_id), str(r.label), str(r.text), str(r.text_norm or r.text), aliases, start)
+                grouped.setdefault(str(r.release_id), []).append(ent)
+            for rid, ents in grouped.items():
+                if rid in out.blobs:  # a release split across two batches
+                    ents = pickle.loads(zlib.decompress(out.blobs[rid])) + ents
+                out.blobs[rid] = zlib.compress(pickle.dumps(ents), 1)
         return out
-    for r in ents.itertuples():
-        mentions = list(r.mentions) if r.mentions is not None else []
-        start = min((int(m[0]) for m in mentions), default=0)
-        aliases = [a for a in (list(r.aliases) if r.aliases is not None else []) if isinstance(a, str)]
-        out.setdefault(r.release_id, []).append(
-            Ent(str(r.entity_id), str(r.label), str(r.text), str(r.text_norm or r.text), aliases, start)
-        )
-    return out
+
+    def __bool__(self) -> bool:
+        return bool(self.blobs)
+
+    def get(self, release_id: str) -> list[Ent]:
+        blob = self.blobs.get(release_id)
+        return [Ent(*e) for e in pickle.loads(zlib.decompress(blob))] if blob else []
 
 
 @stage("align")
@@ -69,100 +105,95 @@ class Align(Stage):
         self.link_threshold = link_threshold
         self.link_sentences = link_sentences
 
-    def __call__(self, tables: Tables) -> Tables:
-        rel = tables.releases
-        if rel.empty:
-            return tables
-        rel = rel.copy()
-        rel["duplicate_of"] = None
-        copies = self.fold_copies(rel)
-        rel["duplicate_of"] = [copies.get(r) for r in rel["release_id"]]
-        tables.releases = rel
-        scored = self.score_pairs(rel[rel["duplicate_of"].isna()], tables.entities)
-        tables.alignments = self.expand(scored, rel)
-        tables.entity_links = self.links(tables.alignments, rel, tables.entities)
-        return tables
+    def __call__(self, corpus: Corpus) -> Corpus:
+        ents = Entities.read(corpus)
+        copies = self.fold_copies(corpus)
+        corpus.set_column("releases", "duplicate_of", copies)
+        en, zh = self.sides(corpus, copies, ents)
+        alignments = self.expand(self.score_pairs(en, zh, ents), copies)
+        corpus.put("alignments", alignments)
+        corpus.put("entity_links", self.links(alignments, corpus, ents))
+        return corpus
 
     # --- 1. copies --------------------------------------------------------------------------
-    def fold_copies(self, rel: pd.DataFrame) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for lang in ("en", "zh"):
-            sub = rel[rel["lang"] == lang].drop_duplicates("release_id")
-            if len(sub) < 2:
-                continue
-            rows = list(sub.itertuples())
-            texts = [dedupe.normalise(_text(r), lang) for r in rows]
-            noise = [dedupe.latin_noise(_text(r)) if lang == "zh" else 0.0 for r in rows]
-            for c in dedupe.find_copies([r.release_id for r in rows], texts, lang, self.copy_similarity, noise=noise):
-                out[c.release_id] = c.canonical
-        return out
+    def fold_copies(self, corpus: Corpus) -> dict[str, str]:
+        """release_id -> the canonical copy it duplicates."""
+        finders = {lang: dedupe.CopyFinder(lang, self.copy_similarity) for lang in ("en", "zh")}
+        for r in _rows(corpus):
+            if r.lang in finders:
+                text = _text(r)
+                noise = dedupe.latin_noise(text) if r.lang == "zh" else 0.0
+                finders[r.lang].add(r.release_id, dedupe.normalise(text, r.lang), noise)
+        return {c.release_id: c.canonical for f in finders.values() if len(f.ids) > 1 for c in f.find()}
 
     # --- 2. pairs ---------------------------------------------------------------------------
-    def signals_of(self, rel: pd.DataFrame, ents: dict[str, list[Ent]]) -> list[signals.Signals]:
-        out = []
-        for r in rel.itertuples():
-            title = r.title if isinstance(r.title, str) else None
-            s = signals.extract(_text(r), r.lang, title, r.dateline_date)
-            for e in ents.get(r.release_id, []):
-                if e.label == "PERSON" and r.lang == "en" and e.text_norm not in s.names:
-                    s.names.append(e.text_norm)
-                if e.label == "PERSON" and r.lang == "zh":
-                    for sur, names in signals.zh_name_index(e.text_norm).items():
-                        s.zh_names.setdefault(sur, set()).update(names)
-            out.append(s)
-        return out
+    def sides(self, corpus: Corpus, copies: dict[str, str], ents: Entities) -> tuple[Side, Side]:
+        """Compact signals of the canonical releases, English first (its names index the Chinese side)."""
+        vocabs = Vocabs()
+        built = {}
+        for lang in ("en", "zh"):
+            builder = SideBuilder(lang, vocabs)
+            for r in _rows(corpus):
+                if r.lang == lang and r.release_id not in copies:
+                    builder.add(r.release_id, self.signals_of(r, ents.get(r.release_id)))
+            built[lang] = builder.build()
+        return built["en"], built["zh"]
 
-    def score_pairs(self, canon: pd.DataFrame, entities: pd.DataFrame) -> list[tuple[str, str, float]]:
-        en_rel = canon[canon["lang"] == "en"].drop_duplicates("release_id")
-        zh_rel = canon[canon["lang"] == "zh"].drop_duplicates("release_id")
-        if en_rel.empty or zh_rel.empty:
+    @staticmethod
+    def signals_of(row, ents: list[Ent]) -> signals.Signals:
+        title = row.title if isinstance(row.title, str) else None
+        s = signals.extract(_text(row), row.lang, title, row.dateline_date)
+        for e in ents:
+            if e.label == "PERSON" and row.lang == "en" and e.text_norm not in s.names:
+                s.names.append(e.text_norm)
+            if e.label == "PERSON" and row.lang == "zh":
+                for sur, names in signals.zh_name_index(e.text_norm).items():
+                    s.zh_names.setdefault(sur, set()).update(names)
+        return s
+
+    def score_pairs(self, en: Side, zh: Side, ents: Entities) -> list[tuple[str, str, float]]:
+        if not len(en) or not len(zh):
             return []
-        ents = _entities_by_release(entities)
-        en_sig, zh_sig = self.signals_of(en_rel, ents), self.signals_of(zh_rel, ents)
-        cand = pairs.block(en_sig, zh_sig, self.max_df, self.top_k)
-        x = self.feature_matrix(en_sig, zh_sig, cand, list(en_rel["release_id"]), list(zh_rel["release_id"]), ents)
+        cand = pairs.block(en, zh, self.max_df, self.top_k)
+        x = self.feature_matrix(en, zh, cand, ents)
         p = pairs.Weights.load(bool(ents)).score(x) if len(cand) else np.zeros(0)
-        scores = {c: float(s) for c, s in zip(cand, p) if not pairs.full_date_conflict(en_sig[c[0]], zh_sig[c[1]])}
+        scores = {c: float(s) for c, s in zip(cand, p) if not pairs.full_date_conflict(en.dates[c[0]], zh.dates[c[1]])}
         chosen = pairs.choose(scores, self.threshold, self.mutual)
-        en_ids, zh_ids = list(en_rel["release_id"]), list(zh_rel["release_id"])
-        return [(en_ids[i], zh_ids[j], p_) for (i, j), p_ in sorted(chosen.items())]
+        return [(en.ids[i], zh.ids[j], p_) for (i, j), p_ in sorted(chosen.items())]
 
-    def feature_matrix(
-        self,
-        en_sig: list[signals.Signals],
-        zh_sig: list[signals.Signals],
-        cand: list[tuple[int, int]],
-        en_ids: list[str],
-        zh_ids: list[str],
-        ents: dict[str, list[Ent]],
-        exact_cos: bool = False,
-    ) -> np.ndarray:
+    def feature_matrix(self, en: Side, zh: Side, cand: list[tuple[int, int]], ents: Entities, exact_cos: bool = False) -> np.ndarray:
         """Features of every candidate pair.
 
-        The encoder is the slow signal (numpy, ~5 ms a line on a shared core), so it runs only on
-        releases whose pairing it can change: a candidate that passes the threshold with a perfect
-        cosine and fails with a zero one, or a release with more than one such candidate. Elsewhere
-        (the only candidate, above the threshold whatever the cosine) the cosine is imputed as the
-        median cosine of the gold pairs the weights were fitted on (`cos_prior`). `exact_cos`
-        encodes every candidate (for fitting the weights).
+        The two slow signals run only on pairs whose fate they can change. Entity links (the
+        `entities` share) only where the pair could pass the threshold with full marks on both.
+        The encoder (numpy, ~5 ms a line on a shared core) only on releases whose pairing it can
+        change: a candidate that passes the threshold with a perfect cosine and fails with a zero
+        one, or a release with more than one such candidate. Elsewhere (the only candidate, above
+        the threshold whatever the cosine) the cosine is imputed as the median cosine of the gold
+        pairs the weights were fitted on (`cos_prior`). `exact_cos` computes both everywhere (for
+        fitting the weights).
         """
-        idf = pairs.idf_table(en_sig, zh_sig)
-        rarity = pairs.Rarity.of(en_sig)
-        rows = []
-        for i, j in cand:
-            share = 0.0
-            e_ents, z_ents = ents.get(en_ids[i], []), ents.get(zh_ids[j], [])
-            if e_ents and z_ents:
-                links = link_entities(e_ents, z_ents, threshold=self.link_threshold, use_sentences=False)
-                share = len(links) / max(1, min(len(e_ents), len(z_ents)))
-            rows.append(pairs.features(en_sig[i], zh_sig[j], 0.0, idf, rarity, share))
-        x = np.array(rows) if rows else np.zeros((0, len(pairs.FEATURES)))
-        if not self.encoder or not len(cand):
+        x = pairs.features(en, zh, cand)
+        if not len(cand):
+            return x
+        w = pairs.Weights.load(bool(ents))
+        col, share = pairs.FEATURES.index("cos"), pairs.FEATURES.index("entities")
+        if ents:
+            best = x.copy()
+            best[:, col] = 1.0
+            bound = w.score(best)
+            best[:, share] = 1.0
+            bound = np.maximum(bound, w.score(best))
+            for k in np.flatnonzero((bound >= self.threshold) | exact_cos):
+                i, j = cand[k]
+                e_ents, z_ents = ents.get(en.ids[i]), ents.get(zh.ids[j])
+                if e_ents and z_ents:
+                    links = link_entities(e_ents, z_ents, threshold=self.link_threshold, use_sentences=False)
+                    x[k, share] = len(links) / max(1, min(len(e_ents), len(z_ents)))
+        if not self.encoder:
             return x
         from pipeline.align.encoder import embed_summaries
 
-        w = pairs.Weights.load(bool(ents))
-        col = pairs.FEATURES.index("cos")
         hi = x.copy()
         hi[:, col] = 1.0
         p_lo, p_hi = w.score(x), w.score(hi)
@@ -175,8 +206,8 @@ class Align(Stage):
         ]
         used_en = sorted({i for (i, _), nd in zip(cand, need) if nd})
         used_zh = sorted({j for (_, j), nd in zip(cand, need) if nd})
-        ve = dict(zip(used_en, embed_summaries([en_sig[i].summary for i in used_en])))
-        vz = dict(zip(used_zh, embed_summaries([zh_sig[j].summary for j in used_zh])))
+        ve = dict(zip(used_en, embed_summaries([en.summary[i] for i in used_en])))
+        vz = dict(zip(used_zh, embed_summaries([zh.summary[j] for j in used_zh])))
         for k, ((i, j), v, nd) in enumerate(zip(cand, viable, need)):
             if nd:
                 x[k, col] = float(ve[i] @ vz[j])
@@ -184,16 +215,15 @@ class Align(Stage):
                 x[k, col] = w.cos_prior
         return x
 
-    def expand(self, scored: list[tuple[str, str, float]], rel: pd.DataFrame) -> pd.DataFrame:
+    def expand(self, scored: list[tuple[str, str, float]], copies: dict[str, str]) -> pd.DataFrame:
         """Pairs of canonical releases, plus each copy paired with the other side's canonical release.
 
         Not every copy with every copy: that grows with the product of the copy counts, and
         `duplicate_of` already ties the copies together.
         """
         members: dict[str, list[str]] = {}
-        for rid, dup in zip(rel["release_id"], rel["duplicate_of"]):
-            if isinstance(dup, str):
-                members.setdefault(dup, []).append(rid)
+        for rid, canonical in copies.items():
+            members.setdefault(canonical, []).append(rid)
         rows = []
         for e, z, p in scored:
             pairs = [(e, z), *((ee, z) for ee in members.get(e, [])), *((e, zz) for zz in members.get(z, []))]
@@ -201,18 +231,24 @@ class Align(Stage):
         return pd.DataFrame(rows) if rows else empty("alignments")
 
     # --- 3. entity links ----------------------------------------------------------------------
-    def links(self, alignments: pd.DataFrame, rel: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
-        ents = _entities_by_release(entities)
+    def links(self, alignments: pd.DataFrame, corpus: Corpus, ents: Entities) -> pd.DataFrame:
         if alignments.empty or not ents:
             return empty("entity_links")
-        text = {r.release_id: (r.clean_text if isinstance(r.clean_text, str) else "") for r in rel.itertuples()}
+        wanted = set(alignments["en_release_id"]) | set(alignments["zh_release_id"])
+        texts = {
+            r.release_id: zlib.compress(r.clean_text.encode("utf-8"), 1)
+            for r in _rows(corpus, ["release_id", "clean_text"])
+            if r.release_id in wanted and isinstance(r.clean_text, str)
+        }
+
+        def text(rid: str) -> str:
+            return zlib.decompress(texts[rid]).decode("utf-8") if rid in texts else ""
+
         rows = []
         for a in alignments.itertuples():
-            e, z = ents.get(a.en_release_id, []), ents.get(a.zh_release_id, [])
+            e, z = ents.get(a.en_release_id), ents.get(a.zh_release_id)
             if not e or not z:
                 continue
-            for link in link_entities(
-                e, z, text[a.en_release_id], text[a.zh_release_id], self.link_threshold, self.link_sentences
-            ):
+            for link in link_entities(e, z, text(a.en_release_id), text(a.zh_release_id), self.link_threshold, self.link_sentences):
                 rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})
         return pd.DataFrame(rows) if rows else empty("entity_links")
