@@ -54,7 +54,8 @@ def run(
 
     inputs = inputs or [Path("data/raw")]
     try:
-        pipe = Pipeline(PipelineConfig.load(config))
+        # with workers or a cluster, the release stages' models load there, not here
+        pipe = Pipeline(PipelineConfig.load(config), release_stages=workers == 1 and not scheduler)
     except ConfigError as e:
         console.print(f"[red]config error:[/red] {e}")
         raise typer.Exit(2) from e
@@ -107,7 +108,7 @@ def bench(
     table.add_column("chars/s", justify="right")
     for name, sec in r.stage_seconds.items():
         table.add_row(name, f"{sec:.2f}", f"{r.n / sec:,.0f}" if sec else "-", f"{r.chars / sec:,.0f}" if sec else "-")
-    table.add_row("total (read + stages + write)", f"{r.seconds:.2f}", f"{r.n / r.seconds:,.1f}", f"{r.chars / r.seconds:,.0f}")
+    table.add_row("total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.n / r.seconds:,.1f}", f"{r.chars / r.seconds:,.0f}")
     console.print(table)
     console.print(f"peak RSS: {r.peak_rss_mb:,.0f} MB")
     if r.spacy_rel_per_s:

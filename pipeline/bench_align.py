@@ -7,7 +7,8 @@ each event gets a few parallel sentences, a date, amounts and a romanised person
 English release and a Chinese one (a third in Traditional script); some events exist in one
 language only, some Chinese releases are copied with injected characters and pinyin glosses, and
 some events repeat between the same parties a few months later. Optionally the tables of a real
-run (`--samples`) are mixed in. Each size runs in a fresh process so its peak RSS is its own; the
+run (`--samples`) are mixed in. Each size is written as Parquet tables, then aligned in a fresh
+process that reads them from disk as `run` does, so its peak RSS is the align stage's own; the
 synthetic gold gives pair P/R/F1 as a sanity check (synthetic text is easier than real releases).
 """
 
@@ -20,6 +21,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -169,33 +171,44 @@ def _row(source: str, lang: str, text: str, hans: str | None, title: str | None,
     }
 
 
-def run_one(n: int, wmt_dir: Path, samples: Path | None, encoder: bool) -> dict:
-    """Align `n` synthetic releases in this process; returns the figures."""
+def write_corpus(n: int, wmt_dir: Path, samples: Path | None, dest: Path) -> None:
+    """Synthesise `n` releases (plus the real tables of `samples`) into `dest` as a run would leave them."""
     from pipeline.io.tables import Tables
+
+    rel, gold = synthesise(n, load_wmt(wmt_dir))
+    tables = Tables(releases=rel)
+    if samples is not None:
+        real = Tables.read(samples)
+        tables.releases = pd.concat([rel, real.releases[[c for c in rel.columns if c in real.releases.columns]]], ignore_index=True)
+        tables.entities = real.entities
+    tables.write(dest)
+    (dest / "gold.json").write_text(json.dumps(sorted(gold)), "utf-8")
+
+
+def run_one(folder: Path, encoder: bool) -> dict:
+    """Align the tables in `folder` in this process, as `run` does; returns the figures."""
+    from pipeline.io.tables import TableFolder
     from pipeline.stages.align import Align
 
-    wmt = load_wmt(wmt_dir)
-    rel, gold = synthesise(n, wmt)
-    if samples is not None:
-        real = Tables.read(samples).releases
-        rel = pd.concat([rel, real[[c for c in rel.columns if c in real.columns]]], ignore_index=True)
-    tables = Tables(releases=rel)
-    stage = Align(encoder=encoder)
+    gold = {tuple(p) for p in json.loads((folder / "gold.json").read_text("utf-8"))}
+    corpus = TableFolder(folder)
     t0 = time.perf_counter()
-    out = stage(tables)
+    Align(encoder=encoder)(corpus)
+    corpus.commit()
     secs = time.perf_counter() - t0
-    src = dict(zip(out.releases["release_id"], out.releases["source_path"]))
-    pred = {(src[a], src[b]) for a, b in zip(out.alignments["en_release_id"], out.alignments["zh_release_id"])}
+    rel = pd.read_parquet(folder / "releases.parquet", columns=["release_id", "source_path", "duplicate_of"])
+    al = pd.read_parquet(folder / "alignments.parquet")
+    src = dict(zip(rel["release_id"], rel["source_path"]))
+    pred = {(src[a], src[b]) for a, b in zip(al["en_release_id"], al["zh_release_id"])}
     pred = {p for p in pred if p[0].startswith("ev")}
     tp = len(pred & gold)
     p, r = tp / max(len(pred), 1), tp / max(len(gold), 1)
-    copies = int(out.releases["duplicate_of"].notna().sum())
     return {
         "releases": len(rel),
         "seconds": round(secs, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "pairs": len(out.alignments),
-        "copies_folded": copies,
+        "pairs": len(al),
+        "copies_folded": int(rel["duplicate_of"].notna().sum()),
         "pair_p": round(p, 3),
         "pair_r": round(r, 3),
         "pair_f": round(2 * p * r / (p + r), 3) if p + r else 0.0,
@@ -204,13 +217,19 @@ def run_one(n: int, wmt_dir: Path, samples: Path | None, encoder: bool) -> dict:
 
 
 def bench(sizes: list[int], wmt_dir: Path, samples: Path | None, encoder: bool = True) -> Iterator[dict]:
-    """Each size in its own process (fresh peak memory); yields each size's figures as it ends."""
+    """Each size synthesised in one process and aligned in a fresh one (its peak RSS is the align
+    stage's own, reading the tables from disk as `run` does); yields each size's figures as it ends."""
     for n in sizes:
-        cmd = [sys.executable, "-m", "pipeline.bench_align", str(n), str(wmt_dir), str(samples or ""), "1" if encoder else "0"]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        yield json.loads(out.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryDirectory(prefix="align-bench-") as tmp:
+            py = [sys.executable, "-m", "pipeline.bench_align"]
+            subprocess.run([*py, "write", str(n), str(wmt_dir), str(samples or ""), tmp], check=True)
+            out = subprocess.run([*py, "align", tmp, "1" if encoder else "0"], capture_output=True, text=True, check=True)
+            yield json.loads(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
-    n_, wmt_, samples_, enc_ = sys.argv[1:5]
-    print(json.dumps(run_one(int(n_), Path(wmt_), Path(samples_) if samples_ else None, enc_ == "1")))
+    if sys.argv[1] == "write":
+        n_, wmt_, samples_, dest_ = sys.argv[2:6]
+        write_corpus(int(n_), Path(wmt_), Path(samples_) if samples_ else None, Path(dest_))
+    else:
+        print(json.dumps(run_one(Path(sys.argv[2]), sys.argv[3] == "1")))

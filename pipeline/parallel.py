@@ -77,12 +77,20 @@ def _bounded(submit, chunks: Iterable[list[Release]], window: int) -> Iterator[l
 
 
 class Processes:
-    """N worker processes on this machine (spawned, so each loads the models itself)."""
+    """N worker processes on this machine (spawned, so each loads the models itself).
+
+    The workers start and load their models at once, while this process is still finding and
+    reading the input files.
+    """
 
     def __init__(self, config: PipelineConfig, workers: int) -> None:
         self.config = config
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_pipeline_for, initargs=(config,)
+        )
+        for _ in range(workers):
+            self.pool.submit(int)  # starts the worker processes now, not at the first chunk
 
     def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
         return _bounded(lambda c: self.pool.submit(process_chunk, self.config, c), chunks, 2 * self.workers)

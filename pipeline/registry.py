@@ -1,13 +1,14 @@
 """Stage registry: `@stage("name")` registers a class; `build_pipeline` composes them from a config.
 
 Two kinds of stage (see DESIGN): a *release* stage is called on one `Release` at a time and returns
-it; a *corpus* stage is called once on the `Tables` of the whole batch. Each stage declares what it
+it; a *corpus* stage is called once on the tables of the whole batch (a `Corpus`). Each stage declares what it
 `requires` and `provides`, and the pipeline checks the order when it is built, like Stanza's
 processors, so a config that puts `recognise` before `convert` fails at load time, not mid-batch.
 """
 
 from __future__ import annotations
 
+import inspect
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -80,8 +81,12 @@ def _import_builtin_stages() -> None:
     from pipeline import stages  # noqa: F401
 
 
-def build_pipeline(config: PipelineConfig) -> list[Stage]:
-    """Instantiate the configured stages in order, checking names and requirements."""
+def build_pipeline(config: PipelineConfig, kinds: tuple[str, ...] = ("release", "corpus")) -> list[Stage]:
+    """Instantiate the configured stages of `kinds` in order, checking names and requirements.
+
+    Stages of other kinds are checked (names, order, setting names) but not built: a process that
+    hands release stages to workers need not load their models.
+    """
     _import_builtin_stages()
     built: list[Stage] = []
     available: set[str] = {"raw_text"}
@@ -96,8 +101,12 @@ def build_pipeline(config: PipelineConfig) -> list[Stage]:
         if cls.kind == "release" and seen_corpus:
             raise ConfigError(f"{config.source}: release stage {name!r} cannot follow a corpus stage")
         seen_corpus |= cls.kind == "corpus"
+        settings = config.settings.get(name, {})
         try:
-            built.append(cls(**config.settings.get(name, {})))
+            if cls.kind in kinds:
+                built.append(cls(**settings))
+            else:
+                inspect.signature(cls).bind(**settings)
         except (TypeError, ValueError, FileNotFoundError) as e:
             raise ConfigError(f"{config.source}: bad settings for stage {name!r}: {e}") from e
         available.update(cls.provides)

@@ -44,11 +44,16 @@ def pipeline_version(config: PipelineConfig) -> str:
 
 
 class Pipeline:
-    """The configured stages, built once (models load once) and applied to many batches."""
+    """The configured stages, built once (models load once) and applied to many batches.
 
-    def __init__(self, config: PipelineConfig) -> None:
+    `release_stages=False` builds only the corpus stages (release stages are still checked): for a
+    process that leaves the release stages to workers or a Dask cluster.
+    """
+
+    def __init__(self, config: PipelineConfig, release_stages: bool = True) -> None:
         self.config = config
-        self.stages: list[Stage] = build_pipeline(config)
+        self.stages: list[Stage] = build_pipeline(config, ("release", "corpus") if release_stages else ("corpus",))
+        self.has_release_stages = release_stages
         self.release_stages = [s for s in self.stages if s.kind == "release"]
         self.corpus_stages = [s for s in self.stages if s.kind == "corpus"]
         self.version = pipeline_version(config)
@@ -69,6 +74,8 @@ class Pipeline:
 
         Any exception counts: one bad release must not stop the batch.
         """
+        if not self.has_release_stages:
+            raise RuntimeError("this pipeline was built without its release stages (release_stages=False)")
         for s in self.release_stages:
             release = self._apply(s, release)
             if "clean_text" in s.provides and not release.clean_text.strip():
@@ -158,8 +165,10 @@ def run_batch(
         executor = Dask(pipeline.config, scheduler)
     elif workers > 1:
         executor = Processes(pipeline.config, workers)
-    else:
+    elif pipeline.has_release_stages:
         executor = InProcess(pipeline)
+    else:
+        executor = InProcess(Pipeline(pipeline.config))
     # every SCHEMA table, so readers always find them; corpus stages (if any) refill the last two below
     writer = StreamingWriter(out, Tables.names())
     sources: list[list[str]] = []  # source paths of each chunk in flight, in order
