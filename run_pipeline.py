@@ -303,18 +303,25 @@ def export_reviews_command(
 
 @app.command("align-bench")
 def align_bench(
-    wmt: Annotated[Path, typer.Option("--wmt", help="Folder of WMT zh-en newstest CSV files (damo_*.csv) to synthesise releases from.")],
+    wmt: Annotated[
+        Path | None, typer.Option("--wmt", help="Folder of WMT zh-en newstest CSV files (damo_*.csv) to synthesise releases from.")
+    ] = None,
     samples: Annotated[Path | None, typer.Option("--samples", help="Tables of a real run (run --out) to mix into each size.")] = None,
+    replicate: Annotated[
+        Path | None,
+        typer.Option("--replicate", help="Instead of --wmt: repeat the tables of this run (releases and entities), numbers varied per round."),
+    ] = None,
     sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated corpus sizes.")] = "1000,10000,100000",
     encoder: Annotated[bool, typer.Option("--encoder/--no-encoder", help="Use the sentence encoder signal.")] = True,
 ) -> None:
     """Time and peak memory of the align stage on synthetic corpora of growing size."""
     from pipeline.bench_align import bench as run_bench
 
-    if not wmt.is_dir():
-        console.print(f"[red]no such folder:[/red] {wmt}")
+    folder = replicate if replicate is not None else wmt
+    if folder is None or not folder.is_dir():
+        console.print(f"[red]no such folder:[/red] {folder} (give --wmt DIR or --replicate RUN_OUT)")
         raise typer.Exit(2)
-    for row in run_bench([int(s) for s in sizes.split(",") if s.strip()], wmt, samples, encoder):
+    for row in run_bench([int(s) for s in sizes.split(",") if s.strip()], wmt, samples, encoder, replicate=replicate):
         print(
             f"releases={row['releases']:>7} seconds={row['seconds']:>7} peak_rss_mb={row['peak_rss_mb']:>6} "
             f"pairs={row['pairs']} copies={row['copies_folded']} synthetic_pair_P/R/F={row['pair_p']}/{row['pair_r']}/{row['pair_f']}",

@@ -185,6 +185,52 @@ def write_corpus(n: int, wmt_dir: Path, samples: Path | None, dest: Path) -> Non
     (dest / "gold.json").write_text(json.dumps(sorted(gold)), "utf-8")
 
 
+def replicate_run(run: Path, n: int, dest: Path) -> None:
+    """The tables of a real run (releases with their entities) repeated in rounds up to `n` releases,
+    each round's numbers moved as `bench` moves them, so every round is a new set of events with
+    real entity density. The gold is the run's own pairs, repeated in every round."""
+    from pipeline.bench import vary
+    from pipeline.io.tables import Tables
+
+    seed = Tables.read(run)
+    rel_parts, ent_parts, gold = [], [], set()
+    seed_pairs = list(zip(seed.alignments["en_release_id"], seed.alignments["zh_release_id"]))
+    source = dict(zip(seed.releases["release_id"], seed.releases["source_path"]))
+    for r in range((n + len(seed.releases) - 1) // max(1, len(seed.releases))):
+        rel = seed.releases.copy()
+        rel["release_id"] = rel["release_id"] + f"-{r}"
+        rel["source_path"] = "ev" + rel["source_path"] + f"-{r}"
+        for col in ("title", "clean_text", "text_hans"):
+            rel[col] = [vary(t, r) if isinstance(t, str) else t for t in rel[col]]
+        rel["dateline_date"] = [_vary_date(d, r) for d in rel["dateline_date"]]
+        rel_parts.append(rel)
+        ent = seed.entities.copy()
+        ent["release_id"] = ent["release_id"] + f"-{r}"
+        ent["entity_id"] = ent["entity_id"] + f"-{r}"
+        for col in ("text", "text_norm"):
+            ent[col] = [vary(t, r) if isinstance(t, str) else t for t in ent[col]]
+        ent_parts.append(ent)
+        gold |= {(f"ev{source[e]}-{r}", f"ev{source[z]}-{r}") for e, z in seed_pairs}
+    tables = Tables(releases=pd.concat(rel_parts, ignore_index=True).iloc[:n], entities=pd.concat(ent_parts, ignore_index=True))
+    tables.entities = tables.entities[tables.entities["release_id"].isin(set(tables.releases["release_id"]))]
+    kept = set(tables.releases["source_path"])
+    tables.write(dest)
+    (dest / "gold.json").write_text(json.dumps(sorted(p for p in gold if p[0] in kept and p[1] in kept)), "utf-8")
+
+
+def _vary_date(d, round_: int):
+    """A dateline date moved as `vary` moves the numbers of the text."""
+    from pipeline.bench import vary
+
+    if not isinstance(d, date):
+        return d
+    y, dd = int(vary(f"{d.year}", round_)), int(vary(f"{d.day:02d}", round_))
+    try:
+        return date(y, d.month, dd)
+    except ValueError:
+        return None
+
+
 def run_one(folder: Path, encoder: bool) -> dict:
     """Align the tables in `folder` in this process, as `run` does; returns the figures."""
     from pipeline.io.tables import TableFolder
@@ -216,13 +262,19 @@ def run_one(folder: Path, encoder: bool) -> dict:
     }
 
 
-def bench(sizes: list[int], wmt_dir: Path, samples: Path | None, encoder: bool = True) -> Iterator[dict]:
-    """Each size synthesised in one process and aligned in a fresh one (its peak RSS is the align
-    stage's own, reading the tables from disk as `run` does); yields each size's figures as it ends."""
+def bench(
+    sizes: list[int], wmt_dir: Path | None, samples: Path | None, encoder: bool = True, replicate: Path | None = None
+) -> Iterator[dict]:
+    """Each size synthesised (from WMT, or by repeating the run `replicate`) in one process and
+    aligned in a fresh one (its peak RSS is the align stage's own, reading the tables from disk as
+    `run` does); yields each size's figures as it ends."""
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="align-bench-") as tmp:
             py = [sys.executable, "-m", "pipeline.bench_align"]
-            subprocess.run([*py, "write", str(n), str(wmt_dir), str(samples or ""), tmp], check=True)
+            if replicate is not None:
+                subprocess.run([*py, "replicate", str(n), str(replicate), tmp], check=True)
+            else:
+                subprocess.run([*py, "write", str(n), str(wmt_dir), str(samples or ""), tmp], check=True)
             out = subprocess.run([*py, "align", tmp, "1" if encoder else "0"], capture_output=True, text=True, check=True)
             yield json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -231,5 +283,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "write":
         n_, wmt_, samples_, dest_ = sys.argv[2:6]
         write_corpus(int(n_), Path(wmt_), Path(samples_) if samples_ else None, Path(dest_))
+    elif sys.argv[1] == "replicate":
+        replicate_run(Path(sys.argv[3]), int(sys.argv[2]), Path(sys.argv[4]))
     else:
         print(json.dumps(run_one(Path(sys.argv[2]), sys.argv[3] == "1")))

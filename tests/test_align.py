@@ -227,3 +227,55 @@ def test_copy_detection_ignores_script_and_rejects_rewrites():
     c = dedupe.normalise(ZH_LATER, "zh")
     got = dedupe.find_copies(["a", "b", "c"], [a, b, c], "zh")
     assert [(x.release_id, x.canonical) for x in got] == [("b", "a")]
+
+
+def test_stage_on_the_output_folder_matches_the_in_memory_run(batch, tmp_path):
+    """`run` hands the stage the folder (read in batches, nothing loaded whole): same tables."""
+    from pipeline.io.tables import TableFolder
+
+    t, _ = batch
+    Tables(releases=t.releases.assign(duplicate_of=None)).write(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")}
+    folder = TableFolder(tmp_path)
+    Align()(folder)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")} == before  # nothing moved in yet
+    folder.commit()
+    got = Tables.read(tmp_path)
+    assert dict(zip(got.releases["release_id"], got.releases["duplicate_of"])) == dict(zip(t.releases["release_id"], t.releases["duplicate_of"]))
+    key = ["en_release_id", "zh_release_id"]
+    assert got.alignments.sort_values(key).values.tolist() == t.alignments.sort_values(key).values.tolist()
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_an_aborted_corpus_update_leaves_the_folder_as_it_was(batch, tmp_path):
+    from pipeline.io.tables import TableFolder
+
+    t, _ = batch
+    Tables(releases=t.releases.assign(duplicate_of=None)).write(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")}
+    folder = TableFolder(tmp_path)
+    Align()(folder)
+    folder.abort()
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*")} == before
+
+
+def test_compact_name_matches_agree_with_the_pairwise_check():
+    """The Chinese side keeps only which English names it can be read as; that must be exactly
+    what `names_found` finds pair by pair (surname first or last, Cantonese spellings, misses)."""
+    from pipeline.align import pairs, signals
+    from pipeline.align.sides import SideBuilder, Vocabs
+
+    en_names = [["Walton LI", "WANG Luhua"], ["Chan Tai-man"], ["Zhang Wei", "Lee Ka-kit"], ["Nobody Here"]]
+    zh_texts = [ZH_MOU, "陈大文医生与李家杰先生出席。", "张伟主任表示欢迎。", "没有人名的一段文字。"]
+    vocabs = Vocabs()
+    en, zh = SideBuilder("en", vocabs), SideBuilder("zh", vocabs)
+    for k, names in enumerate(en_names):
+        en.add(f"e{k}", signals.Signals(names=list(names)))
+    for k, text in enumerate(zh_texts):
+        zh.add(f"z{k}", signals.Signals(zh_names=signals.zh_name_index(text)))
+    en_side, zh_side = en.build(), zh.build()
+    cand = [(i, j) for i in range(len(en_names)) for j in range(len(zh_texts))]
+    got = pairs.features(en_side, zh_side, cand)[:, pairs.FEATURES.index("names")] > 0
+    want = [bool(signals.names_found(en_names[i], signals.zh_name_index(zh_texts[j]))) for i, j in cand]
+    assert got.tolist() == want
+    assert sum(want) >= 3  # the example has real matches, not only misses

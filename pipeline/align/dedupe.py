@@ -11,6 +11,7 @@ stays high when characters are injected or a copy adds page chrome.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections import defaultdict
@@ -99,25 +100,34 @@ class CopyFinder:
         if len(text) >= 2 * self.k:
             self.sketches[i] = sketch(shingle_hashes(text, self.k))
 
+    def _candidates(self) -> list[tuple[int, int]]:
+        """Pairs that share all rows of some band (LSH), from bands of at most 200 releases
+        (a bigger one is boilerplate, not a copy); sorted numpy keys, no per-release dicts."""
+        if len(self.sketches) < 2:
+            return []
+        rows = np.fromiter(self.sketches, dtype=np.int64, count=len(self.sketches))
+        sk = np.stack([self.sketches[i] for i in rows])
+        cand: set[tuple[int, int]] = set()
+        for b in range(_BINS // _ROWS):
+            _, group = np.unique(sk[:, b * _ROWS : (b + 1) * _ROWS], axis=0, return_inverse=True)
+            order = np.argsort(group.ravel(), kind="stable")
+            keys = group.ravel()[order]
+            starts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1, len(keys)]
+            for s, e in itertools.pairwise(starts):
+                if 1 < e - s <= 200:
+                    members = sorted(rows[order[s:e]].tolist())
+                    cand.update((members[x], members[y]) for x in range(len(members)) for y in range(x + 1, len(members)))
+        return sorted(cand)
+
     def text(self, i: int) -> str:
         return zlib.decompress(self.texts[i]).decode("utf-8")
 
     def find(self) -> list[Copy]:
         """Each non-canonical member of a group of copies, pointing at its canonical copy."""
-        buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-        for i, sk in self.sketches.items():
-            for b in range(_BINS // _ROWS):
-                buckets[(b, sk[b * _ROWS : (b + 1) * _ROWS].tobytes())].append(i)
-        cand: set[tuple[int, int]] = set()
-        for members in buckets.values():
-            if 1 < len(members) <= 200:  # a huge bucket is boilerplate, not a copy
-                for a in range(len(members)):
-                    for b in range(a + 1, len(members)):
-                        cand.add((members[a], members[b]))
-        del buckets
+        cand = self._candidates()
         shared: dict[int, float] = defaultdict(float)  # share of a text found in its closest copy
         neighbours: dict[int, dict[int, float]] = defaultdict(dict)
-        for a, b in sorted(cand):
+        for a, b in cand:
             if np.count_nonzero(self.sketches[a] == self.sketches[b]) < self.min_bins:
                 continue  # estimated Jaccard too low: skip the exact check
             short, long = sorted((self.lengths[a], self.lengths[b]))

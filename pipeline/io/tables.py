@@ -169,7 +169,9 @@ class TableFolder:
         if old is not None:
             old.unlink(missing_ok=True)
 
-    def set_column(self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id") -> None:
+    def set_column(
+        self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id", batch_size: int = 4096
+    ) -> None:
         src = self._path(name)
         if not src.exists():
             return
@@ -178,8 +180,8 @@ class TableFolder:
         dest = _temp_path(self.folder / f"{name}.parquet")
         try:
             with pq.ParquetWriter(dest, schema) as writer:
-                for i in range(reader.num_row_groups):  # row group by row group: memory stays flat
-                    t = reader.read_row_group(i).select(schema.names).cast(schema)
+                for batch in reader.iter_batches(batch_size=batch_size):  # memory stays flat
+                    t = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
                     new = pa.array([values.get(k) for k in t[key].to_pylist()], type=schema.field(column).type)
                     writer.write_table(t.set_column(schema.get_field_index(column), column, new))
         except BaseException:
