@@ -35,12 +35,15 @@ _NUMBER = re.compile(r"\d{2,}")
 
 
 def vary(text: str, round_: int) -> str:
-    """The text of round `round_`: each number of 2+ digits moved (a day stays in 1-28, a year in 1990-2030)."""
+    """The text of round `round_`: each number of 2+ digits moved; 1-12 (months) stay, 13-31 (days)
+    move within 13-28, years within 1990-2030, so dates stay dates."""
 
     def move(m: re.Match) -> str:
         v = int(m[0])
+        if v <= 12:
+            return m[0]
         if v < 32:
-            return str((v - 1 + round_) % 28 + 1)
+            return str(13 + (v - 13 + round_) % 16)
         if 1990 <= v <= 2030:
             return str(1990 + (v - 1990 + round_) % 41)
         return str(v + round_ % 97)

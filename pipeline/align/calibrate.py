@@ -31,12 +31,12 @@ def training_rows(tables: Tables, gold: set[tuple[str, str]]) -> tuple[np.ndarra
     ents = Entities.read(tables)
     copies = stage.fold_copies(tables)
     en, zh = stage.sides(tables, copies, ents)
-    cand = [(i, j) for i in range(len(en)) for j in range(len(zh))]
+    cand = np.array([(i, j) for i in range(len(en)) for j in range(len(zh))], dtype=np.int64).reshape(-1, 2)
     x = stage.feature_matrix(en, zh, cand, ents, exact_cos=True)
     source = dict(zip(tables.releases["release_id"], tables.releases["source_path"]))
     stem = lambda rid: Path(str(source[rid])).stem
     en_names, zh_names = [stem(r) for r in en.ids], [stem(r) for r in zh.ids]
-    names = [(en_names[i], zh_names[j]) for i, j in cand]
+    names = [(en_names[i], zh_names[j]) for i, j in cand.tolist()]
     y = np.array([n in gold for n in names], dtype=int)
     return x, y, names
 

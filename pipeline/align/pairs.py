@@ -39,13 +39,15 @@ class Weights:
         coef = {k: float(v) for k, v in data["coef"].items()}
         return cls(bias=float(data["bias"]), coef=coef, cos_prior=float(data.get("cos_prior", 0.6)))
 
+    def vector(self) -> np.ndarray:
+        return np.array([self.coef.get(f, 0.0) for f in FEATURES])
+
     def score(self, x: np.ndarray) -> np.ndarray:
-        w = np.array([self.coef.get(f, 0.0) for f in FEATURES])
-        return 1.0 / (1.0 + np.exp(-(x @ w + self.bias)))
+        return 1.0 / (1.0 + np.exp(-(x @ self.vector() + self.bias)))
 
 
-def block(en: Side, zh: Side, max_df: int = 60, top_k: int = 25, chunk: int = 4096) -> list[tuple[int, int]]:
-    """Candidate (en index, zh index) pairs that share a rare enough key, best `top_k` per release.
+def block(en: Side, zh: Side, max_df: int = 60, top_k: int = 25, chunk: int = 4096) -> np.ndarray:
+    """Candidate pairs, rows of (en index, zh index), that share a rare enough key, best `top_k` per release.
 
     A key is a date (an English one also stands for the day before and after), a month-day, a
     number, a Latin word of the Chinese text (3+ characters or letters only) or a concept; a pair's
@@ -83,9 +85,9 @@ def block(en: Side, zh: Side, max_df: int = 60, top_k: int = 25, chunk: int = 40
         rows_i.append(ci[top])
         rows_j.append(cj[top])
     if not rows_i:
-        return []
+        return np.zeros((0, 2), dtype=np.int64)
     pairs = np.unique(np.concatenate(rows_i) * max(1, len(zh)) + np.concatenate(rows_j))
-    return [(int(p // max(1, len(zh))), int(p % max(1, len(zh)))) for p in pairs]
+    return np.stack([pairs // max(1, len(zh)), pairs % max(1, len(zh))], axis=1)
 
 
 _KEY_FIELDS = ("keys", "numbers", "latin", "concepts")
@@ -136,7 +138,7 @@ def full_date_conflict(a_dates: frozenset[date], b_dates: frozenset[date], days:
     return min(abs((x - y).days) for x in a_dates for y in b_dates) > days
 
 
-def features(en: Side, zh: Side, cand: list[tuple[int, int]], rarity_share: float = 0.1, chunk: int = 20000) -> np.ndarray:
+def features(en: Side, zh: Side, cand: np.ndarray, rarity_share: float = 0.1, chunk: int = 20000) -> np.ndarray:
     """Feature rows of the candidate pairs, in `FEATURES` order (`cos` and `entities` left at 0).
 
     - numbers, latin: shared ones, counting only those found in at most `rarity_share` of the
@@ -145,11 +147,12 @@ def features(en: Side, zh: Side, cand: list[tuple[int, int]], rarity_share: floa
     - concepts: idf-weighted share of the bilingual concepts; lexical: idf-weighted cosine of the
       English words and the Chinese text's glossed words (idf over both languages).
     """
+    cand = np.asarray(cand, dtype=np.int64).reshape(-1, 2)
     x = np.zeros((len(cand), len(FEATURES)))
-    if not cand:
+    if not len(cand):
         return x
     col = {f: FEATURES.index(f) for f in FEATURES}
-    for k, (i, j) in enumerate(cand):
+    for k, (i, j) in enumerate(cand.tolist()):
         x[k, col["date_match"]], x[k, col["date_conflict"]] = date_features(
             en.dates[i], en.month_days[i], zh.dates[j], zh.month_days[j]
         )
@@ -174,8 +177,7 @@ def features(en: Side, zh: Side, cand: list[tuple[int, int]], rarity_share: floa
     }
     concept_mass = {s: np.asarray(mat @ idf["concepts"]).ravel() for s, mat in zip("ez", m["concepts"])}
     word_norm = {s: np.sqrt(np.asarray(mat @ idf["words"] ** 2).ravel()) for s, mat in zip("ez", m["words"])}
-    ii = np.array([c[0] for c in cand])
-    jj = np.array([c[1] for c in cand])
+    ii, jj = cand[:, 0], cand[:, 1]
     for s in range(0, len(cand), chunk):
         i, j = ii[s : s + chunk], jj[s : s + chunk]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import pickle
 import zlib
-from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
@@ -155,14 +154,17 @@ class Align(Stage):
         if not len(en) or not len(zh):
             return []
         cand = pairs.block(en, zh, self.max_df, self.top_k)
-        x = self.feature_matrix(en, zh, cand, ents)
-        p = pairs.Weights.load(bool(ents)).score(x) if len(cand) else np.zeros(0)
-        scores = {c: float(s) for c, s in zip(cand, p) if not pairs.full_date_conflict(en.dates[c[0]], zh.dates[c[1]])}
+        p = pairs.Weights.load(bool(ents)).score(self.feature_matrix(en, zh, cand, ents))
+        scores = {
+            (i, j): float(p_)
+            for (i, j), p_ in zip(cand[p >= self.threshold].tolist(), p[p >= self.threshold])  # choose() ignores the rest
+            if not pairs.full_date_conflict(en.dates[i], zh.dates[j])
+        }
         chosen = pairs.choose(scores, self.threshold, self.mutual)
         return [(en.ids[i], zh.ids[j], p_) for (i, j), p_ in sorted(chosen.items())]
 
-    def feature_matrix(self, en: Side, zh: Side, cand: list[tuple[int, int]], ents: Entities, exact_cos: bool = False) -> np.ndarray:
-        """Features of every candidate pair.
+    def feature_matrix(self, en: Side, zh: Side, cand: np.ndarray, ents: Entities, exact_cos: bool = False) -> np.ndarray:
+        """Features of every candidate pair (rows of `cand`: en index, zh index).
 
         The two slow signals run only on pairs whose fate they can change. Entity links (the
         `entities` share) only where the pair could pass the threshold with full marks on both.
@@ -173,46 +175,45 @@ class Align(Stage):
         pairs the weights were fitted on (`cos_prior`). `exact_cos` computes both everywhere (for
         fitting the weights).
         """
+        cand = np.asarray(cand, dtype=np.int64).reshape(-1, 2)
         x = pairs.features(en, zh, cand)
         if not len(cand):
             return x
         w = pairs.Weights.load(bool(ents))
+        coef = w.vector()
         col, share = pairs.FEATURES.index("cos"), pairs.FEATURES.index("entities")
+
+        def prob(z: np.ndarray) -> np.ndarray:
+            return 1.0 / (1.0 + np.exp(-z))
+
+        z = x @ coef + w.bias  # cos and entities are still 0 here
         if ents:
-            best = x.copy()
-            best[:, col] = 1.0
-            bound = w.score(best)
-            best[:, share] = 1.0
-            bound = np.maximum(bound, w.score(best))
-            for k in np.flatnonzero((bound >= self.threshold) | exact_cos):
-                i, j = cand[k]
+            bound = prob(z + max(coef[col], 0.0) + max(coef[share], 0.0))
+            for k in np.flatnonzero((bound >= self.threshold) | exact_cos).tolist():
+                i, j = cand[k].tolist()
                 e_ents, z_ents = ents.get(en.ids[i]), ents.get(zh.ids[j])
                 if e_ents and z_ents:
                     links = link_entities(e_ents, z_ents, threshold=self.link_threshold, use_sentences=False)
                     x[k, share] = len(links) / max(1, min(len(e_ents), len(z_ents)))
+            z = x @ coef + w.bias
         if not self.encoder:
             return x
         from pipeline.align.encoder import embed_summaries
 
-        hi = x.copy()
-        hi[:, col] = 1.0
-        p_lo, p_hi = w.score(x), w.score(hi)
+        p_lo, p_hi = prob(z), prob(z + coef[col])
         viable = p_hi >= self.threshold
-        n_en = Counter(i for (i, _), v in zip(cand, viable) if v)
-        n_zh = Counter(j for (_, j), v in zip(cand, viable) if v)
-        need = [
-            bool(exact_cos or (v and (p_lo[k] < self.threshold or n_en[i] > 1 or n_zh[j] > 1)))
-            for k, ((i, j), v) in enumerate(zip(cand, viable))
-        ]
-        used_en = sorted({i for (i, _), nd in zip(cand, need) if nd})
-        used_zh = sorted({j for (_, j), nd in zip(cand, need) if nd})
+        n_en = np.bincount(cand[viable, 0], minlength=len(en))
+        n_zh = np.bincount(cand[viable, 1], minlength=len(zh))
+        need = viable & ((p_lo < self.threshold) | (n_en[cand[:, 0]] > 1) | (n_zh[cand[:, 1]] > 1))
+        if exact_cos:
+            need[:] = True
+        used_en, used_zh = np.unique(cand[need, 0]).tolist(), np.unique(cand[need, 1]).tolist()
         ve = dict(zip(used_en, embed_summaries([en.summary[i] for i in used_en])))
         vz = dict(zip(used_zh, embed_summaries([zh.summary[j] for j in used_zh])))
-        for k, ((i, j), v, nd) in enumerate(zip(cand, viable, need)):
-            if nd:
-                x[k, col] = float(ve[i] @ vz[j])
-            elif v:
-                x[k, col] = w.cos_prior
+        for k in np.flatnonzero(need).tolist():
+            i, j = cand[k].tolist()
+            x[k, col] = float(ve[i] @ vz[j])
+        x[viable & ~need, col] = w.cos_prior
         return x
 
     def expand(self, scored: list[tuple[str, str, float]], copies: dict[str, str]) -> pd.DataFrame:
