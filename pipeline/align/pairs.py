@@ -55,19 +55,22 @@ def block(en: Side, zh: Side, max_df: int = 60, top_k: int = 25, chunk: int = 40
     releases of either language left out. The English rows go through in chunks, so the pair
     weights never all sit in memory.
     """
-    v = en.vocabs
-    latin_ok = np.array([len(w) >= 3 or w.isalpha() for w in v.latin], dtype=bool)
-    k_en = sparse.hstack([en.matrix(f) for f in _KEY_FIELDS], format="csr")
-    k_zh_parts = [zh.matrix(f) for f in _KEY_FIELDS]
-    k_zh_parts[_KEY_FIELDS.index("latin")] = k_zh_parts[_KEY_FIELDS.index("latin")] @ sparse.diags(latin_ok.astype(np.float32))
-    k_zh = sparse.hstack(k_zh_parts, format="csr")
-    k_zh.eliminate_zeros()
-    df_en = np.asarray((k_en > 0).sum(axis=0)).ravel()
-    df_zh = np.asarray((k_zh > 0).sum(axis=0)).ravel()
-    valid = (df_en > 0) & (df_zh > 0) & (df_en <= max_df) & (df_zh <= max_df)
     n = len(en) + len(zh)
-    weight = np.where(valid, np.log1p(n / np.maximum(df_en + df_zh, 1)), 0.0)
-    k_zh_t = (k_zh @ sparse.diags(weight)).T.tocsr()
+    latin_ok = np.array([len(w) >= 3 or w.isalpha() for w in en.vocabs.latin], dtype=bool)
+    k_en, k_zh = [], []
+    for f in _KEY_FIELDS:  # only the usable keys' columns, so the matrices stay small
+        m_en, m_zh = en.matrix(f), zh.matrix(f)
+        df_en = np.bincount(m_en.indices, minlength=m_en.shape[1])
+        df_zh = np.bincount(m_zh.indices, minlength=m_zh.shape[1])
+        valid = (df_en > 0) & (df_zh > 0) & (df_en <= max_df) & (df_zh <= max_df)
+        if f == "latin":
+            valid &= latin_ok
+        cols = np.flatnonzero(valid)
+        k_en.append(m_en[:, cols])
+        k_zh.append(m_zh[:, cols] @ sparse.diags(np.log1p(n / (df_en[cols] + df_zh[cols])).astype(np.float32)))
+    k_en = sparse.hstack(k_en, format="csr")
+    k_zh_t = sparse.hstack(k_zh, format="csr").T.tocsr()
+    del k_zh
     rows_i, rows_j, by_col = [], [], []
     for start in range(0, len(en), chunk):
         w = (k_en[start : start + chunk] @ k_zh_t).tocoo()
