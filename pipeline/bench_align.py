@@ -7,8 +7,9 @@ each event gets a few parallel sentences, a date, amounts and a romanised person
 English release and a Chinese one (a third in Traditional script); some events exist in one
 language only, some Chinese releases are copied with injected characters and pinyin glosses, and
 some events repeat between the same parties a few months later. Optionally the tables of a real
-run (`--samples`) are mixed in. Each size is written as Parquet tables, then aligned in a fresh
-process that reads them from disk as `run` does, so its peak RSS is the align stage's own; the
+run (`--samples`) are mixed in, and each synthetic release then borrows the entity rows of one of
+its aligned releases (a real entity density: ~15 a release on the dev set). Each size is written
+as Parquet tables, then aligned in a fresh process that reads them from disk as `run` does, so its peak RSS is the align stage's own; the
 synthetic gold gives pair P/R/F1 as a sanity check (synthetic text is easier than real releases).
 """
 
@@ -179,10 +180,26 @@ def write_corpus(n: int, wmt_dir: Path, samples: Path | None, dest: Path) -> Non
     tables = Tables(releases=rel)
     if samples is not None:
         real = Tables.read(samples)
+        tables.entities = pd.concat([borrowed_entities(rel, real), real.entities], ignore_index=True)
         tables.releases = pd.concat([rel, real.releases[[c for c in rel.columns if c in real.releases.columns]]], ignore_index=True)
-        tables.entities = real.entities
     tables.write(dest)
     (dest / "gold.json").write_text(json.dumps(sorted(gold)), "utf-8")
+
+
+def borrowed_entities(rel: pd.DataFrame, real) -> pd.DataFrame:
+    """Entity rows for synthetic releases, so the align stage meets a real entity density: event k
+    borrows the entities of one aligned pair of the real run (English ones for its English release,
+    Chinese ones for the Chinese), so true pairs share entities as real ones do."""
+    by_release = {rid: g for rid, g in real.entities.groupby("release_id")}
+    pairs_ = [(e, z) for e, z in zip(real.alignments["en_release_id"], real.alignments["zh_release_id"]) if e in by_release and z in by_release]
+    if not pairs_:
+        return real.entities.iloc[:0]
+    parts = []
+    for rid, source, lang in zip(rel["release_id"], rel["source_path"], rel["lang"]):
+        k = int(source[2:].split("_", 1)[0])
+        donor = by_release[pairs_[k % len(pairs_)][0 if lang == "en" else 1]]
+        parts.append(donor.assign(release_id=rid, entity_id=donor["entity_id"] + "-" + rid))
+    return pd.concat(parts, ignore_index=True)
 
 
 def replicate_run(run: Path, n: int, dest: Path) -> None:

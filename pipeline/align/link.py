@@ -119,12 +119,18 @@ def term_score(en: str, zh: str) -> float:
 
 def pair_score(e: Ent, z: Ent) -> float:
     """Evidence that English entity `e` and Chinese entity `z` are one thing, in [0, 1]."""
-    en_forms = [e.text_norm, e.text, *e.aliases]
-    zh_forms = [z.text_norm, z.text, *z.aliases]
+    en_forms = tuple(dict.fromkeys(f for f in (e.text_norm, e.text, *e.aliases) if f))
+    zh_forms = tuple(dict.fromkeys(f for f in (z.text_norm, z.text, *z.aliases) if f))
+    return _forms_score(e.label, en_forms, zh_forms)
+
+
+@lru_cache(maxsize=200_000)
+def _forms_score(label: str, en_forms: tuple[str, ...], zh_forms: tuple[str, ...]) -> float:
+    """Cached: the same organisations and people recur across a batch's candidate pairs."""
     best = 0.0
-    for a in dict.fromkeys(f for f in en_forms if f):
-        for b in dict.fromkeys(f for f in zh_forms if f):
-            if e.label == "PERSON":
+    for a in en_forms:
+        for b in zh_forms:
+            if label == "PERSON":
                 s = translit.name_score(a, b)
             else:
                 s = max(term_score(a, b), translation_score(a, b))
@@ -132,7 +138,7 @@ def pair_score(e: Ent, z: Ent) -> float:
                 if latin:
                     ew = set(lexicon.en_tokens(a))
                     s = max(s, len(latin & ew) / len(latin))
-            if e.label in ("DATE", "MONEY") and a.strip().lower() == b.strip().lower():
+            if label in ("DATE", "MONEY") and a.strip().lower() == b.strip().lower():
                 s = 1.0
             best = max(best, s)
     return best
