@@ -50,7 +50,7 @@ def run(
     Unreadable files are reported, recorded in the `errors` table and skipped; the exit status is 1
     when any input failed.
     """
-    from pipeline.runner import OutputError, Pipeline, count_inputs, run_batch
+    from pipeline.runner import OutputError, Pipeline, run_batch
 
     inputs = inputs or [Path("data/raw")]
     try:
@@ -59,19 +59,19 @@ def run(
     except ConfigError as e:
         console.print(f"[red]config error:[/red] {e}")
         raise typer.Exit(2) from e
-    total = count_inputs(inputs)
     with Progress(
         TextColumn("[bold]run"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
         console=console, disable=quiet, transient=True,
     ) as progress:
-        task = progress.add_task("", total=total)
+        task = progress.add_task("", total=None)  # the total is set once the inputs are listed
 
         def on_file(name: str) -> None:
             progress.update(task, advance=1, description=name[-50:])
 
         try:
             summary = run_batch(
-                inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler
+                inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler,
+                on_total=lambda n: progress.update(task, total=n),
             )
         except OutputError as e:
             console.print(f"[red]output error:[/red] {escape(str(e))}")

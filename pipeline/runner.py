@@ -100,17 +100,17 @@ class StageError(Exception):
         self.stage, self.reason, self.trace = stage, reason, trace
 
 
-def iter_releases(inputs: list[Path], max_bytes: int, summary: Summary) -> Iterator[tuple[str, Release | ReadError]]:
+def iter_releases(
+    inputs: list[Path], max_bytes: int, summary: Summary, on_total: Callable[[int], None] | None = None
+) -> Iterator[tuple[str, Release | ReadError]]:
     files, missing = discover(inputs)
+    if on_total:
+        on_total(len(files))
     for path, reason in missing:
         summary.failed.append((path, "read", reason))
     for f in files:
         for item in read_file(f, max_bytes=max_bytes):
             yield (item.source_path if isinstance(item, Release) else f.rel), item
-
-
-def count_inputs(inputs: list[Path]) -> int:
-    return len(discover(inputs)[0])
 
 
 def run_batch(
@@ -120,6 +120,7 @@ def run_batch(
     force: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_file: Callable[[str], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int = 16,
@@ -139,7 +140,7 @@ def run_batch(
         """Chunks of releases that need the stages; read errors and unchanged ones are noted here."""
         chunk: list[Release] = []
         last_source = None
-        for source, item in iter_releases(inputs, max_bytes, summary):
+        for source, item in iter_releases(inputs, max_bytes, summary, on_total):
             file_part = source.split("#", 1)[0]
             if on_file and file_part != last_source:
                 on_file(file_part)

@@ -12,15 +12,13 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from spacy.tokens import Doc
-from spacy.util import filter_spans
-
-from pipeline.ner.consolidate import Consolidator
-from pipeline.ner.en import EnglishNER
-from pipeline.ner.zh import ChineseNER, working_text
 from pipeline.registry import Stage, stage
 from pipeline.release import Entity, Release
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,11 +60,19 @@ class Recognise(Stage):
                 log.info("recognise: no Chinese model at %s; using LAC and rules", path)
         self.zh_backend = zh_backend
         self.keep_docs = keep_docs
+        # spaCy and the taggers are imported here, not at module level: a process that only runs
+        # corpus stages (the parent of `run --workers N`) registers this stage without loading them
+        from pipeline.ner.en import EnglishNER
+        from pipeline.ner.zh import ChineseNER
+
         en_path = Path(en_model) if Path(en_model).is_absolute() else ROOT / en_model
         self.english = EnglishNER(bare_years=bare_years, use_rules=rules, model_dir=en_path)
         self.chinese = ChineseNER(path, backend=zh_backend, use_rules=rules, english=self.english if rules else None)
 
     def __call__(self, release: Release) -> Release:
+        from pipeline.ner.consolidate import Consolidator
+        from pipeline.ner.zh import working_text
+
         year = default_year(release)
         if release.lang == "zh" and release.text_hans is not None:
             text = working_text(release.text_hans)
@@ -84,6 +90,8 @@ class Recognise(Stage):
 
 def with_entities(doc: Doc, entities: list[Entity]) -> Doc:
     """The Doc with our entities as `doc.ents`, each span's `kb_id_` its `entity_id` (for relate)."""
+    from spacy.util import filter_spans
+
     spans = []
     for e in entities:
         for s, t in e.mentions:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.registry import Stage, stage
-from pipeline.relations import RelationExtractor
-from pipeline.relations.common import merge_facts
 from pipeline.release import Release
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +32,8 @@ class Relate(Stage):
             raise ValueError(f"relate.min_score must be in [0, 1], not {min_score!r}")
         if classifier not in MODES:
             raise ValueError(f"relate.classifier must be one of {MODES}, not {classifier!r}")
+        from pipeline.relations import RelationExtractor  # spaCy: imported only where the stage is built
+
         self.extractor = RelationExtractor(min_score=min_score)
         self.min_score = min_score
         self.mode = classifier
@@ -50,6 +50,7 @@ class Relate(Stage):
             release.relations = self.extractor(release)
             return release
         from pipeline.relations.classifier import apply
+        from pipeline.relations.common import merge_facts
 
         doc = self.extractor.facts(release)
         apply(doc, self.classifier, self.mode, self.threshold)
