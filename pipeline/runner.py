@@ -123,7 +123,7 @@ def run_batch(
     on_total: Callable[[int], None] | None = None,
     workers: int = 1,
     scheduler: str | None = None,
-    chunk_size: int = 16,
+    chunk_size: int = 8,
 ) -> Summary:
     """Process `inputs` into the tables under `out`, keeping rows of unchanged releases.
 

@@ -70,8 +70,8 @@ class Copy:
 class CopyFinder:
     """Near-duplicates of one language, fed one release at a time.
 
-    Per release it keeps the MinHash sketch, the text length and the text itself zlib-compressed
-    (for the exact check of the few candidates), so a large batch costs about 1 KB a release.
+    Per release it keeps the MinHash sketch, the text length, its numbers and the text itself
+    zlib-compressed (for the exact check of the few candidates): about 1 KB a release.
     Similarity is LCS / length of the shorter text, so a copy that only adds chrome or injected
     characters still scores near 1. The canonical copy of a group is the one with the least noise:
     the smallest share of its text not found in the other copies, plus `noise` (an outside
@@ -87,6 +87,7 @@ class CopyFinder:
         self.lengths: list[int] = []
         self.noise: list[float] = []
         self.texts: list[bytes] = []
+        self.numbers: list[np.ndarray] = []
         self.sketches: dict[int, np.ndarray] = {}
 
     def add(self, release_id: str, text: str, noise: float = 0.0) -> None:
@@ -97,6 +98,7 @@ class CopyFinder:
         self.lengths.append(len(text))
         self.noise.append(noise)
         self.texts.append(zlib.compress(text.encode("utf-8"), 1))
+        self.numbers.append(number_set(text))
         if len(text) >= 2 * self.k:
             self.sketches[i] = sketch(shingle_hashes(text, self.k))
 
@@ -133,9 +135,9 @@ class CopyFinder:
             short, long = sorted((self.lengths[a], self.lengths[b]))
             if short == 0:
                 continue
-            ta, tb = self.text(a), self.text(b)
-            if not same_numbers(ta, tb):
+            if not same_numbers(self.numbers[a], self.numbers[b]):
                 continue
+            ta, tb = self.text(a), self.text(b)
             lcs = LCSseq.similarity(ta, tb)
             if lcs / short >= self.min_similarity and lcs / long >= self.min_similarity / 2:
                 neighbours[a][b] = neighbours[b][a] = lcs / short
@@ -173,13 +175,17 @@ def find_copies(
     return finder.find()
 
 
-def same_numbers(a: str, b: str) -> bool:
+def number_set(text: str) -> np.ndarray:
+    """The distinct numbers (2+ digits) of a text, as sorted hashes (compact, kept per release)."""
+    return np.unique(np.array([hash(d) for d in set(_DIGITS.findall(text))], dtype=np.int64))
+
+
+def same_numbers(na: np.ndarray, nb: np.ndarray) -> bool:
     """A copy keeps the dates and figures of its source: releases from one template with other
-    numbers (the same notice for another day) are not copies."""
-    na, nb = set(_DIGITS.findall(a)), set(_DIGITS.findall(b))
-    if not na or not nb:
+    numbers (the same notice for another day) are not copies. `na`, `nb` from `number_set`."""
+    if not len(na) or not len(nb):
         return True
-    return len(na & nb) >= 0.5 * min(len(na), len(nb))
+    return len(np.intersect1d(na, nb, assume_unique=True)) >= 0.5 * min(len(na), len(nb))
 
 
 def latin_noise(text: str) -> float:
