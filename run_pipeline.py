@@ -110,7 +110,10 @@ def bench(
         table.add_row(name, f"{sec:.2f}", f"{r.n / sec:,.0f}" if sec else "-", f"{r.chars / sec:,.0f}" if sec else "-")
     table.add_row("total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.n / r.seconds:,.1f}", f"{r.chars / r.seconds:,.0f}")
     console.print(table)
-    console.print(f"peak RSS: {r.peak_rss_mb:,.0f} MB")
+    console.print(
+        f"peak RSS: {r.peak_rss_mb:,.0f} MB in this process"
+        + (f", {r.peak_worker_rss_mb:,.0f} MB in the largest worker" if workers > 1 else "")
+    )
     if r.spacy_rel_per_s:
         console.print(
             f"English: ours {r.en_rel_per_s:,.1f} releases/s vs bare en_core_web_sm nlp.pipe {r.spacy_rel_per_s:,.1f} "

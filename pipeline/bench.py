@@ -24,11 +24,12 @@ from pipeline.registry import PipelineConfig
 from pipeline.runner import Pipeline, run_batch
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process and its finished children, in MB."""
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak resident memory of this process, and of the largest of its finished children (the
+    worker processes), in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024
+    return own / 1024, kids / 1024
 
 
 _NUMBER = re.compile(r"\d{2,}")
@@ -76,7 +77,8 @@ class BenchResult:
     chars: int
     seconds: float
     stage_seconds: dict[str, float]
-    peak_rss_mb: float
+    peak_rss_mb: float  # this process: reading, writing, corpus stages (and release stages with 1 worker)
+    peak_worker_rss_mb: float  # the largest worker process (0 with 1 worker)
     spacy_rel_per_s: float | None
     en_rel_per_s: float | None
 
@@ -101,7 +103,7 @@ def bench(n: int, source: Path, config: Path | None = None, workers: int = 1, ba
             pass
         spacy_rate = len(en_texts) / (time.perf_counter() - t1)
         en_rate = _english_rate(en_texts, config)
-    return BenchResult(n, chars, seconds, dict(pipe.timings), peak_rss_mb(), spacy_rate, en_rate)
+    return BenchResult(n, chars, seconds, dict(pipe.timings), *peak_rss_mb(), spacy_rate, en_rate)
 
 
 def _english_sample(path: Path, limit: int) -> list[str]:
