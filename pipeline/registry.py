@@ -1,9 +1,10 @@
 """Stage registry: `@stage("name")` registers a class; `build_pipeline` composes them from a config.
 
 Two kinds of stage (see DESIGN): a *release* stage is called on one `Release` at a time and returns
-it; a *corpus* stage is called once on the tables of the whole batch (a `Corpus`). Each stage declares what it
-`requires` and `provides`, and the pipeline checks the order when it is built, like Stanza's
-processors, so a config that puts `recognise` before `convert` fails at load time, not mid-batch.
+it; a *corpus* stage is called once on the tables of the whole batch (a `Corpus`). Each stage
+declares what it `requires` and `provides`, and the pipeline checks the order when it is built,
+like Stanza's processors, so a config that puts `recognise` before `convert` fails at load time,
+not mid-batch.
 """
 
 from __future__ import annotations
