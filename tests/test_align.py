@@ -229,17 +229,24 @@ def test_copy_detection_ignores_script_and_rejects_rewrites():
     assert [(x.release_id, x.canonical) for x in got] == [("b", "a")]
 
 
-def test_stage_on_the_output_folder_matches_the_in_memory_run(batch, tmp_path):
-    """`run` hands the stage the folder (read in batches, nothing loaded whole): same tables."""
+def _aligned_folder(t: Tables, folder) -> tuple[object, dict[str, bytes]]:
+    """The batch's releases written to `folder`, the align stage run on the folder (not yet
+    committed), and the bytes of every file before it ran."""
     from pipeline.io.tables import TableFolder
 
+    Tables(releases=t.releases.assign(duplicate_of=None)).write(folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    corpus = TableFolder(folder)
+    Align()(corpus)
+    return corpus, before
+
+
+def test_stage_on_the_output_folder_matches_the_in_memory_run(batch, tmp_path):
+    """`run` hands the stage the folder (read in batches, nothing loaded whole): same tables."""
     t, _ = batch
-    Tables(releases=t.releases.assign(duplicate_of=None)).write(tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")}
-    folder = TableFolder(tmp_path)
-    Align()(folder)
+    corpus, before = _aligned_folder(t, tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")} == before  # nothing moved in yet
-    folder.commit()
+    corpus.commit()
     got = Tables.read(tmp_path)
     assert dict(zip(got.releases["release_id"], got.releases["duplicate_of"])) == dict(zip(t.releases["release_id"], t.releases["duplicate_of"]))
     key = ["en_release_id", "zh_release_id"]
@@ -248,15 +255,10 @@ def test_stage_on_the_output_folder_matches_the_in_memory_run(batch, tmp_path):
 
 
 def test_an_aborted_corpus_update_leaves_the_folder_as_it_was(batch, tmp_path):
-    from pipeline.io.tables import TableFolder
-
     t, _ = batch
-    Tables(releases=t.releases.assign(duplicate_of=None)).write(tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")}
-    folder = TableFolder(tmp_path)
-    Align()(folder)
-    folder.abort()
-    assert {p.name: p.read_bytes() for p in tmp_path.glob("*")} == before
+    corpus, before = _aligned_folder(t, tmp_path)
+    corpus.abort()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_compact_name_matches_agree_with_the_pairwise_check():
