@@ -100,7 +100,10 @@ class Tables:
         df[column] = [values.get(k) for k in df[key]]
         setattr(self, name, df)
 
-    def put(self, name: str, df: pd.DataFrame) -> None:
+    def put(self, name: str, df: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
+        if not isinstance(df, pd.DataFrame):
+            parts = [b for b in df if len(b)]
+            df = pd.concat(parts, ignore_index=True) if parts else empty(name)
         setattr(self, name, df)
 
     def write(self, folder: Path) -> None:
@@ -137,8 +140,8 @@ class Corpus(Protocol):
         """Set `column` to `values[row[key]]` (None for rows not in `values`)."""
         ...
 
-    def put(self, name: str, df: pd.DataFrame) -> None:
-        """Replace the whole table."""
+    def put(self, name: str, df: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
+        """Replace the whole table, with one DataFrame or batches of rows (written as they come)."""
         ...
 
 
@@ -189,10 +192,13 @@ class TableFolder:
             raise
         self._replace_pending(name, dest)
 
-    def put(self, name: str, df: pd.DataFrame) -> None:
+    def put(self, name: str, df: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
         dest = _temp_path(self.folder / f"{name}.parquet")
         try:
-            pq.write_table(to_arrow(df, SCHEMAS[name], keep_extra=False), dest)
+            with pq.ParquetWriter(dest, SCHEMAS[name]) as writer:
+                for batch in [df] if isinstance(df, pd.DataFrame) else df:
+                    if len(batch):
+                        writer.write_table(to_arrow(batch, SCHEMAS[name], keep_extra=False))
         except BaseException:
             dest.unlink(missing_ok=True)
             raise

@@ -232,9 +232,11 @@ class Align(Stage):
         return pd.DataFrame(rows) if rows else empty("alignments")
 
     # --- 3. entity links ----------------------------------------------------------------------
-    def links(self, alignments: pd.DataFrame, corpus: Corpus, ents: Entities) -> pd.DataFrame:
+    def links(self, alignments: pd.DataFrame, corpus: Corpus, ents: Entities, batch_rows: int = 20_000) -> Iterator[pd.DataFrame]:
+        """Entity links of every aligned pair, in batches of about `batch_rows` rows: a batch with
+        many pairs has many more links (~20 a pair), and they go to disk as they come."""
         if alignments.empty or not ents:
-            return empty("entity_links")
+            return
         wanted = set(alignments["en_release_id"]) | set(alignments["zh_release_id"])
         texts = {
             r.release_id: zlib.compress(r.clean_text.encode("utf-8"), 1)
@@ -252,4 +254,8 @@ class Align(Stage):
                 continue
             for link in link_entities(e, z, text(a.en_release_id), text(a.zh_release_id), self.link_threshold, self.link_sentences):
                 rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})
-        return pd.DataFrame(rows) if rows else empty("entity_links")
+            if len(rows) >= batch_rows:
+                yield pd.DataFrame(rows)
+                rows = []
+        if rows:
+            yield pd.DataFrame(rows)
