@@ -90,7 +90,6 @@ class Signals:
     names: list[str] = field(default_factory=list)  # en: romanised name candidates
     zh_names: dict[str, set[str]] = field(default_factory=dict)  # zh: surname spelling -> names starting with it
     words: frozenset[str] = frozenset()  # English content words (zh: CC-CEDICT glosses of its words)
-    word_norm: float = 0.0  # idf norm of `words`, set once the batch's idf is known
     summary: str = ""
 
 
