@@ -140,7 +140,7 @@ class EnglishNER:
         model = [m for m in model if m.label != "DATE" and not self._not_a_name(m, text)]
         chunks = self._chunk_orgs(doc)
         gaz_org = [Mention(s.start_char, s.end_char, "ORG", "gazetteer-org", 0.9) for s in self.orgs(doc, as_spans=True)]
-        gaz_gpe = [m for s in self.gpe(doc, as_spans=True) if (m := self._gazetteer_place(s, model)) is not None]
+        gaz_gpe = [m for s in self.gpe(doc, as_spans=True) if (m := self._gazetteer_place(s, model, text)) is not None]
         exact = {(g.start, g.end) for g in gaz_org + gaz_gpe}
         model = [m for m in model if (m.start, m.end) not in exact]
         # A model name that cuts across a rule's name has the wrong boundaries; one that holds a
@@ -155,7 +155,7 @@ class EnglishNER:
             if m.label == "ORG" and len(holds) == 1 and _only_name_words(doc, m, holds):
                 m = Mention(m.start, m.end, "ORG", "chunk", 0.8)
             kept.append(m)
-        cands = kept + chunks + gaz_org + gaz_gpe + self._terms(doc) + self._people(text)
+        cands = kept + chunks + gaz_org + gaz_gpe + self._terms(doc, text) + self._people(text)
         cands = [c for c in cands if not (c.label == "ORG" and text[c.start - 1:c.start] == "/" and text[c.end:c.end + 1] == "/")]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_en(text, default_year, self.bare_years)]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "en")]
@@ -227,12 +227,13 @@ class EnglishNER:
             return True
         return text.title() in self.gpe_names or re.sub(r"\bSar\b", "SAR", text.title()) in self.gpe_names
 
-    def _gazetteer_place(self, span: Span, model: list[Mention]) -> Mention | None:
+    def _gazetteer_place(self, span: Span, model: list[Mention], text: str) -> Mention | None:
         """A known place, unless it is glued to other capitalised words (`Healthy China`, `Hong Kong
-        Convention`): then it is part of another name the model did not tag as a place."""
+        Convention`): then it is part of another name the model did not tag as a place. `text` is
+        `doc.text`, which spaCy rebuilds from the tokens on every access."""
         doc = span.doc
         start, end = span.start_char, span.end_char
-        if x := _PLACE_SUFFIX.match(doc.text[end:end + 20]):
+        if x := _PLACE_SUFFIX.match(text[end:end + 20]):
             span = doc.char_span(start, end + x.end(), alignment_mode="expand") or span
             end = span.end_char
         tagged = any(m.start == start and m.end == end for m in model)
@@ -248,7 +249,7 @@ class EnglishNER:
             return None
         return Mention(start, end, "GPE", "gazetteer", 0.8)
 
-    def _terms(self, doc: Doc) -> list[Mention]:
+    def _terms(self, doc: Doc, text: str) -> list[Mention]:
         out = []
         for matcher, exact in ((self.terms_exact, True), (self.terms_lower, False)):
             for s in matcher(doc, as_spans=True):
@@ -256,7 +257,7 @@ class EnglishNER:
                 generic = not exact and label in ("DISEASE", "TREATMENT")
                 if generic and not s.text.islower() and not (s[0].is_sent_start and s.text[1:].islower()):
                     continue  # `Translational Cancer Research`, `Proton Therapy Programme`: part of a name
-                if label == "TREATMENT" and _FACILITY_AFTER.match(doc.text[s.end_char:s.end_char + 60]):
+                if label == "TREATMENT" and _FACILITY_AFTER.match(text[s.end_char:s.end_char + 60]):
                     continue  # `radiotherapy centres`, `proton therapy system`: a facility, not the treatment
                 out.append(Mention(s.start_char, s.end_char, label, "term", 0.85, self.canonical.get(s.label_)))
         return out
