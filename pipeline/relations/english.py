@@ -27,6 +27,7 @@ from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
+from pipeline.ner.attributes import cache_attribute_rules
 from pipeline.relations.common import (
     Doc,
     Fact,
@@ -101,7 +102,7 @@ class Unit:
 
 @cache
 def load_nlp() -> Language:
-    return spacy.load(MODEL, exclude=["ner", "lemmatizer"])
+    return cache_attribute_rules(spacy.load(MODEL, exclude=["ner", "lemmatizer"]))
 
 
 class EnglishPatterns:
