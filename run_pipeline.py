@@ -48,7 +48,9 @@ def run(
 
     Re-running is idempotent: releases whose file and pipeline version are unchanged are skipped.
     Unreadable files are reported, recorded in the `errors` table and skipped; the exit status is 1
-    when any input failed.
+    when any input failed. Ctrl-C (or SIGTERM) stops after the chunk in hand and keeps the releases
+    done so far: run the same command again to go on (alignments are made once all are done); a
+    second Ctrl-C stops at once and keeps nothing of this run.
     """
     from pipeline.runner import OutputError, Pipeline, run_batch
 
@@ -76,6 +78,9 @@ def run(
         except OutputError as e:
             console.print(f"[red]output error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from e
+        except KeyboardInterrupt:
+            console.print(f"[red]stopped:[/red] nothing of this run was written; {escape(str(out))} is as it was before it.")
+            raise typer.Exit(130) from None
     table = Table(title=f"run -> {out}  (pipeline {pipe.version})", show_header=False)
     table.add_row("releases read", str(summary.read))
     table.add_row("written", str(summary.written))
@@ -84,6 +89,12 @@ def run(
     console.print(table)
     for source, stage_name, reason in summary.failed:
         console.print(f"  [red]failed[/red] {escape(source)} \\[{stage_name}]: {escape(reason)}")
+    if summary.interrupted:
+        console.print(
+            f"[yellow]interrupted:[/yellow] {summary.written} releases written to {escape(str(out))}; "
+            "run the same command again to process the rest and align the batch."
+        )
+        raise typer.Exit(130)
     raise typer.Exit(0 if summary.ok else 1)
 
 

@@ -8,6 +8,7 @@ stays flat however long the input is.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,6 +44,13 @@ def process_chunk(config: PipelineConfig, chunk: list[Release]) -> list[Outcome]
         except StageError as e:
             out.append((e.stage, e.reason))
     return out
+
+
+def _start_worker(config: PipelineConfig) -> None:
+    """Worker start: Ctrl-C in a terminal reaches the whole process group, but only the parent
+    decides how to stop (finish the chunk in hand, keep what is written); then build the pipeline."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _pipeline_for(config)
 
 
 class Executor(Protocol):
@@ -87,7 +95,7 @@ class Processes:
         self.config = config
         self.workers = workers
         self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_pipeline_for, initargs=(config,)
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_start_worker, initargs=(config,)
         )
         for _ in range(workers):
             self.pool.submit(int)  # starts the worker processes now, not at the first chunk
@@ -96,7 +104,7 @@ class Processes:
         return _bounded(lambda c: self.pool.submit(process_chunk, self.config, c), chunks, 2 * self.workers)
 
     def close(self) -> None:
-        self.pool.shutdown()
+        self.pool.shutdown(cancel_futures=True)  # chunks not started when a run stops early are dropped
 
 
 class Dask:

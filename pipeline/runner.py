@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import threading
 import time
 import traceback
 from collections import defaultdict
@@ -31,6 +33,7 @@ class Summary:
     written: int = 0
     unchanged: int = 0
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM: the releases done so far are written, corpus stages not run
 
     @property
     def ok(self) -> bool:
@@ -88,6 +91,49 @@ class Pipeline:
         for s in self.corpus_stages:
             corpus = self._apply(s, corpus)
         return corpus
+
+
+class StopRequest:
+    """Ctrl-C or SIGTERM while releases are processed: finish the chunk in hand, write what is done
+    (the next run skips it as unchanged) and stop. A second signal stops at once, writing nothing.
+    Outside the main thread, signals cannot be caught and this does nothing."""
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.signals}
+        return self
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class _TermAsInterrupt:
+    """SIGTERM raises KeyboardInterrupt, so cleanup (dropping half-written tables) runs as for Ctrl-C."""
+
+    def __enter__(self) -> None:
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._raise)
+
+    @staticmethod
+    def _raise(signum: int, frame) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
 
 
 class OutputError(Exception):
@@ -182,38 +228,47 @@ def run_batch(
             yield c
 
     try:
-        for i, outcomes in enumerate(executor.map(remember(to_process()))):
-            done = []
-            for source, outcome in zip(sources[i], outcomes):
-                if isinstance(outcome, Release):
-                    done.append(outcome)
-                else:
-                    summary.failed.append((source, *outcome))
-                    keep_old.add(source)
-            sources[i] = []
-            for r in _append_releases(writer, done, pipeline.version, summary, keep_old):
-                new_sources.add(r.source_path)
-                new_ids.add(r.release_id)
-                summary.written += 1
-        _carry_over(out, writer, drop_sources=new_sources - keep_old, new_ids=new_ids)
-        writer.append(
-            "errors",
-            pd.DataFrame(
-                [{"source_path": s, "stage": st, "reason": r, "pipeline_version": pipeline.version} for s, st, r in summary.failed],
-                columns=["source_path", "stage", "reason", "pipeline_version"],
-            ),
-        )
-        writer.commit()
+        with _TermAsInterrupt(), StopRequest() as stop:
+            for i, outcomes in enumerate(executor.map(remember(to_process()))):
+                done = []
+                for source, outcome in zip(sources[i], outcomes):
+                    if isinstance(outcome, Release):
+                        done.append(outcome)
+                    else:
+                        summary.failed.append((source, *outcome))
+                        keep_old.add(source)
+                sources[i] = []
+                for r in _append_releases(writer, done, pipeline.version, summary, keep_old):
+                    new_sources.add(r.source_path)
+                    new_ids.add(r.release_id)
+                    summary.written += 1
+                if stop.requested:  # chunks still in flight are dropped: the next run does them
+                    summary.interrupted = True
+                    break
+        with _TermAsInterrupt():
+            _carry_over(out, writer, drop_sources=new_sources - keep_old, new_ids=new_ids)
+            writer.append(
+                "errors",
+                pd.DataFrame(
+                    [{"source_path": s, "stage": st, "reason": r, "pipeline_version": pipeline.version} for s, st, r in summary.failed],
+                    columns=["source_path", "stage", "reason", "pipeline_version"],
+                ),
+            )
+            writer.commit()
     except BaseException:
         writer.abort()
         raise
     finally:
         executor.close()
-    if pipeline.corpus_stages:
+    if pipeline.corpus_stages and not summary.interrupted:
         corpus = TableFolder(out)
         try:
-            pipeline.finish(corpus)
+            with _TermAsInterrupt():
+                pipeline.finish(corpus)
             corpus.commit()
+        except KeyboardInterrupt:  # the release tables are written; the corpus stages' are dropped
+            corpus.abort()
+            summary.interrupted = True
         except StageError as e:  # the release tables stay; the failure is reported and recorded
             corpus.abort()
             summary.failed.append(("(whole batch)", e.stage, e.reason))
