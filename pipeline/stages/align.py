@@ -109,7 +109,9 @@ class Align(Stage):
         copies = self.fold_copies(corpus)
         corpus.set_column("releases", "duplicate_of", copies)
         en, zh = self.sides(corpus, copies, ents)
-        alignments = self.expand(self.score_pairs(en, zh, ents), copies)
+        scored = self.score_pairs(en, zh, ents)
+        del en, zh  # the signals are done with: free them before the entity links read the texts
+        alignments = self.expand(scored, copies)
         corpus.put("alignments", alignments)
         corpus.put("entity_links", self.links(alignments, corpus, ents))
         return corpus
