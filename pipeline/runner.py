@@ -228,24 +228,24 @@ def run_batch(
             yield c
 
     try:
-        with _TermAsInterrupt(), StopRequest() as stop:
-            for i, outcomes in enumerate(executor.map(remember(to_process()))):
-                done = []
-                for source, outcome in zip(sources[i], outcomes):
-                    if isinstance(outcome, Release):
-                        done.append(outcome)
-                    else:
-                        summary.failed.append((source, *outcome))
-                        keep_old.add(source)
-                sources[i] = []
-                for r in _append_releases(writer, done, pipeline.version, summary, keep_old):
-                    new_sources.add(r.source_path)
-                    new_ids.add(r.release_id)
-                    summary.written += 1
-                if stop.requested:  # chunks still in flight are dropped: the next run does them
-                    summary.interrupted = True
-                    break
         with _TermAsInterrupt():
+            with StopRequest() as stop:
+                for i, outcomes in enumerate(executor.map(remember(to_process()))):
+                    done = []
+                    for source, outcome in zip(sources[i], outcomes):
+                        if isinstance(outcome, Release):
+                            done.append(outcome)
+                        else:
+                            summary.failed.append((source, *outcome))
+                            keep_old.add(source)
+                    sources[i] = []
+                    for r in _append_releases(writer, done, pipeline.version, summary, keep_old):
+                        new_sources.add(r.source_path)
+                        new_ids.add(r.release_id)
+                        summary.written += 1
+                    if stop.requested:  # chunks still in flight are dropped: the next run does them
+                        summary.interrupted = True
+                        break
             _carry_over(out, writer, drop_sources=new_sources - keep_old, new_ids=new_ids)
             writer.append(
                 "errors",
@@ -265,7 +265,7 @@ def run_batch(
         try:
             with _TermAsInterrupt():
                 pipeline.finish(corpus)
-            corpus.commit()
+                corpus.commit()
         except KeyboardInterrupt:  # the release tables are written; the corpus stages' are dropped
             corpus.abort()
             summary.interrupted = True

@@ -95,3 +95,29 @@ def test_workers_stop_with_the_parent_and_the_rerun_completes(corpus, tmp_path, 
     assert first.interrupted and 0 < first.written < N
     second = run_batch([corpus], out, pipe, workers=2)
     assert second.unchanged == first.written and len(_releases(out)) == N
+
+
+def test_a_stop_during_the_corpus_stages_keeps_the_release_tables(corpus, tmp_path):
+    from pipeline.registry import Stage, stage
+
+    @stage("sigterm_self_test")
+    class SigtermSelf(Stage):
+        """A corpus stage that is told to stop (SIGTERM to its own process) while it works."""
+
+        kind = "corpus"
+        requires = ("clean_text",)
+        provides = ("alignments",)
+
+        def __call__(self, corpus):
+            corpus.put("alignments", pd.DataFrame([{"en_release_id": "a", "zh_release_id": "b", "score": 1.0}]))
+            os.kill(os.getpid(), signal.SIGTERM)
+            return corpus
+
+    path = tmp_path / "c.toml"
+    path.write_text('[pipeline]\nstages = ["clean", "convert", "sigterm_self_test"]\n', "utf-8")
+    out = tmp_path / "out"
+    summary = run_batch([corpus], out, Pipeline(PipelineConfig.load(path)))
+    assert summary.interrupted and summary.written == N
+    assert len(_releases(out)) == N
+    assert pd.read_parquet(out / "alignments.parquet").empty  # the stage's half-done update was dropped
+    assert not [p for p in out.iterdir() if p.suffix != ".parquet"]
