@@ -111,7 +111,11 @@ def bench(
 
     from pipeline.bench import bench as run_bench
 
-    r = run_bench(n, source, config=config, workers=workers, baseline=baseline)
+    with Progress(
+        TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+    ) as progress:
+        task = progress.add_task("", total=n)
+        r = run_bench(n, source, config=config, workers=workers, baseline=baseline, on_file=lambda _: progress.advance(task))
     table = Table(title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores")
     table.add_column("stage")
     table.add_column("seconds", justify="right")

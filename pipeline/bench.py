@@ -15,6 +15,7 @@ import re
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,14 +84,16 @@ class BenchResult:
     en_rel_per_s: float | None
 
 
-def bench(n: int, source: Path, config: Path | None = None, workers: int = 1, baseline: bool = True) -> BenchResult:
+def bench(
+    n: int, source: Path, config: Path | None = None, workers: int = 1, baseline: bool = True, on_file: Callable[[str], None] | None = None
+) -> BenchResult:
     cfg = PipelineConfig.load(config)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         corpus, out = Path(tmp) / "in", Path(tmp) / "out"
         chars = synthesise(source, n, corpus)
         t0 = time.perf_counter()
         pipe = Pipeline(cfg, release_stages=workers == 1)  # as `run` does: models load in the workers
-        run_batch([corpus], out, pipe, force=True, workers=workers)
+        run_batch([corpus], out, pipe, force=True, workers=workers, on_file=on_file)
         seconds = time.perf_counter() - t0
         en_texts = _english_sample(out / "releases.parquet", 500)
     spacy_rate = en_rate = None

@@ -51,3 +51,12 @@ def test_bad_settings_of_unbuilt_stages_are_still_refused(tmp_path):
     cfg.write_text('[pipeline]\nstages = ["clean", "convert", "align"]\n[stages.clean]\nno_such_setting = 1\n')
     with pytest.raises(ConfigError, match="no_such_setting"):
         Pipeline(PipelineConfig.load(cfg), release_stages=False)
+
+
+def test_bench_command_prints_stages_totals_and_memory(cli, light_config):
+    code, out = cli("bench", "--n", 12, "--config", light_config, "--no-baseline")
+    assert code == 0, out
+    assert "bench: 12 releases" in out and "1 worker(s)" in out
+    for row in ("clean", "convert", "total (model loading"):
+        assert row in out
+    assert re.search(r"peak RSS: [\d,]+ MB in this process", out)
