@@ -152,12 +152,18 @@ def sentence_of(text: str, offset: int) -> int:
     return 0
 
 
-def aligned_sentences(en_text: str, zh_text: str, max_sentences: int = 15, min_sim: float = 0.5) -> dict[int, tuple[int, float]]:
+def pair_sentences(en_text: str, zh_text: str, max_sentences: int = 15) -> tuple[list[str], list[str]]:
+    """The first sentences of each side, the ones `aligned_sentences` compares."""
+    es = [m[0].strip() for m in _SENT.finditer(en_text)][:max_sentences]
+    zs = [m[0].strip() for m in _SENT.finditer(zh_text)][:max_sentences]
+    return es, zs
+
+
+def aligned_sentences(en_text: str, zh_text: str, min_sim: float = 0.5) -> dict[int, tuple[int, float]]:
     """English sentence index -> (Chinese sentence index, similarity) for mutual best matches (USE)."""
     from pipeline.align.encoder import embed_sentences
 
-    es = [m[0].strip() for m in _SENT.finditer(en_text)][:max_sentences]
-    zs = [m[0].strip() for m in _SENT.finditer(zh_text)][:max_sentences]
+    es, zs = pair_sentences(en_text, zh_text)
     if not es or not zs:
         return {}
     ve, vz = embed_sentences(es), embed_sentences(zs)
@@ -170,19 +176,16 @@ def aligned_sentences(en_text: str, zh_text: str, max_sentences: int = 15, min_s
     return out
 
 
-def link_entities(
-    en: list[Ent],
-    zh: list[Ent],
-    en_text: str = "",
-    zh_text: str = "",
-    threshold: float = 0.45,
-    use_sentences: bool = True,
-) -> list[Link]:
-    """One-to-one links per label between the entities of an aligned pair.
+@dataclass
+class LinkPlan:
+    """The name scores of a pair, per label, and whether sentence positions could change the links:
+    some entity has no counterpart above the threshold while one of its label is free on the other side."""
 
-    Sentence positions (the encoder, ~5 ms a sentence) are computed only when some entity has no
-    counterpart above the threshold while one of the same label is free on the other side.
-    """
+    blocks: list[tuple[list[Ent], list[Ent], np.ndarray]]
+    unresolved: bool
+
+
+def plan_links(en: list[Ent], zh: list[Ent], threshold: float = 0.45) -> LinkPlan:
     labels = sorted({x.label for x in en} & {x.label for x in zh})
     blocks = []
     for label in labels:
@@ -191,9 +194,29 @@ def link_entities(
         m = np.array([[pair_score(e, z) for z in zs] for e in es])
         blocks.append((es, zs, m))
     unresolved = any(((m < threshold).all(axis=1).any() and (m < threshold).all(axis=0).any()) for _, _, m in blocks)
-    sent_map = aligned_sentences(en_text, zh_text) if use_sentences and unresolved and en_text and zh_text else {}
+    return LinkPlan(blocks, unresolved)
+
+
+def link_entities(
+    en: list[Ent],
+    zh: list[Ent],
+    en_text: str = "",
+    zh_text: str = "",
+    threshold: float = 0.45,
+    use_sentences: bool = True,
+    plan: LinkPlan | None = None,
+) -> list[Link]:
+    """One-to-one links per label between the entities of an aligned pair.
+
+    Sentence positions (the encoder, a few ms a sentence) are computed only when the plan says they
+    could change the links. `plan` is `plan_links(en, zh, threshold)` when the caller made it already
+    (to encode the sentences of many pairs in one batch first).
+    """
+    plan = plan or plan_links(en, zh, threshold)
+    sent_map = aligned_sentences(en_text, zh_text) if use_sentences and plan.unresolved and en_text and zh_text else {}
     links: list[Link] = []
-    for es, zs, m in blocks:
+    for es, zs, m in plan.blocks:
+        m = m.copy()
         if sent_map:  # first mentioned in sentences that translate each other
             zs_sent = [sentence_of(zh_text, z.start) for z in zs]
             for i, e in enumerate(es):

@@ -16,12 +16,13 @@ from __future__ import annotations
 import pickle
 import zlib
 from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 
 from pipeline.align import dedupe, pairs, signals
-from pipeline.align.link import Ent, link_entities
+from pipeline.align.link import Ent, link_entities, pair_sentences, plan_links
 from pipeline.align.sides import Side, SideBuilder, Vocabs
 from pipeline.io.tables import Corpus, empty
 from pipeline.registry import Stage, stage
@@ -234,9 +235,15 @@ class Align(Stage):
         return pd.DataFrame(rows) if rows else empty("alignments")
 
     # --- 3. entity links ----------------------------------------------------------------------
-    def links(self, alignments: pd.DataFrame, corpus: Corpus, ents: Entities, batch_rows: int = 20_000) -> Iterator[pd.DataFrame]:
+    def links(
+        self, alignments: pd.DataFrame, corpus: Corpus, ents: Entities, batch_rows: int = 20_000, pairs_per_block: int = 256
+    ) -> Iterator[pd.DataFrame]:
         """Entity links of every aligned pair, in batches of about `batch_rows` rows: a batch with
-        many pairs has many more links (~20 a pair), and they go to disk as they come."""
+        many pairs has many more links (~20 a pair), and they go to disk as they come. Pairs are
+        taken in blocks, and the sentences of a block's pairs that need sentence positions are
+        encoded together."""
+        from pipeline.align.encoder import embed_sentences
+
         if alignments.empty or not ents:
             return
         wanted = set(alignments["en_release_id"]) | set(alignments["zh_release_id"])
@@ -250,14 +257,26 @@ class Align(Stage):
             return zlib.decompress(texts[rid]).decode("utf-8") if rid in texts else ""
 
         rows = []
-        for a in alignments.itertuples():
-            e, z = ents.get(a.en_release_id), ents.get(a.zh_release_id)
-            if not e or not z:
-                continue
-            for link in link_entities(e, z, text(a.en_release_id), text(a.zh_release_id), self.link_threshold, self.link_sentences):
-                rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})
+        for start in range(0, len(alignments), pairs_per_block):
+            work = []
+            sentences: list[str] = []
+            for a in alignments.iloc[start : start + pairs_per_block].itertuples():
+                e, z = ents.get(a.en_release_id), ents.get(a.zh_release_id)
+                if not e or not z:
+                    continue
+                plan = plan_links(e, z, self.link_threshold)
+                en_text, zh_text = text(a.en_release_id), text(a.zh_release_id)
+                if self.link_sentences and plan.unresolved and en_text and zh_text:
+                    sentences.extend(chain(*pair_sentences(en_text, zh_text)))
+                work.append((a, e, z, en_text, zh_text, plan))
+            if sentences:  # one encoder call for the block, not one per pair (each call has a fixed cost)
+                embed_sentences(sentences)
+            for a, e, z, en_text, zh_text, plan in work:
+                for link in link_entities(e, z, en_text, zh_text, self.link_threshold, self.link_sentences, plan=plan):
+                    rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})
             if len(rows) >= batch_rows:
                 yield pd.DataFrame(rows)
                 rows = []
         if rows:
             yield pd.DataFrame(rows)
+
