@@ -106,7 +106,8 @@ class StopRequest:
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():
-            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.signals}
+            # a signal ignored by whoever started us (nohup, a background job) stays ignored
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.signals if signal.getsignal(sig) is not signal.SIG_IGN}
         return self
 
     def _handle(self, signum: int, frame) -> None:
@@ -124,7 +125,7 @@ class _TermAsInterrupt:
 
     def __enter__(self) -> None:
         self._previous = None
-        if threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
             self._previous = signal.signal(signal.SIGTERM, self._raise)
 
     @staticmethod

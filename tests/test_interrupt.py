@@ -34,6 +34,18 @@ def light_align(tmp_path_factory) -> Pipeline:
     return Pipeline(PipelineConfig.load(path))
 
 
+@pytest.fixture(autouse=True)
+def terminal_signals():
+    """Signals as in an interactive terminal (a background job or nohup starts with SIGINT ignored,
+    and the runner leaves ignored signals alone); restored afterwards."""
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
+
+
 def _signal_at(file_number: int, sig: int = signal.SIGTERM, times: int = 1):
     """An on_file callback that sends `sig` to this process when the given input file is reached."""
     seen: list[str] = []
@@ -60,7 +72,7 @@ def test_a_stop_keeps_the_releases_done_and_the_next_run_goes_on(corpus, light_a
     assert 30 <= len(kept) < N and len(kept) == first.written  # the chunk in hand is finished, the rest left
     assert kept["source_path"].is_unique
     assert pd.read_parquet(out / "alignments.parquet").empty  # the corpus stage waits for the whole batch
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
     second = run_batch([corpus], out, light_align)
     assert not second.interrupted and second.ok
@@ -76,6 +88,13 @@ def test_a_stop_keeps_the_releases_done_and_the_next_run_goes_on(corpus, light_a
         done[cols].sort_values("source_path").reset_index(drop=True),
         _releases(whole)[cols].sort_values("source_path").reset_index(drop=True),
     )
+
+
+def test_an_ignored_signal_stays_ignored(corpus, light_align, tmp_path):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
+    summary = run_batch([corpus], tmp_path / "out", light_align, on_file=_signal_at(10, signal.SIGINT))
+    assert not summary.interrupted and summary.written == N
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_a_second_signal_stops_at_once_and_keeps_the_previous_tables(corpus, light_align, tmp_path):
