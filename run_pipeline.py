@@ -74,6 +74,7 @@ def run(
             summary = run_batch(
                 inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler,
                 on_total=lambda n: progress.update(task, total=n),
+                on_stage=lambda name: progress.update(task, total=None, description=f"{name}: the whole batch"),
             )
         except OutputError as e:
             console.print(f"[red]output error:[/red] {escape(str(e))}")
@@ -112,10 +113,14 @@ def bench(
     from pipeline.bench import bench as run_bench
 
     with Progress(
-        TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+        TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=console, transient=True,
     ) as progress:
         task = progress.add_task("", total=n)
-        r = run_bench(n, source, config=config, workers=workers, baseline=baseline, on_file=lambda _: progress.advance(task))
+        r = run_bench(
+            n, source, config=config, workers=workers, baseline=baseline, on_file=lambda _: progress.advance(task),
+            on_stage=lambda name: progress.update(task, total=None, description=f"{name}: the whole batch"),
+        )
     table = Table(title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores")
     table.add_column("stage")
     table.add_column("seconds", justify="right")

@@ -85,7 +85,13 @@ class BenchResult:
 
 
 def bench(
-    n: int, source: Path, config: Path | None = None, workers: int = 1, baseline: bool = True, on_file: Callable[[str], None] | None = None
+    n: int,
+    source: Path,
+    config: Path | None = None,
+    workers: int = 1,
+    baseline: bool = True,
+    on_file: Callable[[str], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> BenchResult:
     cfg = PipelineConfig.load(config)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -93,7 +99,7 @@ def bench(
         chars = synthesise(source, n, corpus)
         t0 = time.perf_counter()
         pipe = Pipeline(cfg, release_stages=workers == 1)  # as `run` does: models load in the workers
-        run_batch([corpus], out, pipe, force=True, workers=workers, on_file=on_file)
+        run_batch([corpus], out, pipe, force=True, workers=workers, on_file=on_file, on_stage=on_stage)
         seconds = time.perf_counter() - t0
         en_texts = _english_sample(out / "releases.parquet", 500)
     spacy_rate = en_rate = None

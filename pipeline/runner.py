@@ -86,9 +86,11 @@ class Pipeline:
                 raise StageError(s.name, "no release text left after cleaning")
         return release
 
-    def finish(self, corpus: Corpus) -> Corpus:
-        """Run the corpus stages over the tables of the whole batch."""
+    def finish(self, corpus: Corpus, on_stage: Callable[[str], None] | None = None) -> Corpus:
+        """Run the corpus stages over the tables of the whole batch (`on_stage(name)` as each starts)."""
         for s in self.corpus_stages:
+            if on_stage:
+                on_stage(s.name)
             corpus = self._apply(s, corpus)
         return corpus
 
@@ -171,11 +173,13 @@ def run_batch(
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int = 8,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Summary:
     """Process `inputs` into the tables under `out`, keeping rows of unchanged releases.
 
     Release stages run in this process (`workers=1`), in `workers` processes, or on the Dask
-    cluster at `scheduler`; corpus stages then run here over the whole batch.
+    cluster at `scheduler`; corpus stages then run here over the whole batch (`on_stage(name)`
+    as each starts: they can take minutes on a large batch).
     """
     from pipeline.parallel import Dask, InProcess, Processes
 
@@ -265,7 +269,7 @@ def run_batch(
         corpus = TableFolder(out)
         try:
             with _TermAsInterrupt():
-                pipeline.finish(corpus)
+                pipeline.finish(corpus, on_stage)
                 corpus.commit()
         except KeyboardInterrupt:  # the release tables are written; the corpus stages' are dropped
             corpus.abort()

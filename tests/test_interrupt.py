@@ -74,8 +74,10 @@ def test_a_stop_keeps_the_releases_done_and_the_next_run_goes_on(corpus, light_a
     assert pd.read_parquet(out / "alignments.parquet").empty  # the corpus stage waits for the whole batch
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
-    second = run_batch([corpus], out, light_align)
+    started: list[str] = []
+    second = run_batch([corpus], out, light_align, on_stage=started.append)
     assert not second.interrupted and second.ok
+    assert started == ["align"]  # the corpus stage runs, and says so (the CLI shows it), only when all are done
     assert second.unchanged == len(kept) and second.written == N - len(kept)
     done = _releases(out)
     assert len(done) == N and done["source_path"].is_unique
