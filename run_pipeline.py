@@ -26,6 +26,19 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
+def _batch_progress(label: str, disable: bool = False) -> Progress:
+    """The progress line of a batch: releases done of all, time, the file or stage at work."""
+    return Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=console, disable=disable, transient=True,
+    )
+
+
+def _whole_batch(progress: Progress, task):
+    """on_stage callback: a corpus stage works on the whole batch, with no count to show (minutes at 100k)."""
+    return lambda name: progress.update(task, total=None, description=f"{name}: the whole batch")
+
+
 @app.command()
 def run(
     inputs: Annotated[
@@ -61,10 +74,7 @@ def run(
     except ConfigError as e:
         console.print(f"[red]config error:[/red] {e}")
         raise typer.Exit(2) from e
-    with Progress(
-        TextColumn("[bold]run"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=console, disable=quiet, transient=True,
-    ) as progress:
+    with _batch_progress("run", disable=quiet) as progress:
         task = progress.add_task("", total=None)  # the total is set once the inputs are listed
 
         def on_file(name: str) -> None:
@@ -74,7 +84,7 @@ def run(
             summary = run_batch(
                 inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler,
                 on_total=lambda n: progress.update(task, total=n),
-                on_stage=lambda name: progress.update(task, total=None, description=f"{name}: the whole batch"),
+                on_stage=_whole_batch(progress, task),
             )
         except OutputError as e:
             console.print(f"[red]output error:[/red] {escape(str(e))}")
@@ -112,14 +122,11 @@ def bench(
 
     from pipeline.bench import bench as run_bench
 
-    with Progress(
-        TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=console, transient=True,
-    ) as progress:
+    with _batch_progress("bench") as progress:
         task = progress.add_task("", total=n)
         r = run_bench(
             n, source, config=config, workers=workers, baseline=baseline, on_file=lambda _: progress.advance(task),
-            on_stage=lambda name: progress.update(task, total=None, description=f"{name}: the whole batch"),
+            on_stage=_whole_batch(progress, task),
         )
     table = Table(title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores")
     table.add_column("stage")

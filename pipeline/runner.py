@@ -12,6 +12,7 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,48 +96,36 @@ class Pipeline:
         return corpus
 
 
+@contextmanager
+def _signals_handled(signals: tuple[int, ...], handler: Callable) -> Iterator[None]:
+    """`handler` for `signals` inside the block, the previous handlers after it. Only the main
+    thread can catch signals; one ignored by whoever started us (nohup, a background job) stays ignored."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, handler) for sig in signals if signal.getsignal(sig) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _interrupt(signum: int, frame) -> None:
+    """SIGTERM as Ctrl-C: KeyboardInterrupt, so the cleanup (dropping half-written tables) runs."""
+    raise KeyboardInterrupt
+
+
 class StopRequest:
     """Ctrl-C or SIGTERM while releases are processed: finish the chunk in hand, write what is done
-    (the next run skips it as unchanged) and stop. A second signal stops at once, writing nothing.
-    Outside the main thread, signals cannot be caught and this does nothing."""
-
-    signals = (signal.SIGINT, signal.SIGTERM)
+    (the next run skips it as unchanged) and stop. A second signal stops at once, writing nothing."""
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            # a signal ignored by whoever started us (nohup, a background job) stays ignored
-            self._previous = {sig: signal.signal(sig, self._handle) for sig in self.signals if signal.getsignal(sig) is not signal.SIG_IGN}
-        return self
-
-    def _handle(self, signum: int, frame) -> None:
+    def handle(self, signum: int, frame) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-class _TermAsInterrupt:
-    """SIGTERM raises KeyboardInterrupt, so cleanup (dropping half-written tables) runs as for Ctrl-C."""
-
-    def __enter__(self) -> None:
-        self._previous = None
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
-            self._previous = signal.signal(signal.SIGTERM, self._raise)
-
-    @staticmethod
-    def _raise(signum: int, frame) -> None:
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
 
 
 class OutputError(Exception):
@@ -233,8 +222,9 @@ def run_batch(
             yield c
 
     try:
-        with _TermAsInterrupt():
-            with StopRequest() as stop:
+        stop = StopRequest()
+        with _signals_handled((signal.SIGTERM,), _interrupt):
+            with _signals_handled((signal.SIGINT, signal.SIGTERM), stop.handle):
                 for i, outcomes in enumerate(executor.map(remember(to_process()))):
                     done = []
                     for source, outcome in zip(sources[i], outcomes):
@@ -268,7 +258,7 @@ def run_batch(
     if pipeline.corpus_stages and not summary.interrupted:
         corpus = TableFolder(out)
         try:
-            with _TermAsInterrupt():
+            with _signals_handled((signal.SIGTERM,), _interrupt):
                 pipeline.finish(corpus, on_stage)
                 corpus.commit()
         except KeyboardInterrupt:  # the release tables are written; the corpus stages' are dropped
