@@ -66,7 +66,7 @@ class CachedAttributeRuler(AttributeRuler):
                 self._multi.add(str(i), multis)
                 self._has_multi = True
         self._key_attrs = sorted(named.keys() | regexes.keys() | raw)
-        self._key_ids = [IDS["ORTH" if a == "TEXT" else a.upper()] for a in self._key_attrs]
+        self._key_ids = [_attr_id(a) for a in self._key_attrs]
         # per key attribute: the hashes of the values rules name (None: key on the raw value)
         self._named = [None if a in raw else np.array(sorted(named.get(a, ())), dtype=np.uint64) for a in self._key_attrs]
         self._regexes = [regexes.get(a, []) for a in self._key_attrs]
@@ -127,10 +127,15 @@ class CachedAttributeRuler(AttributeRuler):
         return merged
 
 
+def _attr_id(attr: str) -> int | None:
+    """spaCy's id of a pattern attribute (`TEXT` is `ORTH`), None for one `to_array` cannot read."""
+    return IDS.get("ORTH" if attr.upper() == "TEXT" else attr.upper())
+
+
 def _lookupable(token_pattern: dict) -> bool:
     """A one-token pattern whose outcome depends only on attribute values we can key on."""
     for attr, value in token_pattern.items():
-        if attr == "OP" or attr == "_" or (attr.upper() if attr != "TEXT" else "ORTH") not in IDS:
+        if attr == "OP" or attr == "_" or _attr_id(attr) is None:
             return False
         if isinstance(value, dict) and not set(value) <= {*_SET_PREDICATES, "REGEX"}:
             return False
