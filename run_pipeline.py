@@ -116,6 +116,14 @@ def bench(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="Pipeline config (default: the shipped one).")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
     baseline: Annotated[bool, typer.Option(help="Also time bare en_core_web_sm nlp.pipe on the same English text.")] = True,
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep",
+            help="Keep the corpus (DIR/in) and tables (DIR/out) in DIR. A bench stopped there by Ctrl-C or SIGTERM "
+            "goes on where it stopped when the same command is run again (for corpora too large for one sitting).",
+        ),
+    ] = None,
 ) -> None:
     """Throughput (releases/s, characters/s) per stage and in total, and peak memory, on N releases."""
     import platform
@@ -124,23 +132,39 @@ def bench(
 
     with _batch_progress("bench") as progress:
         task = progress.add_task("", total=n)
-        r = run_bench(
-            n, source, config=config, workers=workers, baseline=baseline, on_file=lambda _: progress.advance(task),
-            on_stage=_whole_batch(progress, task),
-        )
+        try:
+            r = run_bench(
+                n, source, config=config, workers=workers, baseline=baseline, keep=keep, on_file=lambda _: progress.advance(task),
+                on_stage=_whole_batch(progress, task),
+            )
+        except ValueError as e:
+            console.print(f"[red]error:[/red] {escape(str(e))}")
+            raise typer.Exit(2) from e
+        except KeyboardInterrupt:
+            console.print("[red]stopped:[/red] nothing of this bench was kept.")
+            raise typer.Exit(130) from None
     table = Table(title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores")
     table.add_column("stage")
     table.add_column("seconds", justify="right")
     table.add_column("releases/s", justify="right")
     table.add_column("chars/s", justify="right")
-    for name, sec in r.stage_seconds.items():
-        table.add_row(name, f"{sec:.2f}", f"{r.n / sec:,.0f}" if sec else "-", f"{r.chars / sec:,.0f}" if sec else "-")
-    table.add_row("total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.n / r.seconds:,.1f}", f"{r.chars / r.seconds:,.0f}")
+    share = r.processed / r.n  # characters are counted over the whole corpus; a resumed bench processes a part
+    for name, sec, count in r.stages:
+        chars = r.chars * count / r.n
+        table.add_row(name, f"{sec:.2f}", f"{count / sec:,.0f}" if sec else "-", f"{chars / sec:,.0f}" if sec else "-")
+    table.add_row(
+        "total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.processed / r.seconds:,.1f}", f"{r.chars * share / r.seconds:,.0f}"
+    )
     console.print(table)
     console.print(
         f"peak RSS: {r.peak_rss_mb:,.0f} MB in this process"
         + (f", {r.peak_worker_rss_mb:,.0f} MB in the largest worker" if workers > 1 else "")
     )
+    if r.skipped:
+        console.print(f"resumed: {r.skipped:,} releases were already written in {escape(str(keep))}/out; the rates count the {r.processed:,} processed now")
+    if r.interrupted:
+        console.print(f"[yellow]interrupted:[/yellow] {r.processed:,} releases written; run the same command again to go on.")
+        raise typer.Exit(130)
     if r.spacy_rel_per_s:
         console.print(
             f"English: ours {r.en_rel_per_s:,.1f} releases/s vs bare en_core_web_sm nlp.pipe {r.spacy_rel_per_s:,.1f} "

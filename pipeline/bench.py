@@ -5,7 +5,10 @@ round every number is moved (days stay days, years stay years), so a round reads
 about new events rather than copies, the English and Chinese versions of a round still pair, and
 one round in ten copies the round before (near-duplicates to fold). Each release also gets a
 numbered sentence. The files are written out, so reading, every stage and writing are measured,
-from building the pipeline (loading the models) to the last table. In the same process and on the
+from building the pipeline (loading the models) to the last table. With `keep`, the corpus and the
+tables stay in a folder, and a bench stopped by Ctrl-C or SIGTERM goes on where it stopped when
+run again (as `run` does: releases already written are skipped), so a corpus too large for one
+sitting is still measured by one command. In the same process and on the
 same English clean text, bare `en_core_web_sm` `nlp.pipe` gives the yardstick the issue asks for.
 """
 
@@ -77,7 +80,10 @@ class BenchResult:
     n: int
     chars: int
     seconds: float
-    stage_seconds: dict[str, float]
+    processed: int  # releases run through the release stages now (fewer than n when resuming)
+    skipped: int  # releases written by an earlier, stopped bench in the same `keep` folder
+    interrupted: bool  # stopped by Ctrl-C or SIGTERM: done releases kept, align not run
+    stages: list[tuple[str, float, int]]  # (stage, seconds, releases it handled): release stages the processed ones, align all n
     peak_rss_mb: float  # this process: reading, writing, corpus stages (and release stages with 1 worker)
     peak_worker_rss_mb: float  # the largest worker process (0 with 1 worker)
     spacy_rel_per_s: float | None
@@ -92,16 +98,22 @@ def bench(
     baseline: bool = True,
     on_file: Callable[[str], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    keep: Path | None = None,
 ) -> BenchResult:
+    """`keep`: the folder for the corpus (`in/`) and tables (`out/`), kept afterwards; releases
+    already written there by a stopped bench are skipped. Without it, a temporary folder."""
     cfg = PipelineConfig.load(config)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        corpus, out = Path(tmp) / "in", Path(tmp) / "out"
+        folder = Path(keep) if keep else Path(tmp)
+        corpus, out = folder / "in", folder / "out"
         chars = synthesise(source, n, corpus)
+        if keep and sum(1 for _ in corpus.glob("*.txt")) != n:
+            raise ValueError(f"{corpus} holds files that are not this bench's {n} releases (another --n or --source?): choose another folder")
         t0 = time.perf_counter()
         pipe = Pipeline(cfg, release_stages=workers == 1)  # as `run` does: models load in the workers
-        run_batch([corpus], out, pipe, force=True, workers=workers, on_file=on_file, on_stage=on_stage)
+        summary = run_batch([corpus], out, pipe, force=keep is None, workers=workers, on_file=on_file, on_stage=on_stage)
         seconds = time.perf_counter() - t0
-        en_texts = _english_sample(out / "releases.parquet", 500)
+        en_texts = [] if summary.interrupted else _english_sample(out / "releases.parquet", 500)
     spacy_rate = en_rate = None
     if baseline and en_texts:
         import spacy
@@ -112,7 +124,9 @@ def bench(
             pass
         spacy_rate = len(en_texts) / (time.perf_counter() - t1)
         en_rate = _english_rate(en_texts, config)
-    return BenchResult(n, chars, seconds, dict(pipe.timings), *peak_rss_mb(), spacy_rate, en_rate)
+    corpus_stages = {st.name for st in pipe.corpus_stages}
+    stages = [(name, sec, n if name in corpus_stages else summary.written) for name, sec in pipe.timings.items()]
+    return BenchResult(n, chars, seconds, summary.written, summary.unchanged, summary.interrupted, stages, *peak_rss_mb(), spacy_rate, en_rate)
 
 
 def _english_sample(path: Path, limit: int) -> list[str]:
