@@ -31,6 +31,10 @@ class Stage:
         if settings:
             raise TypeError(f"stage {self.name!r} takes no settings: {sorted(settings)}")
 
+    def prepare(self) -> None:
+        """Load what the first call would load (models, tables). The runner calls it on the corpus
+        stages while worker processes run the release stages, so the loading overlaps their work."""
+
 
 def stage(name: str):
     """Class decorator that registers a stage under `name`."""

@@ -202,10 +202,12 @@ def run_batch(
         if chunk:
             yield chunk
 
-    if scheduler:
-        executor = Dask(pipeline.config, scheduler)
-    elif workers > 1:
-        executor = Processes(pipeline.config, workers)
+    preparing = None
+    if scheduler or workers > 1:
+        executor = Dask(pipeline.config, scheduler) if scheduler else Processes(pipeline.config, workers)
+        # this process only waits for results meanwhile: the corpus stages load their models now
+        preparing = threading.Thread(target=_prepare, args=(pipeline.corpus_stages,), name="prepare corpus stages", daemon=True)
+        preparing.start()
     elif pipeline.has_release_stages:
         executor = InProcess(pipeline)
     else:
@@ -255,6 +257,8 @@ def run_batch(
         raise
     finally:
         executor.close()
+    if preparing:
+        preparing.join()
     if pipeline.corpus_stages and not summary.interrupted:
         corpus = TableFolder(out)
         try:
@@ -272,6 +276,15 @@ def run_batch(
             corpus.put("errors", errors)
             corpus.commit()
     return summary
+
+
+def _prepare(stages: list[Stage]) -> None:
+    """Each stage's `prepare`; a failure is left for the stage's real call to report (as a StageError)."""
+    for s in stages:
+        try:
+            s.prepare()
+        except Exception:  # reported when the stage runs: its error names the stage
+            return
 
 
 _CAST_ERRORS = (pa.ArrowException, ValueError, TypeError, OverflowError)

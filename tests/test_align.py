@@ -281,3 +281,16 @@ def test_compact_name_matches_agree_with_the_pairwise_check():
     want = [bool(signals.names_found(en_names[i], signals.zh_name_index(zh_texts[j]))) for i, j in cand]
     assert got.tolist() == want
     assert sum(want) >= 3  # the example has real matches, not only misses
+
+
+def test_prepare_loads_what_the_first_call_would():
+    """The runner calls `prepare` while the workers run, so the stage's own time has no model loading."""
+    import sys
+
+    from pipeline.align import encoder
+
+    encoder._model.cache_clear()
+    Align(encoder=False, link_sentences=False).prepare()
+    assert encoder._model.cache_info().currsize == 0
+    Align().prepare()
+    assert encoder._model.cache_info().currsize == 1 and "ToJyutping" in sys.modules

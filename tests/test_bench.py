@@ -60,3 +60,21 @@ def test_bench_command_prints_stages_totals_and_memory(cli, light_config):
     for row in ("clean", "convert", "total (model loading"):
         assert row in out
     assert re.search(r"peak RSS: [\d,]+ MB in this process", out)
+
+
+def test_bench_keep_folder_goes_on_where_a_bench_stopped(cli, light_config, tmp_path):
+    import pandas as pd
+
+    keep = tmp_path / "bench"
+    code, out = cli("bench", "--n", 12, "--config", light_config, "--no-baseline", "--keep", keep)
+    assert code == 0, out
+    assert len(pd.read_parquet(keep / "out" / "releases.parquet")) == 12 and "resumed" not in out
+    # a stopped bench left some releases out: the next one does only those
+    releases = pd.read_parquet(keep / "out" / "releases.parquet")
+    releases.iloc[:7].to_parquet(keep / "out" / "releases.parquet")
+    code, out = cli("bench", "--n", 12, "--config", light_config, "--no-baseline", "--keep", keep)
+    assert code == 0, out
+    assert "resumed: 7 releases were already written" in out and "the 5 processed now" in out
+    assert sorted(pd.read_parquet(keep / "out" / "releases.parquet")["source_path"]) == sorted(releases["source_path"])
+    code, out = cli("bench", "--n", 5, "--config", light_config, "--no-baseline", "--keep", keep)
+    assert code == 2 and "not this bench's 5 releases" in out

@@ -105,6 +105,18 @@ class Align(Stage):
         self.link_threshold = link_threshold
         self.link_sentences = link_sentences
 
+    def prepare(self) -> None:
+        from pipeline.align import lexicon, translit
+
+        lexicon.glosses()
+        lexicon.terms()
+        lexicon.surnames()
+        translit.syllables("李")  # imports ToJyutping and its trie
+        if self.encoder or self.link_sentences:
+            from pipeline.align.encoder import embed_summaries
+
+            embed_summaries(["预热 warm-up"])  # loads the encoder; its first call is slower than the next ones
+
     def __call__(self, corpus: Corpus) -> Corpus:
         ents = Entities.read(corpus)
         copies = self.fold_copies(corpus)
