@@ -82,3 +82,25 @@ def test_evaluate_explains_missing_inputs(cli, tmp_path):
     assert code == 2 and "no such file" in output and "nope.jsonl" in output
     code, output = cli("evaluate", "--gold", gold, "--extracted", tmp_path / "empty")
     assert code == 2 and "no releases table" in output
+
+
+def test_progress_prints_plain_lines_where_the_output_is_not_a_terminal():
+    """Under nohup or into a log file the bar does not show: a long batch still says how far it is."""
+    import io
+
+    from rich.console import Console
+
+    from run_pipeline import _LoggedProgress
+
+    log = io.StringIO()
+    with _LoggedProgress("run", console=Console(file=log), every=0, transient=True) as progress:
+        task = progress.add_task("a.txt", total=10)
+        for _ in range(3):
+            progress.advance(task)
+    lines = [line for line in log.getvalue().splitlines() if line]
+    assert lines[-1].startswith("run: 3/10 after") and lines[-1].endswith("a.txt")
+    terminal = io.StringIO()
+    with _LoggedProgress("run", console=Console(file=terminal, force_terminal=True), every=0) as progress:
+        task = progress.add_task("a.txt", total=10)
+        progress.advance(task)
+    assert " after " not in terminal.getvalue()
