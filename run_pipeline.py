@@ -157,6 +157,7 @@ def bench(
     """Throughput (releases/s, characters/s) per stage and in total, and peak memory, on N releases."""
     import platform
 
+    from pipeline.bench import KeepFolderError
     from pipeline.bench import bench as run_bench
 
     with _batch_progress("bench") as progress:
@@ -166,7 +167,7 @@ def bench(
                 n, source, config=config, workers=workers, baseline=baseline, keep=keep, on_file=lambda _: progress.advance(task),
                 on_stage=_whole_batch(progress, task),
             )
-        except ValueError as e:
+        except KeepFolderError as e:
             console.print(f"[red]error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from e
         except KeyboardInterrupt:

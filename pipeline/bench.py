@@ -75,6 +75,10 @@ def synthesise(source: Path, n: int, dest: Path) -> int:
     return total
 
 
+class KeepFolderError(ValueError):
+    """The `keep` folder holds another bench's corpus."""
+
+
 @dataclass
 class BenchResult:
     n: int
@@ -108,7 +112,7 @@ def bench(
         corpus, out = folder / "in", folder / "out"
         chars = synthesise(source, n, corpus)
         if keep and sum(1 for _ in corpus.glob("*.txt")) != n:
-            raise ValueError(f"{corpus} holds files that are not this bench's {n} releases (another --n or --source?): choose another folder")
+            raise KeepFolderError(f"{corpus} holds files that are not this bench's {n} releases (another --n or --source?): choose another folder")
         t0 = time.perf_counter()
         pipe = Pipeline(cfg, release_stages=workers == 1)  # as `run` does: models load in the workers
         summary = run_batch([corpus], out, pipe, force=keep is None, workers=workers, on_file=on_file, on_stage=on_stage)
