@@ -173,17 +173,24 @@ def bench(
         except KeyboardInterrupt:
             console.print("[red]stopped:[/red] nothing of this bench was kept.")
             raise typer.Exit(130) from None
-    table = Table(title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores")
+    table = Table(
+        title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores",
+        caption="stage seconds of the release stages are summed over the workers; RSS: the highest of a process running the stage, as it returned"
+        if workers > 1
+        else "RSS: the highest of the process as the stage returned",
+    )
     table.add_column("stage")
     table.add_column("seconds", justify="right")
     table.add_column("releases/s", justify="right")
     table.add_column("chars/s", justify="right")
+    table.add_column("RSS MB", justify="right")
     share = r.processed / r.n  # characters are counted over the whole corpus; a resumed bench processes a part
-    for name, sec, count in r.stages:
+    for name, sec, count, rss in r.stages:
         chars = r.chars * count / r.n
-        table.add_row(name, f"{sec:.2f}", f"{count / sec:,.0f}" if sec else "-", f"{chars / sec:,.0f}" if sec else "-")
+        table.add_row(name, f"{sec:.2f}", f"{count / sec:,.0f}" if sec else "-", f"{chars / sec:,.0f}" if sec else "-", f"{rss:,.0f}")
     table.add_row(
-        "total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.processed / r.seconds:,.1f}", f"{r.chars * share / r.seconds:,.0f}"
+        "total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.processed / r.seconds:,.1f}", f"{r.chars * share / r.seconds:,.0f}",
+        f"{max(r.peak_rss_mb, r.peak_worker_rss_mb):,.0f}",
     )
     console.print(table)
     console.print(

@@ -87,7 +87,9 @@ class BenchResult:
     processed: int  # releases run through the release stages now (fewer than n when resuming)
     skipped: int  # releases written by an earlier, stopped bench in the same `keep` folder
     interrupted: bool  # stopped by Ctrl-C or SIGTERM: done releases kept, align not run
-    stages: list[tuple[str, float, int]]  # (stage, seconds, releases it handled): release stages the processed ones, align all n
+    # (stage, seconds, releases it handled, highest RSS of a process running it): release stages
+    # handle the releases processed now, summed over the workers; align handles all n
+    stages: list[tuple[str, float, int, float]]
     peak_rss_mb: float  # this process: reading, writing, corpus stages (and release stages with 1 worker)
     peak_worker_rss_mb: float  # the largest worker process (0 with 1 worker)
     spacy_rel_per_s: float | None
@@ -129,7 +131,7 @@ def bench(
         spacy_rate = len(en_texts) / (time.perf_counter() - t1)
         en_rate = _english_rate(en_texts, config)
     corpus_stages = {st.name for st in pipe.corpus_stages}
-    stages = [(name, sec, n if name in corpus_stages else summary.written) for name, sec in pipe.timings.items()]
+    stages = [(name, u.seconds, n if name in corpus_stages else summary.written, u.rss_mb) for name, u in pipe.usage.items()]
     return BenchResult(n, chars, seconds, summary.written, summary.unchanged, summary.interrupted, stages, *peak_rss_mb(), spacy_rate, en_rate)
 
 

@@ -32,8 +32,9 @@ def _pipeline_for(config: PipelineConfig):
     return _WORKER_PIPELINES[key]
 
 
-def process_chunk(config: PipelineConfig, chunk: list[Release]) -> list[Outcome]:
-    """Run the release stages on a chunk; a failing release becomes (stage, reason)."""
+def process_chunk(config: PipelineConfig, chunk: list[Release]) -> tuple[list[Outcome], dict]:
+    """Run the release stages on a chunk; a failing release becomes (stage, reason). Also returns
+    what each stage cost on this chunk (`StageUse` by stage name), for the caller's totals."""
     from pipeline.runner import StageError
 
     pipe = _pipeline_for(config)
@@ -43,7 +44,7 @@ def process_chunk(config: PipelineConfig, chunk: list[Release]) -> list[Outcome]
             out.append(pipe.process(release))
         except StageError as e:
             out.append((e.stage, e.reason))
-    return out
+    return out, pipe.take_usage()
 
 
 def _start_worker(config: PipelineConfig) -> None:
@@ -53,8 +54,11 @@ def _start_worker(config: PipelineConfig) -> None:
     _pipeline_for(config)
 
 
+Result = tuple[list[Outcome], dict]  # a chunk's outcomes, in order, and its stages' usage
+
+
 class Executor(Protocol):
-    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]: ...
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[Result]: ...
 
     def close(self) -> None: ...
 
@@ -66,7 +70,7 @@ class InProcess:
         self.pipeline = pipeline
         _WORKER_PIPELINES[pipeline.version] = pipeline
 
-    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[Result]:
         for chunk in chunks:
             yield process_chunk(self.pipeline.config, chunk)
 
@@ -74,7 +78,7 @@ class InProcess:
         pass
 
 
-def _bounded(submit, chunks: Iterable[list[Release]], window: int) -> Iterator[list[Outcome]]:
+def _bounded(submit, chunks: Iterable[list[Release]], window: int) -> Iterator[Result]:
     pending: deque[Future] = deque()
     for chunk in chunks:
         pending.append(submit(chunk))
@@ -100,7 +104,7 @@ class Processes:
         for _ in range(workers):
             self.pool.submit(int)  # starts the worker processes now, not at the first chunk
 
-    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[Result]:
         return _bounded(lambda c: self.pool.submit(process_chunk, self.config, c), chunks, 2 * self.workers)
 
     def close(self) -> None:
@@ -117,7 +121,7 @@ class Dask:
         self.client = Client(scheduler)
         self.window = 2 * max(1, sum(self.client.nthreads().values()))
 
-    def map(self, chunks: Iterable[list[Release]]) -> Iterator[list[Outcome]]:
+    def map(self, chunks: Iterable[list[Release]]) -> Iterator[Result]:
         return _bounded(lambda c: self.client.submit(process_chunk, self.config, c, pure=False), chunks, self.window)
 
     def close(self) -> None:

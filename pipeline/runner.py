@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import threading
 import time
@@ -41,6 +42,33 @@ class Summary:
         return not self.failed
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (the peak so far where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE / 2**20
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@dataclass
+class StageUse:
+    """What a stage cost: seconds in it, and the highest resident memory of a process running it,
+    sampled as it returns (for `bench`; worker processes send theirs with each chunk)."""
+
+    seconds: float = 0.0
+    rss_mb: float = 0.0
+
+    def add(self, other: StageUse) -> None:
+        self.seconds += other.seconds
+        self.rss_mb = max(self.rss_mb, other.rss_mb)
+
+
 def pipeline_version(config: PipelineConfig) -> str:
     """Code version plus a hash of the stage list and settings: a new config re-processes releases."""
     blob = json.dumps({"stages": config.stages, "settings": config.settings}, sort_keys=True, default=str)
@@ -61,7 +89,7 @@ class Pipeline:
         self.release_stages = [s for s in self.stages if s.kind == "release"]
         self.corpus_stages = [s for s in self.stages if s.kind == "corpus"]
         self.version = pipeline_version(config)
-        self.timings: dict[str, float] = defaultdict(float)  # seconds spent per stage (for `bench`)
+        self.usage: dict[str, StageUse] = defaultdict(StageUse)  # per stage, in this process and the workers
 
     def _apply(self, stage: Stage, data):
         """One stage on its input, timed; any exception becomes a StageError naming the stage."""
@@ -70,8 +98,18 @@ class Pipeline:
             out = stage(data)
         except Exception as e:
             raise StageError(stage.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
-        self.timings[stage.name] += time.perf_counter() - t0
+        use = self.usage[stage.name]
+        use.add(StageUse(time.perf_counter() - t0, rss_mb()))
         return out
+
+    def take_usage(self) -> dict[str, StageUse]:
+        """The usage recorded since the last call (a worker sends it with each chunk)."""
+        usage, self.usage = dict(self.usage), defaultdict(StageUse)
+        return usage
+
+    def add_usage(self, usage: dict[str, StageUse]) -> None:
+        for name, use in usage.items():
+            self.usage[name].add(use)
 
     def process(self, release: Release) -> Release:
         """Run every release stage on one release; raises StageError naming the failing stage.
@@ -227,7 +265,8 @@ def run_batch(
         stop = StopRequest()
         with _signals_handled((signal.SIGTERM,), _interrupt):
             with _signals_handled((signal.SIGINT, signal.SIGTERM), stop.handle):
-                for i, outcomes in enumerate(executor.map(remember(to_process()))):
+                for i, (outcomes, usage) in enumerate(executor.map(remember(to_process()))):
+                    pipeline.add_usage(usage)
                     done = []
                     for source, outcome in zip(sources[i], outcomes):
                         if isinstance(outcome, Release):

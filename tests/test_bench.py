@@ -59,6 +59,7 @@ def test_bench_command_prints_stages_totals_and_memory(cli, light_config):
     assert "bench: 12 releases" in out and "1 worker(s)" in out
     for row in ("clean", "convert", "total (model loading"):
         assert row in out
+    assert re.search(r"│ clean │ [\d.]+ │ [\d,]+ │ [\d,]+ │ [\d,]+ │", out) and "RSS MB" in out
     assert re.search(r"peak RSS: [\d,]+ MB in this process", out)
 
 

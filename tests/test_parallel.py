@@ -33,15 +33,25 @@ def local_run(pipeline, tmp_path_factory):
     return Tables.read(out)
 
 
+def _costs_of_every_stage(usage) -> None:
+    """The release stages' costs came back from the workers, the align stage's from this process."""
+    assert set(usage) == {"clean", "convert", "recognise", "relate", "align"}
+    assert all(u.seconds > 0 and u.rss_mb > 100 for u in usage.values()), usage
+
+
 def test_two_worker_processes_match_the_local_run(pipeline, local_run, tmp_path):
+    pipeline.take_usage()
     summary = run_batch([RAW], tmp_path, pipeline, force=True, workers=2, chunk_size=2)
     assert summary.ok and summary.written == 5
     _same_tables(local_run, Tables.read(tmp_path))
+    _costs_of_every_stage(pipeline.take_usage())
 
 
 def test_dask_local_cluster_matches_the_local_run(pipeline, local_run, tmp_path):
     distributed = pytest.importorskip("distributed")
+    pipeline.take_usage()
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         summary = run_batch([RAW], tmp_path, pipeline, force=True, scheduler=cluster.scheduler_address, chunk_size=2)
     assert summary.ok and summary.written == 5
     _same_tables(local_run, Tables.read(tmp_path))
+    _costs_of_every_stage(pipeline.take_usage())
