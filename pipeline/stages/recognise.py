@@ -31,7 +31,8 @@ class Recognise(Stage):
     """Fills `release.entities` (and, when `keep_docs`, `release.docs["en"]`: the English spaCy Doc
     with these entities as `doc.ents`, `kb_id_` = `entity_id`).
 
-    Settings: `zh_model` is the Chinese spaCy model folder (relative to the repository root);
+    Settings: `zh_model` is the Chinese model folder (relative to the repository root; its live
+    model, `live/`, is loaded: see pipeline/train/promote.py; a spaCy model folder also works);
     `zh_backend` picks the Chinese tagger: `lac` (the default: LAC plus rules scored best on the
     dev set, ahead of `model` and `both`), `model`, `both`, or `auto` (`both` when the model
     folder exists, else `lac`); `rules = false` gives the bare taggers (for comparison);
@@ -43,7 +44,7 @@ class Recognise(Stage):
 
     def __init__(
         self,
-        zh_model: str = "models/ner-zh/model",
+        zh_model: str = "models/ner-zh",
         en_model: str = "models/ner-en",
         zh_backend: str = "lac",
         rules: bool = True,
@@ -52,12 +53,16 @@ class Recognise(Stage):
     ) -> None:
         if zh_backend not in BACKENDS:
             raise ValueError(f"recognise.zh_backend must be one of {BACKENDS}, not {zh_backend!r}")
-        path = Path(zh_model)
-        path = path if path.is_absolute() else ROOT / path
+        from pipeline.train.promote import resolve
+
+        setting = Path(zh_model) if Path(zh_model).is_absolute() else ROOT / zh_model
+        self.zh_model_path = path = resolve(setting, "config.cfg")  # None: no Chinese model there
+        if path is None and zh_backend in ("model", "both"):
+            raise FileNotFoundError(f"Chinese NER model not found under {setting} (expected live/ with a spaCy model)")
         if zh_backend == "auto":
-            zh_backend = "both" if path.exists() else "lac"
+            zh_backend = "both" if self.zh_model_path is not None else "lac"
             if zh_backend == "lac":
-                log.info("recognise: no Chinese model at %s; using LAC and rules", path)
+                log.info("recognise: no Chinese model at %s; using LAC and rules", setting)
         self.zh_backend = zh_backend
         self.keep_docs = keep_docs
         # spaCy and the taggers are imported here, not at module level: a process that only runs

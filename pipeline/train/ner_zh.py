@@ -6,8 +6,10 @@ Usage::
 
 Steps: convert the corpora to DocBins in a work folder (see :mod:`pipeline.train.zh_corpora`),
 train with spaCy (``spacy.cli.train.train``, config ``pipeline/train/configs/ner_zh.cfg``),
-keep ``model-best`` only as ``<out>/model``, then evaluate it on each corpus's held-out
-test split and write per-label precision / recall / F1 to ``<out>/scores.json``.
+keep ``model-best`` only, as ``<out>/candidate/``, evaluate it on each corpus's held-out test
+split and write per-label precision / recall / F1 to ``<out>/candidate/scores.json``; then score
+the live model (``<out>/live/``) on the same test splits and promote the candidate only if it is
+not worse (:mod:`pipeline.train.promote`: the replaced model is kept in ``<out>/previous/``).
 Nothing is downloaded.
 """
 
@@ -22,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from .promote import Decision, conclude, new_candidate, resolve
 from .zh_corpora import LABELS, blank_zh, build_docbins, load_docbin
 
 log = logging.getLogger(__name__)
@@ -113,6 +116,12 @@ def update_meta(model_dir: Path) -> None:
     path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def live_model(model_dir: Path) -> Path | None:
+    """The spaCy model the pipeline loads from a model folder (models/ner-zh): live/, or model/ in
+    the old layout; a spaCy model folder given directly is itself."""
+    return resolve(model_dir, "config.cfg")
+
+
 def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
@@ -129,17 +138,18 @@ def train_zh_ner(
     skip_convert: bool = False,
     overrides: dict | None = None,
     reviewed: list[Path] | None = None,
-) -> dict:
-    """Build DocBins from ``datasets``, train, keep model-best as ``out/model``, score it.
+) -> tuple[Decision, dict]:
+    """Build DocBins from ``datasets``, train, keep model-best as ``out/candidate``, score it and
+    the live model on the same test splits, promote the candidate if it is not worse.
 
-    Returns the scores dict written to ``out/scores.json``.
+    Returns the decision and the candidate's scores (also in ``out/candidate/scores.json``).
     """
     from spacy.cli.train import train as spacy_train
 
     datasets, out = Path(datasets), Path(out)
     work = Path(work) if work is not None else DEFAULT_WORK
     work.mkdir(parents=True, exist_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+    candidate = new_candidate(out)
 
     t0 = time.time()
     if skip_convert and (work / "train.spacy").exists():
@@ -170,22 +180,19 @@ def train_zh_ner(
     t_train = time.time() - t1
 
     best = train_out / "model-best"
-    model_dir = out / "model"
-    if model_dir.exists():
-        shutil.rmtree(model_dir)
-    shutil.copytree(best, model_dir)
-    update_meta(model_dir)
+    shutil.copytree(best, candidate, dirs_exist_ok=True)
+    update_meta(candidate)
     shutil.rmtree(train_out / "model-last", ignore_errors=True)
 
     meta_best = json.loads((best / "meta.json").read_text(encoding="utf-8"))
     t2 = time.time()
-    tests = evaluate_model(model_dir, work / "test")
+    tests = evaluate_model(candidate, work / "test")
     t_eval = time.time() - t2
 
     import spacy
 
     scores = {
-        "model": str(model_dir),
+        "model": str(out),
         "labels": list(LABELS),
         "spacy_version": spacy.__version__,
         "python": platform.python_version(),
@@ -199,13 +206,22 @@ def train_zh_ner(
         "dev_by_corpus": corpus_stats.get("dev_by_corpus"),
         "dropped_overlap_with_test": corpus_stats.get("dropped_overlap_with_test"),
         "seconds": {"convert": round(t_convert, 1), "train": round(t_train, 1), "evaluate": round(t_eval, 1)},
-        "model_bytes": _dir_size(model_dir),
+        "model_bytes": _dir_size(candidate),
         "test_sets": tests,
     }
-    (out / "scores.json").write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")
+    (candidate / "scores.json").write_text(json.dumps(scores, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    live = live_model(out)
+    current = evaluate_model(live, work / "test") if live is not None else None
+    decision = conclude(
+        out,
+        current["all"]["overall"]["f"] if current and "all" in current else None,
+        tests["all"]["overall"]["f"] if "all" in tests else 0.0,
+        {"model": "ner-zh", "max_steps": int(max_steps), "seed": seed, "reviewed": [str(p) for p in reviewed or []]},
+    )
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
-    return scores
+    return decision, scores
 
 
 def add_reviewed(work: Path, reviewed: list[Path], holdout: float = 0.25) -> Path:
@@ -254,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help="folder holding msra_ner/, cluener2020/, weibo_ner/, resume_ner/, peoples_daily_ner/",
     )
-    ap.add_argument("--out", type=Path, default=Path("models/ner-zh"), help="output folder (model/ and scores.json)")
+    ap.add_argument("--out", type=Path, default=Path("models/ner-zh"), help="model folder (candidate/ -> live/, previous/)")
     ap.add_argument(
         "--work", type=Path, default=DEFAULT_WORK, help=f"work folder for DocBins and checkpoints (default {DEFAULT_WORK})"
     )
@@ -271,11 +287,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.evaluate_only:
         if not (args.work / "test").exists():
             build_docbins(args.datasets, args.work, seed=args.seed)
-        tests = evaluate_model(args.out / "model", args.work / "test")
+        live = live_model(args.out)
+        if live is None:
+            print(f"no Chinese model under {args.out}", file=sys.stderr)
+            return 2
+        tests = evaluate_model(live, args.work / "test")
         print(format_scores({"test_sets": tests}))
         return 0
 
-    scores = train_zh_ner(
+    decision, scores = train_zh_ner(
         args.datasets,
         args.out,
         max_steps=args.max_steps,
@@ -287,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         skip_convert=args.skip_convert,
     )
     print(format_scores(scores))
-    print(f"model: {scores['model']} ({scores['model_bytes'] / 1e6:.1f} MB); seconds: {scores['seconds']}")
+    print(f"candidate: {scores['model_bytes'] / 1e6:.1f} MB; seconds: {scores['seconds']}")
+    print(("promoted to " if decision.promoted else "not promoted, kept ") + f"{args.out / 'live'}: {decision.reason}")
     return 0
 
 

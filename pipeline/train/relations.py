@@ -14,6 +14,8 @@ sentence:
 A positive is a pair of mentions in one sentence (a Re-DocRED evidence sentence) of a mapped fact;
 negatives are same-sentence pairs with no relation between them (pairs with an unmapped but related
 relation such as `part of` are left out), subsampled. `dev` releases train, `test` releases score.
+The new model is written to models/rel-en/candidate/ and replaces live/ only if its held-out F1 (all
+types) is at least the live model's on the same pairs (pipeline/train/promote.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.relations.classifier import LABELS, SIGNATURES, RelationClassifier, mark_tokens
+from pipeline.relations.classifier import LABELS, SIGNATURES, WEIGHTS, RelationClassifier, mark_tokens
+from pipeline.train.promote import conclude, new_candidate, resolve
 
 REDOCRED_TYPES = {"PER": "PERSON", "ORG": "ORG", "LOC": "GPE"}
 DWIE_TYPES = {"type::person": "PERSON", "type::organization": "ORG", "type::location": "GPE"}
@@ -204,8 +207,10 @@ def train_relations(
     seed: int = 13,
     log=print,
 ) -> dict:
-    """Fine-tunes the top layers and head on the `dev` releases, scores on the `test` releases, and
-    writes the delta + config + MODEL_CARD.md to `model_dir`. Returns the held-out scores."""
+    """Fine-tunes the top layers and head on the `dev` releases, scores on the `test` releases,
+    writes the delta + config to `model_dir/candidate`, and promotes it to `model_dir/live` (and
+    rewrites `model_dir/MODEL_CARD.md`) if it is not worse than the live model on the same held-out
+    pairs. Returns the held-out scores, with `promoted` and `reason`."""
     import torch
 
     torch.manual_seed(seed)
@@ -250,18 +255,31 @@ def train_relations(
     result: dict = {"train_pairs": len(train), "held_out_pairs": len(held), "steps": step, "train_seconds": train_secs,
                     "trainable_layers": trainable_layers}
     if held:
-        probs = clf.predict([x.text for x in held])
-        pred = [LABELS[int(i)] for i in probs.argmax(axis=1)]
-        result["held_out"] = scores([x.label for x in held], pred)
-    clf.save(model_dir, extra={"trained": result})
-    write_card(model_dir, result, datasets)
-    return result
+        result["held_out"] = scores([x.label for x in held], _predict(clf, held))
+    candidate = new_candidate(model_dir)
+    clf.save(candidate, extra={"trained": result})
+    live = resolve(model_dir, WEIGHTS)
+    current_f = None
+    if live is not None:
+        current_f = scores([x.label for x in held], _predict(RelationClassifier.load(live), held))["ALL"]["f"] if held else 0.0
+    candidate_f = result.get("held_out", {}).get("ALL", {}).get("f", 0.0)
+    decision = conclude(model_dir, current_f, candidate_f, {"model": "rel-en", **{k: v for k, v in result.items() if k != "held_out"}})
+    if decision.promoted:
+        write_card(model_dir, result, datasets)
+    return {**result, "promoted": decision.promoted, "reason": decision.reason}
+
+
+def _predict(clf: RelationClassifier, data: list[Example]) -> list[str]:
+    probs = clf.predict([x.text for x in data])
+    return [clf.labels[int(i)] for i in probs.argmax(axis=1)]
 
 
 def format_scores(result: dict) -> str:
     lines = [f"trained on {result['train_pairs']} pairs, {result['steps']} steps, {result['train_seconds']} s"]
     for lab, s in result.get("held_out", {}).items():
         lines.append(f"held-out {lab:14s} P={s['p']:.3f} R={s['r']:.3f} F={s['f']:.3f} (gold {s['gold']})")
+    if "promoted" in result:
+        lines.append(("promoted: " if result["promoted"] else "not promoted: ") + result["reason"])
     return "\n".join(lines)
 
 
@@ -278,8 +296,10 @@ candidate pair marked by typed punctuation markers (`@ * person * X @`, `# ^ org
 output: one of {", ".join(LABELS)}. Partnerships are not covered (the public corpora have none).
 
 Stored: only what training changed, the top {result.get('trainable_layers', 3)} encoder layers,
-pooler and head, in fp16 (`{Path('delta.safetensors')}`); the frozen embeddings and lower layers
-load from site-packages. Rebuild: `python run_pipeline.py train relations --lang en --datasets FOLDER`.
+pooler and head, in fp16 (`live/delta.safetensors`, with `live/config.json`); the frozen embeddings and
+lower layers load from site-packages. Rebuild: `python run_pipeline.py train relations --lang en --datasets FOLDER`
+(written to `candidate/`, promoted to `live/` if not worse on the held-out pairs; the replaced model
+stays in `previous/`, `--rollback` puts it back; the history is in `promotions.jsonl`).
 
 ## Training data
 {", ".join(used) or "none"}: the `dev` releases, mapped onto our types (see pipeline/train/relations.py):
