@@ -20,6 +20,7 @@ from pipeline.release import Entity, Release
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "rel-en"
+LIVE = MODEL / "live"
 
 
 def test_mark_text_puts_typed_markers_around_each_span_whatever_the_order():
@@ -83,7 +84,7 @@ def test_candidates_are_typed_ordered_pairs_within_one_sentence():
     assert pair_candidates(doc, sents[1]) == []  # the second mention of Acme Care is not a mention here
 
 
-needs_model = pytest.mark.skipif(not (MODEL / "delta.safetensors").is_file(), reason="models/rel-en not built")
+needs_model = pytest.mark.skipif(not (LIVE / "delta.safetensors").is_file(), reason="models/rel-en not built")
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_shipped_model_loads_offline_and_reads_a_clear_employer_sentence(shipped
     assert labels[int(probs[0].argmax())] == "role"
     assert probs[0][labels.index("role")] > probs[1][labels.index("role")]
     assert (MODEL / "MODEL_CARD.md").is_file()
-    assert (MODEL / "delta.safetensors").stat().st_size < 40e6  # only what training changed, fp16
+    assert (LIVE / "delta.safetensors").stat().st_size < 40e6  # only what training changed, fp16
 
 
 @needs_model
@@ -147,7 +148,7 @@ def test_train_relations_cli_builds_a_loadable_model_in_one_step(cli, tmp_path):
     code, output = cli("train", "relations", "--lang", "en", "--datasets", data, "--model-dir", out, "--max-steps", "1")
     assert code == 0, output
     assert "1 steps" in output and "held-out role" in output
-    config = json.loads((out / "config.json").read_text("utf-8"))
+    config = json.loads((out / "live" / "config.json").read_text("utf-8"))
     assert config["labels"][0] == "none" and config["trained"]["steps"] == 1
     assert "Re-DocRED" in (out / "MODEL_CARD.md").read_text("utf-8")
     clf = RelationClassifier.load(out)

@@ -1,5 +1,5 @@
 """Tests of the Chinese NER corpus converters (pipeline/train/zh_corpora.py) and of the
-trained model in models/ner-zh/model (skipped when that folder is absent)."""
+trained model in models/ner-zh/live (skipped when that folder is absent)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ pytest.importorskip("opencc")
 
 from pipeline.train import zh_corpora as zc  # noqa: E402
 
-MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "ner-zh" / "model"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "ner-zh" / "live"
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_docbin_roundtrip_keeps_missing(tmp_path, nlp):
     assert [t.ent_iob for t in back] == [2, 2, 2, 0, 0, 0, 0, 0, 0]
 
 
-@pytest.mark.skipif(not MODEL_DIR.exists(), reason="models/ner-zh/model not built")
+@pytest.mark.skipif(not MODEL_DIR.exists(), reason="models/ner-zh/live not built")
 def test_trained_model_finds_person_and_gpe():
     model = spacy.load(MODEL_DIR)
     doc = model("王小明昨天在北京会见了李华。")
