@@ -85,6 +85,9 @@ def run(
         str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT): run the release stages on that cluster.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another command is writing to --out, wait for it instead of stopping.")
+    ] = False,
 ) -> None:
     """Clean, convert and extract every release under INPUTS into tables under --out.
 
@@ -92,8 +95,11 @@ def run(
     Unreadable files are reported, recorded in the `errors` table and skipped; the exit status is 1
     when any input failed. Ctrl-C (or SIGTERM) stops after the chunk in hand and keeps the releases
     done so far: run the same command again to go on (alignments are made once all are done); a
-    second Ctrl-C stops at once and keeps nothing of this run.
+    second Ctrl-C stops at once and keeps nothing of this run. A release whose file is gone from an
+    input folder (deleted or renamed) loses its rows; releases of other inputs stay. One command
+    writes to an --out at a time (the others stop, or wait with --wait).
     """
+    from pipeline.io.output import OutputBusy
     from pipeline.runner import OutputError, Pipeline, run_batch
 
     inputs = inputs or [Path("data/raw")]
@@ -113,8 +119,11 @@ def run(
             summary = run_batch(
                 inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler,
                 on_total=lambda n: progress.update(task, total=n),
-                on_stage=_whole_batch(progress, task),
+                on_stage=_whole_batch(progress, task), wait=wait,
             )
+        except OutputBusy as e:
+            console.print(f"[red]busy:[/red] {escape(str(e))}")
+            raise typer.Exit(75) from e
         except OutputError as e:
             console.print(f"[red]output error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from e
@@ -126,6 +135,10 @@ def run(
     table.add_row("written", str(summary.written))
     table.add_row("skipped as unchanged", str(summary.unchanged))
     table.add_row("failed", str(len(summary.failed)))
+    if summary.dropped:
+        table.add_row("dropped: input file gone", str(summary.dropped))
+    if summary.earlier_failures:
+        table.add_row("failures of earlier runs kept in errors", str(summary.earlier_failures))
     console.print(table)
     for source, stage_name, reason in summary.failed:
         console.print(f"  [red]failed[/red] {escape(source)} \\[{stage_name}]: {escape(reason)}")
@@ -383,7 +396,13 @@ def export_reviews_command(
         console.print(f"exported {summary['releases']} releases ({summary['reviewed']} reviewed), {summary['entities']} entities, "
                       f"{summary['relations']} relations -> {out}: {', '.join(summary['files'])}")
     if apply:
-        summary = apply_reviews(extracted, db)
+        from pipeline.io.output import OutputBusy
+
+        try:
+            summary = apply_reviews(extracted, db)
+        except OutputBusy as e:
+            console.print(f"[red]busy:[/red] {escape(str(e))}")
+            raise typer.Exit(75) from e
         console.print(f"applied reviews to {extracted}: {summary}")
 
 

@@ -35,7 +35,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from spacy.util import filter_spans
 
-from pipeline.io.tables import SCHEMAS, Tables, write_parquet_atomic
+from pipeline.io.output import OutputLock, Transaction
+from pipeline.io.tables import SCHEMAS, Tables, write_parquet
 from pipeline.review.merge import Merged, finalise, kept, merge, records
 from pipeline.review.store import ReviewStore
 
@@ -212,27 +213,33 @@ def apply_reviews(extracted: Path, db: Path) -> dict[str, int]:
     reviewer-added items keep their ids.
     """
     extracted = Path(extracted)
-    tables, m = reviewed(extracted, Path(db))
-    if tables.releases.empty:
-        raise FileNotFoundError(f"no releases table in {extracted}")
-    stamp = {"reviewer": None, "decided_at": None}
+    with OutputLock(extracted, purpose="export-reviews --apply"):  # a run must not write meanwhile
+        tables, m = reviewed(extracted, Path(db))
+        if tables.releases.empty:
+            raise FileNotFoundError(f"no releases table in {extracted}")
+        stamp = {"reviewer": None, "decided_at": None}
 
-    def done(rows: list[dict[str, Any]], key: str = "release_id") -> list[dict[str, Any]]:
-        out = []
-        for r in rows:
-            if kept(r):
-                r = finalise({**stamp, **r}, m.reviewed, key)
-                out.append({**r, "reviewed_at": r.get("decided_at")})
-        return out
+        def done(rows: list[dict[str, Any]], key: str = "release_id") -> list[dict[str, Any]]:
+            out = []
+            for r in rows:
+                if kept(r):
+                    r = finalise({**stamp, **r}, m.reviewed, key)
+                    out.append({**r, "reviewed_at": r.get("decided_at")})
+            return out
 
-    entities = done(m.entities)
-    relations = done(m.relations)
-    links = done(m.links, "en_release_id")
-    write_parquet_atomic(_frame(entities, "entities", ("reviewer", "reviewed_at")), SCHEMAS["entities"], extracted / "entities.parquet")
-    write_parquet_atomic(
-        _frame(relations, "relations", ("relation_id", "source", "reviewer", "reviewed_at")), SCHEMAS["relations"], extracted / "relations.parquet"
-    )
-    write_parquet_atomic(_frame(links, "entity_links", ()), SCHEMAS["entity_links"], extracted / "entity_links.parquet")
+        entities = done(m.entities)
+        relations = done(m.relations)
+        links = done(m.links, "en_release_id")
+        txn = Transaction(extracted)  # the three tables go in together
+        try:
+            write_parquet(txn, _frame(entities, "entities", ("reviewer", "reviewed_at")), SCHEMAS["entities"], "entities.parquet")
+            relation_extra = ("relation_id", "source", "reviewer", "reviewed_at")
+            write_parquet(txn, _frame(relations, "relations", relation_extra), SCHEMAS["relations"], "relations.parquet")
+            write_parquet(txn, _frame(links, "entity_links", ()), SCHEMAS["entity_links"], "entity_links.parquet")
+            txn.commit()
+        except BaseException:
+            txn.abort()
+            raise
     changed = sum(1 for r in entities + relations if r.get("source") == "review")
     return {
         "entities": len(entities), "relations": len(relations), "entity_links": len(links), "reviewed_items": changed,

@@ -65,6 +65,8 @@ class Release:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     duplicate_of: str | None = None
+    # Set by the runner when another source already has this cleaned text: keeps release_id unique.
+    id_salt: str | None = None
     # Parses kept by stages for later ones (recognise's English spaCy Doc as docs["en"]); never written out.
     docs: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -74,8 +76,10 @@ class Release:
 
     @property
     def release_id(self) -> str:
-        """Stable id: a hash of the cleaned text, so the same release twice gets the same id."""
-        return hashlib.sha1(self.clean_text.encode("utf-8")).hexdigest()[:16]
+        """Stable id: a hash of the cleaned text, so the same release read again gets the same id; an
+        identical copy in another file hashes its source path too (`id_salt`), so ids stay unique."""
+        key = self.clean_text if self.id_salt is None else f"{self.clean_text}\0{self.id_salt}"
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
     def hans_span_to_clean(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of `text_hans` back to `clean_text`."""

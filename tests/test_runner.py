@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.io.tables import SCHEMAS, Tables, write_parquet_atomic
+from pipeline.io.output import Transaction
+from pipeline.io.tables import SCHEMAS, Tables, write_parquet
 from pipeline.registry import PipelineConfig, Stage, stage
 from pipeline.release import Release
 from pipeline.runner import Pipeline, run_batch
@@ -241,7 +242,7 @@ def test_a_table_that_cannot_be_cast_leaves_the_old_file_intact(written):
     bad = pd.read_parquet(written / "releases.parquet")
     bad["dateline_date"] = "the 32nd of Smarch"
     with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError, ValueError)):
-        write_parquet_atomic(bad, SCHEMAS["releases"], written / "releases.parquet")
+        write_parquet(Transaction(written), bad, SCHEMAS["releases"], "releases.parquet")
     assert _bytes(written) == before  # same bytes, and no temporary file left
 
 

@@ -1,13 +1,13 @@
 """The tables of SCHEMA.md: Releases -> pandas DataFrames -> Parquet, written atomically.
 
 Parquet is the source of truth. Each table is written to a temporary file in the output folder and
-moved into place with `os.replace`, so a crash mid-write leaves the previous table whole.
+moved into place by a `Transaction` (pipeline/io/output.py) with the other tables of the same run,
+so a crash mid-write leaves the previous tables whole, and a crash mid-commit is finished by the
+next command that opens the folder.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.io.output import Transaction, readable
 from pipeline.release import Release
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -26,7 +27,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("script", pa.string()), ("title", pa.string()), ("dateline_place", pa.string()),
             ("dateline_date", pa.date32()), ("clean_text", pa.string()), ("text_hans", pa.string()),
             ("duplicate_of", pa.string()), ("pipeline_version", pa.string()),
-            ("source_sha", pa.string()), ("opencc_config", pa.string()),
+            ("source_sha", pa.string()), ("opencc_config", pa.string()), ("source_root", pa.string()),
         ]
     ),
     "entities": pa.schema(
@@ -54,7 +55,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     "errors": pa.schema(
-        [("source_path", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("pipeline_version", pa.string())]
+        [
+            ("source_path", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("pipeline_version", pa.string()),
+            ("run_started", pa.string()), ("source_root", pa.string()),
+        ]
     ),
 }
 
@@ -80,8 +84,11 @@ class Tables:
 
     @classmethod
     def read(cls, folder: Path) -> Tables:
-        """Tables previously written to `folder`; missing ones come back empty."""
+        """Tables previously written to `folder`; missing ones come back empty. A commit a kill
+        interrupted is finished first (when no writer is at work), so the tables read are one run's."""
         out = cls()
+        with readable(Path(folder)):
+            pass
         for name in cls.names():
             path = Path(folder) / f"{name}.parquet"
             if path.exists():
@@ -112,17 +119,16 @@ class Tables:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         arrow = {name: to_arrow(getattr(self, name), SCHEMAS[name]) for name in self.names()}
-        tmps: dict[str, Path] = {}
+        txn = Transaction(folder)
         try:
             for name, table in arrow.items():
-                tmps[name] = _temp_path(folder / f"{name}.parquet")
-                pq.write_table(table, tmps[name])
+                tmp = txn.new_file(f"{name}.parquet")
+                txn.stage(f"{name}.parquet", tmp)
+                pq.write_table(table, tmp)
+            txn.commit()
         except BaseException:
-            for tmp in tmps.values():
-                tmp.unlink(missing_ok=True)
+            txn.abort()
             raise
-        for name, tmp in tmps.items():
-            os.replace(tmp, folder / f"{name}.parquet")
 
 
 class Corpus(Protocol):
@@ -147,14 +153,19 @@ class Corpus(Protocol):
 
 class TableFolder:
     """The tables of an output folder as a `Corpus`. Updates go to temporary files that later reads
-    see and `commit` moves in together; until then, and after `abort`, the folder is unchanged."""
+    see; `commit` moves them in (or, inside a run, hands them to the run's transaction `within`, whose
+    commit moves them in with the release tables). Until then, and after `abort`, the folder is unchanged."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, within: Transaction | None = None) -> None:
         self.folder = Path(folder)
-        self.pending: dict[str, Path] = {}
+        self.within = within
+        self.txn = Transaction(self.folder)
 
     def _path(self, name: str) -> Path:
-        return self.pending.get(name, self.folder / f"{name}.parquet")
+        key = f"{name}.parquet"
+        if key in self.txn.pending or self.within is None:
+            return self.txn.path(key)
+        return self.within.path(key)
 
     def batches(self, name: str, columns: list[str], batch_size: int = 4096) -> Iterator[pd.DataFrame]:
         path = self._path(name)
@@ -166,11 +177,11 @@ class TableFolder:
             df = batch.to_pandas()
             yield df.assign(**{c: None for c in columns if c not in have})[columns]
 
-    def _replace_pending(self, name: str, new: Path) -> None:
-        old = self.pending.get(name)
-        self.pending[name] = new
-        if old is not None:
-            old.unlink(missing_ok=True)
+    def _new(self, name: str) -> Path:
+        return self.txn.new_file(f"{name}.parquet")
+
+    def _stage(self, name: str, tmp: Path) -> None:
+        self.txn.stage(f"{name}.parquet", tmp)
 
     def set_column(
         self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id", batch_size: int = 4096
@@ -180,7 +191,7 @@ class TableFolder:
             return
         schema = SCHEMAS[name]
         reader = pq.ParquetFile(src)
-        dest = _temp_path(self.folder / f"{name}.parquet")
+        dest = self._new(name)
         try:
             with pq.ParquetWriter(dest, schema) as writer:
                 for batch in reader.iter_batches(batch_size=batch_size):  # memory stays flat
@@ -190,10 +201,10 @@ class TableFolder:
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
-        self._replace_pending(name, dest)
+        self._stage(name, dest)
 
     def put(self, name: str, df: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
-        dest = _temp_path(self.folder / f"{name}.parquet")
+        dest = self._new(name)
         try:
             with pq.ParquetWriter(dest, SCHEMAS[name]) as writer:
                 for batch in [df] if isinstance(df, pd.DataFrame) else df:
@@ -202,17 +213,19 @@ class TableFolder:
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
-        self._replace_pending(name, dest)
+        self._stage(name, dest)
 
     def commit(self) -> None:
-        for name, tmp in self.pending.items():
-            os.replace(tmp, self.folder / f"{name}.parquet")
-        self.pending.clear()
+        if self.within is None:
+            self.txn.commit()
+            return
+        for key, tmp in self.txn.pending.items():
+            self.within.stage(key, tmp)
+        self.txn.pending.clear()
 
     def abort(self) -> None:
-        for tmp in self.pending.values():
-            tmp.unlink(missing_ok=True)
-        self.pending.clear()
+        """Drop this view's updates only (the run's release tables, if any, stay staged)."""
+        self.txn.abort()
 
 
 def to_arrow(df: pd.DataFrame, schema: pa.Schema, keep_extra: bool = True) -> pa.Table:
@@ -225,43 +238,43 @@ def to_arrow(df: pd.DataFrame, schema: pa.Schema, keep_extra: bool = True) -> pa
     return table.cast(pa.schema(list(schema) + [table.schema.field(c) for c in extra]))
 
 
-def _temp_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
-def write_parquet_atomic(df: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
-    """Write `df` with `schema` to `path`; the old file stays whole until the new one is complete."""
+def write_parquet(txn: Transaction, df: pd.DataFrame, schema: pa.Schema, name: str) -> None:
+    """Stage `df` with `schema` as the table file `name` of `txn` (moved in at its commit)."""
     table = to_arrow(df, schema)
-    tmp = _temp_path(path)
+    tmp = txn.new_file(name)
     try:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    txn.stage(name, tmp)
 
 
 class StreamingWriter:
-    """Appends row groups to new versions of the tables as batches finish; `commit` moves them in.
+    """Appends row groups to new versions of the tables as batches finish; `finish` stages them in
+    `txn`, whose commit moves them in.
 
-    Memory stays flat however many releases pass, and until `commit` the previous tables are
-    untouched (a crash leaves them as they were and only a stray temporary file behind).
+    Memory stays flat however many releases pass, and until the commit the previous tables are
+    untouched (a crash leaves them as they were and only a stray temporary file behind, which the
+    next run removes).
     """
 
-    def __init__(self, folder: Path, names: Iterable[str], row_group_rows: int = 2000) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.tmp = {n: _temp_path(self.folder / f"{n}.parquet") for n in names}
+    def __init__(self, txn: Transaction, names: Iterable[str], row_group_rows: int = 2000) -> None:
+        self.txn = txn
+        self.txn.folder.mkdir(parents=True, exist_ok=True)
+        self.tmp = {n: txn.new_file(f"{n}.parquet") for n in names}
         self.writers = {n: pq.ParquetWriter(self.tmp[n], SCHEMAS[n]) for n in self.tmp}
         self.buffers: dict[str, list[pa.Table]] = {n: [] for n in self.tmp}
         self.row_group_rows = row_group_rows
 
     def append(self, name: str, df: pd.DataFrame | pa.Table) -> None:
         if len(df):
-            table = df if isinstance(df, pa.Table) else to_arrow(df, SCHEMAS[name], keep_extra=False)
-            self.buffers[name].append(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]))
+            schema = SCHEMAS[name]
+            table = df if isinstance(df, pa.Table) else to_arrow(df, schema, keep_extra=False)
+            for col in schema.names:  # a table written by an older version lacks the newer columns
+                if col not in table.column_names:
+                    table = table.append_column(col, pa.nulls(table.num_rows, schema.field(col).type))
+            self.buffers[name].append(table.select(schema.names).cast(schema))
             if sum(t.num_rows for t in self.buffers[name]) >= self.row_group_rows:
                 self._flush(name)
 
@@ -270,12 +283,14 @@ class StreamingWriter:
             self.writers[name].write_table(pa.concat_tables(self.buffers[name]))
             self.buffers[name] = []
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """Close every table and stage it in the transaction (nothing is moved in yet)."""
         for name, w in self.writers.items():
             self._flush(name)
             w.close()
         for name, tmp in self.tmp.items():
-            os.replace(tmp, self.folder / f"{name}.parquet")
+            self.txn.stage(f"{name}.parquet", tmp)
+        self.writers = {}
 
     def abort(self) -> None:
         for w in self.writers.values():
@@ -298,9 +313,11 @@ def iter_old_rows(folder: Path, name: str, keep, batch_size: int = 4096) -> Iter
             yield table
 
 
-def release_rows(releases: Iterable[Release], version: str) -> Tables:
-    """The release, entity and relation rows of processed releases."""
+def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str, str] | None = None) -> Tables:
+    """The release, entity and relation rows of processed releases (`root_of`: source path's file
+    part -> the input folder it was read from)."""
     rel_rows, ent_rows, relation_rows = [], [], []
+    root_of = root_of or {}
     for r in releases:
         rid = r.release_id
         rel_rows.append(
@@ -309,6 +326,7 @@ def release_rows(releases: Iterable[Release], version: str) -> Tables:
                 "title": r.title, "dateline_place": r.dateline_place, "dateline_date": r.dateline_date,
                 "clean_text": r.clean_text, "text_hans": r.text_hans, "duplicate_of": r.duplicate_of,
                 "pipeline_version": version, "source_sha": r.source_sha, "opencc_config": r.opencc_config,
+                "source_root": root_of.get(r.source_path.split("#", 1)[0]),
             }
         )
         for e in r.entities:
