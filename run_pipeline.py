@@ -346,27 +346,73 @@ def review(
     extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8765,
     db: Annotated[Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to bind; keep the default to stay on this machine.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; keep the default to stay on this machine. Any other address gets a --token.")
+    ] = "127.0.0.1",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Also answer requests for this Host name (repeatable; `*.example.org` for the names under it). Requests for"
+            " other names get 400 (DNS rebinding). Default: localhost, 127.0.0.1, [::1] and --host; with --host 0.0.0.0"
+            " or ::, this machine's hostname instead of --host.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="MEDPR_REVIEW_TOKEN",
+            show_envvar=True,
+            help="Shared secret every request needs: 16 or more of A-Z a-z 0-9 . _ ~ -, or 'auto' to generate one. The"
+            " address printed at start carries it (?token=...). Default: none on a loopback --host; generated for any other.",
+        ),
+    ] = None,
 ) -> None:
     """Start the review web app: a queue of releases, their text with entities, accept/reject/fix/add.
 
     Every decision is saved at once, with who and when, in --db; nothing is ever overwritten.
+
+    Open the address it prints (with a token, the page keeps it in a cookie); scripts send `Authorization: Bearer TOKEN`.
     """
-    from pipeline.review.app import allowed_hosts, bind, create_app, default_db, server, url_of
+    from pipeline.review.app import (
+        allowed_hosts,
+        bind,
+        create_app,
+        default_db,
+        is_loopback,
+        is_wildcard,
+        open_urls,
+        resolve_token,
+        server,
+    )
 
     if not (extracted / "releases.parquet").is_file():
         console.print(f"[red]no releases table under {extracted}[/red]: run `run_pipeline.py run --out {extracted}` first")
         raise typer.Exit(2)
+    try:
+        hosts = allowed_hosts(host, allow_host or ())
+        secret = resolve_token(token, host)
+    except ValueError as e:
+        console.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
     db = db or default_db(extracted)
-    app_ = create_app(extracted, db, hosts=allowed_hosts(host))
+    app_ = create_app(extracted, db, hosts=hosts, token=secret)
     try:
         sock = bind(host, port)
     except OSError as e:
         console.print(f"[red]cannot listen on {host}:{port}:[/red] {e}")
         raise typer.Exit(2) from e
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]warning:[/yellow] listening on {host}: anyone who can reach this address can review")
-    print(f"review app: {url_of(sock)}  (decisions in {db}; Ctrl-C to stop)", flush=True)
+    if not is_loopback(host):
+        console.print(f"[yellow]warning:[/yellow] listening on {escape(host)}: anyone who can reach this address and has the token can review")
+    if "*" in hosts:
+        console.print("[yellow]warning:[/yellow] --allow-host '*' answers any Host name: no protection against DNS rebinding")
+    if is_wildcard(host) or allow_host:
+        console.print(f"answering Host names: {escape(', '.join(hosts))} (add more with --allow-host NAME)")
+    first, *others = open_urls(sock, secret)
+    print(f"review app: {first}  (decisions in {db}; Ctrl-C to stop)", flush=True)
+    for url in others:
+        print(f"        or: {url}", flush=True)
     server(app_).run(sockets=[sock])
 
 

@@ -3,7 +3,9 @@
 The tests run in order on one app and one database, as a reviewer's session would: open the queue,
 fix a span by selecting text, reject and add with the keyboard, add a relation, reload, export;
 then the hostile cases (a release that is HTML and script, a request without the token, paths
-that try to leave the data folder) and two reviewers on the same item.
+that try to leave the data folder, a browser without the shared secret, a DNS-rebound name) and
+two reviewers on the same item. The app requires a shared secret (`review --token`): every tab
+opens the address with `?token=` once, as a reviewer opens the address the command printed.
 Set REVIEW_SCREENSHOT=docs/review.png to also save the screenshot for the README.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.export_reviews import read_docs
-from pipeline.review.app import allowed_hosts, bind, create_app, server, url_of
+from pipeline.review.app import allowed_hosts, bind, create_app, server, token_cookie, url_of
 from pipeline.review.store import ReviewStore
 
 from . import review_data as rd
@@ -31,7 +33,9 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the pl
 expect = playwright_api.expect
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+        "--disable-component-update", "--disable-sync",
+        "--host-resolver-rules=MAP evil.example 127.0.0.1"]  # DNS rebinding: the attacker's name now points here
+TOKEN = "browser-test-token_0123456789abcdef"
 
 # Select the nth occurrence of `needle` inside the element `sel`, across text nodes and marks, like a mouse drag.
 SELECT = """([sel, needle, nth]) => {
@@ -57,7 +61,7 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def url(folder) -> Iterator[str]:
-    app = create_app(folder, hosts=allowed_hosts("127.0.0.1"))
+    app = create_app(folder, hosts=allowed_hosts("127.0.0.1"), token=TOKEN)
     sock = bind("127.0.0.1", 0)
     srv = server(app)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -91,6 +95,8 @@ class Session:
         self.dialogs: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(f"{url}?token={TOKEN}")  # the address `review` printed; the page keeps the token in a cookie
+        self.page.wait_for_selector('body[data-ready="1"]')
 
     def open(self, rid: str | None = None) -> None:
         self.page.goto(self.url + (f"#release={rid}" if rid else ""))
@@ -247,6 +253,55 @@ def test_state_change_without_the_token_is_refused(ann, folder):
                                                                    "reviewer": "mallory"}, headers={"X-CSRF-Token": "f" * 64})
     assert forged.status == 403
     assert ReviewStore(folder / "reviews.sqlite").count() == before
+
+
+def test_the_token_is_kept_in_an_httponly_cookie_and_leaves_the_address_bar(ann):
+    assert ann.page.url.split("#")[0] == ann.url  # redirected to the address without ?token=
+    assert TOKEN not in ann.page.evaluate("document.cookie")  # script (an XSS) cannot read it
+    (cookie,) = [c for c in ann.context.cookies() if c["name"] == token_cookie(TOKEN)]
+    assert cookie["value"] == TOKEN and cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert TOKEN not in ann.page.content()
+
+
+def test_a_browser_without_the_token_sees_nothing_and_writes_nothing(browser, url, folder):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        res = page.goto(url)
+        assert res.status == 403
+        assert "printed when it started" in page.text_content("body")
+        assert page.locator("#queue").count() == 0 and "HKSH" not in page.content()
+        res = page.goto(url + "?token=" + TOKEN[:-1] + "X")
+        assert res.status == 403
+        before = ReviewStore(folder / "reviews.sqlite").count()
+        status = page.evaluate(
+            """async (rid) => [(await fetch('/api/queue')).status, (await fetch('/api/decision', {method: 'POST',
+                 headers: {'Content-Type': 'application/json'},
+                 body: JSON.stringify({release_id: rid, kind: 'entity', key: 'e1', action: 'reject', reviewer: 'mallory'})})).status]""",
+            rd.EN,
+        )
+        assert status == [403, 403]
+        assert ReviewStore(folder / "reviews.sqlite").count() == before
+        assert not [c for c in context.cookies() if c["name"] == token_cookie(TOKEN)]
+    finally:
+        context.close()
+
+
+def test_a_dns_rebound_name_is_refused(ann, url):
+    port = url.rsplit(":", 1)[1].strip("/")
+    res = ann.page.goto(f"http://evil.example:{port}/?token={TOKEN}")  # the real socket, under the attacker's name
+    assert res.status == 400
+    assert "DNS rebinding" in ann.page.text_content("body") and "HKSH" not in ann.page.content()
+    # what the attacker's script on evil.example would do next: same-origin requests, to this machine
+    statuses = ann.page.evaluate(
+        """async (rid) => [(await fetch('/api/queue')).status, (await fetch('/api/decision', {method: 'POST',
+             headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({release_id: rid, kind: 'entity', key: 'e1', action: 'reject', reviewer: 'mallory'})})).status]""",
+        rd.EN,
+    )
+    assert statuses == [400, 400]
+    assert not [c for c in ann.context.cookies() if c["domain"] == "evil.example"]
+    ann.open()  # back to the real address for the next tests
 
 
 def test_path_traversal_is_refused(ann, folder):

@@ -5,7 +5,11 @@ Security, because the page shows scraped text from anywhere:
   Content-Security-Policy forbids inline script, so `<script>` in a release is just text;
 - state-changing requests need the session's CSRF token (an HMAC of the session cookie under a key
   kept in the database, so it survives a restart) in a header, a JSON body and a same-origin Origin;
-- only the Host names the app was bound to are answered (no DNS rebinding);
+- only an allow-list of Host names is answered (loopback names, the bound name, --allow-host), so
+  a DNS-rebinding page that points its own name at this machine gets 400, Origin check or not;
+- with a shared secret (`--token`, Jupyter-style, required off loopback) every request but /static/
+  needs it: once in the URL (`/?token=...`, then an HttpOnly SameSite=Strict cookie) or as
+  `Authorization: Bearer ...`; without it the page and its data are 403, and so is every write;
 - the only path a request names is an export folder, a plain name kept inside DIR/exports.
 """
 
@@ -13,22 +17,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 import secrets
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -40,6 +45,11 @@ from pipeline.review.store import ReviewStore
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "review_session"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARDS = ("0.0.0.0", "::", "[::]", "")
+_TOKEN = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"^(?:\*|(?:\*\.)?{_LABEL}(?:\.{_LABEL})*)$")
 MAX_BODY = 256 * 1024
 _EXPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CSP = (
@@ -83,8 +93,12 @@ def export_folder(extracted: Path, name: str) -> Path:
     return path
 
 
-def create_app(extracted: Path, db: Path | None = None, hosts: list[str] | None = None) -> Starlette:
-    """The review app for the tables in `extracted`, with its decisions in `db` (default DIR/reviews.sqlite)."""
+def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | None = None, token: str | None = None) -> Starlette:
+    """The review app for the tables in `extracted`, with its decisions in `db` (default DIR/reviews.sqlite).
+
+    `hosts`: the Host names answered (default: the loopback names; ["*"] answers any). `token`: the
+    shared secret every request needs (None: none, as on loopback by default).
+    """
     extracted = Path(extracted).resolve()
     store = ReviewStore(db or default_db(extracted))
     data = ReviewData(extracted, store)
@@ -96,10 +110,13 @@ def create_app(extracted: Path, db: Path | None = None, hosts: list[str] | None 
 
     async def json_body(request: Request) -> dict[str, Any]:
         """The body of a state-changing request, after the CSRF, origin, type and size checks."""
-        session = request.cookies.get(COOKIE, "")
-        token = request.headers.get("x-csrf-token", "")
-        if not session or not hmac.compare_digest(token.encode(), csrf_for(session).encode()):
-            raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+        # a request that carries the shared secret in its Authorization header was not forged by
+        # another site (a browser adds no such header by itself): it needs no CSRF token
+        if request.scope.get(AUTH_KEY) != "bearer":
+            session = request.cookies.get(COOKIE, "")
+            csrf = request.headers.get("x-csrf-token", "")
+            if not session or not hmac.compare_digest(csrf.encode(), csrf_for(session).encode()):
+                raise HTTPException(403, "missing or wrong CSRF token: reload the page")
         origin = request.headers.get("origin")
         if origin and urlsplit(origin).netloc != request.headers.get("host"):
             raise HTTPException(403, "cross-origin request refused")
@@ -175,19 +192,176 @@ def create_app(extracted: Path, db: Path | None = None, hosts: list[str] | None 
         Route("/api/export", export, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    middleware = [Middleware(SecurityHeaders)]
-    if hosts is not None:
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    middleware = [Middleware(SecurityHeaders), Middleware(HostGuard, hosts=allowed_hosts("127.0.0.1") if hosts is None else hosts)]
+    if token is not None:
+        middleware.append(Middleware(TokenGate, token=check_token(token)))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: error, Exception: error})
     app.state.data = data
     return app
 
 
-def allowed_hosts(host: str) -> list[str]:
-    """Host headers to answer: the loopback names, plus the bound address; anything for a wildcard bind."""
-    if host in ("0.0.0.0", "::", ""):
-        return ["*"]
-    return sorted({"127.0.0.1", "localhost", "[::1]", "::1", host, f"[{host}]" if ":" in host else host})
+def is_wildcard(host: str) -> bool:
+    """Whether `host` binds every interface (0.0.0.0, ::)."""
+    return host.strip().lower() in WILDCARDS
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the app on this machine."""
+    host = host.strip().lower().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(value: str) -> str:
+    """A Host allow-list entry, lower-case, an IPv6 address without brackets; ValueError if it is none.
+
+    A DNS name, an IP address, `*.example.org` (the names under example.org) or `*` (any name).
+    """
+    name = value.strip().lower()
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    if not _HOST_NAME.match(name) or len(name) > 253:
+        raise ValueError(f"not a host name or IP address: {value!r} (give the name only, without a port)")
+    return name
+
+
+def allowed_hosts(host: str, extra: Iterable[str] = ()) -> list[str]:
+    """The Host names to answer when bound to `host`: the loopback names, plus `host` itself when it is
+    one address or name, or this machine's hostname when it is 0.0.0.0 / ::, plus `extra`."""
+    names = {*LOOPBACK_NAMES, socket.gethostname().lower() if is_wildcard(host) else host_name(host)}
+    names.update(host_name(h) for h in extra)
+    return sorted(names)
+
+
+def host_of(header: str) -> str:
+    """The name in a Host header ("Name:8765", "[::1]:8765", "name"), lower-case, without port or brackets."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        return header[1:end] if end > 0 else header
+    if header.count(":") == 1:
+        header = header.split(":")[0]
+    return header.rstrip(".")
+
+
+def host_allowed(name: str, allowed: Iterable[str]) -> bool:
+    return bool(name) and any(a == "*" or a == name or (a.startswith("*.") and name.endswith(a[1:])) for a in allowed)
+
+
+class HostGuard:
+    """Answers only requests whose Host header names one of `hosts`; others get 400 (DNS rebinding)."""
+
+    def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
+        self.app = app
+        self.hosts = [host_name(h) for h in hosts]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            given = [v.decode("latin-1") for k, v in scope.get("headers") or [] if k == b"host"]
+            name = host_of(given[0]) if len(given) == 1 else ""
+            if not host_allowed(name, self.hosts):
+                shown = (name or "(none)")[:100]
+                text = (f"400 Bad Request: this review app does not answer to the Host name {shown!r}: a page"
+                        f" that points its own name at this machine (DNS rebinding) gets no further. To reach the app"
+                        f" under this name, start it with --allow-host {shown}.\n")
+                await PlainTextResponse(text, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+AUTH_KEY = "review.auth"  # scope key: how the request proved it holds the token ("bearer", "cookie", "query")
+NEED_TOKEN = (
+    "403 Forbidden: this review app is private. Open the address it printed when it started (it ends in"
+    " ?token=...); ask whoever started it for that address. Scripts can send Authorization: Bearer TOKEN.\n"
+)
+
+
+def check_token(token: str) -> str:
+    """`token` if it is fit to be a shared secret (16 to 256 of A-Z a-z 0-9 . _ ~ -), else ValueError."""
+    if not _TOKEN.match(token or ""):
+        raise ValueError("a review token is 16 to 256 letters, digits, '.', '_', '~' or '-' (or give --token auto)")
+    return token
+
+
+def resolve_token(value: str | None, host: str) -> str | None:
+    """The token to require: `value` ("auto": a new random one); when none is given, a new one unless `host` is loopback."""
+    value = (value or "").strip()
+    if value == "auto" or (not value and not is_loopback(host)):
+        return secrets.token_urlsafe(32)
+    return check_token(value) if value else None
+
+
+def token_cookie(token: str) -> str:
+    """The cookie that holds `token`; named after it, so two apps on one machine keep their own."""
+    return "review_token_" + hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+class TokenGate:
+    """Lets through only requests that hold the shared secret (all but /static/, which is public code).
+
+    `GET ...?token=T` sets the HttpOnly, SameSite=Strict cookie (and for the page, redirects to the same
+    address without the token, so it stays out of the address bar and history); later requests send the
+    cookie, or `Authorization: Bearer T`. Every token is compared with secrets.compare_digest.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+        self.cookie = token_cookie(token)
+
+    def valid(self, given: str | None) -> bool:
+        return bool(given) and secrets.compare_digest(given.encode("utf-8", "replace"), self.token)
+
+    def how(self, request: Request) -> str | None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and self.valid(given.strip()):
+            return "bearer"
+        if request.method in ("GET", "HEAD") and self.valid(request.query_params.get("token")):
+            return "query"
+        if self.valid(request.cookies.get(self.cookie)):
+            return "cookie"
+        return None
+
+    def set_cookie(self, response: Response) -> Response:
+        response.set_cookie(self.cookie, self.token.decode(), httponly=True, samesite="strict", path="/")
+        return response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        how = self.how(request)
+        if how is None:
+            if scope["path"].startswith("/api/"):
+                refused: Response = JSONResponse({"error": NEED_TOKEN.strip()}, status_code=403)
+            else:
+                refused = PlainTextResponse(NEED_TOKEN, status_code=403)
+            await refused(scope, receive, send)
+            return
+        scope[AUTH_KEY] = how
+        if how != "query":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == "/":
+            rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+            await self.set_cookie(RedirectResponse("/" + (f"?{rest}" if rest else ""), status_code=303))(scope, receive, send)
+            return
+        cookie = [h for h in self.set_cookie(Response()).raw_headers if h[0] == b"set-cookie"]
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + cookie
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -204,6 +378,18 @@ def bind(host: str, port: int) -> socket.socket:
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def open_urls(sock: socket.socket, token: str | None = None) -> list[str]:
+    """Addresses to open in a browser (with `?token=` when there is one): for a 0.0.0.0 / :: bind,
+    this machine's hostname and loopback, since a browser cannot open 0.0.0.0."""
+    host, port = sock.getsockname()[:2]
+    if is_wildcard(host):
+        loop = "[::1]" if ":" in host else "127.0.0.1"
+        urls = [f"http://{socket.gethostname().lower()}:{port}/", f"http://{loop}:{port}/"]
+    else:
+        urls = [url_of(sock)]
+    return [u + (f"?token={token}" if token else "") for u in urls]
 
 
 def server(app: Starlette) -> uvicorn.Server:
