@@ -11,11 +11,13 @@ stays high when characters are injected or a copy adds page chrome.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
@@ -73,11 +75,20 @@ class CopyFinder:
     Per release it keeps the MinHash sketch, the text length, its numbers and the text itself
     zlib-compressed (for the exact check of the few candidates): about 1 KB a release.
     Similarity is LCS / length of the shorter text, so a copy that only adds chrome or injected
-    characters still scores near 1. The canonical copy of a group is the one with the least noise:
-    the smallest share of its text not found in the other copies, plus `noise` (an outside
-    measure, e.g. Latin letters left in Chinese text). The LCS must also cover half of the longer
-    text, so a short boilerplate paragraph shared by two different releases does not make them
-    copies, and they must share most of their numbers.
+    characters still scores near 1. The LCS must also cover half of the longer text, so a short
+    boilerplate paragraph shared by two different releases does not make them copies, and they
+    must share most of their numbers.
+
+    The canonical copy of a group is the original an analyst wants, chosen from the content alone
+    (never from the order the releases were added, so a resumed or incremental run folds the same
+    way; see `canonical_key`):
+    1. the least noise: the smallest share of its text not found in its closest copy, plus `noise`
+       (an outside measure, e.g. Latin letters left in Chinese text), rounded to 4 decimals. Spam
+       copies carry injected characters and page chrome, so the original has the least;
+    2. then the earliest `dateline` (a repost is not older than its source; none last);
+    3. then the longest normalised text (the most complete copy);
+    4. then the smallest `name` (the source path: stable across runs, unlike an identical copy's
+       salted release id), then the smallest release id.
     """
 
     def __init__(self, lang: str, min_similarity: float = 0.75, max_chars: int = 4000, min_bins: int = 8) -> None:
@@ -86,17 +97,22 @@ class CopyFinder:
         self.ids: list[str] = []
         self.lengths: list[int] = []
         self.noise: list[float] = []
+        self.dates: list[date | None] = []
+        self.names: list[str] = []
         self.texts: list[bytes] = []
         self.numbers: list[np.ndarray] = []
         self.sketches: dict[int, np.ndarray] = {}
 
-    def add(self, release_id: str, text: str, noise: float = 0.0) -> None:
-        """`text` already normalised (see `normalise`)."""
+    def add(self, release_id: str, text: str, noise: float = 0.0, dateline: date | None = None, name: str | None = None) -> None:
+        """`text` already normalised (see `normalise`); `dateline` and `name` (the source
+        path) only break ties between equally clean copies."""
         i = len(self.ids)
         text = text[: self.max_chars]
         self.ids.append(release_id)
         self.lengths.append(len(text))
         self.noise.append(noise)
+        self.dates.append(_as_date(dateline))
+        self.names.append(name if isinstance(name, str) else "")
         self.texts.append(zlib.compress(text.encode("utf-8"), 1))
         self.numbers.append(number_set(text))
         if len(text) >= 2 * self.k:
@@ -143,20 +159,34 @@ class CopyFinder:
                 neighbours[a][b] = neighbours[b][a] = lcs / short
                 shared[a] = max(shared[a], lcs / len(ta))
                 shared[b] = max(shared[b], lcs / len(tb))
-        # Star clusters, least noisy first: a release is folded only into a canonical copy it is itself
-        # similar to, never through a chain of copies (A~B~C does not make C a copy of A).
-        order = sorted(neighbours, key=lambda i: (round(1 - shared[i] + self.noise[i], 4), -self.lengths[i], self.ids[i]))
+        # Star clusters, best original first: a release is folded only into a canonical copy it is
+        # itself similar to, never through a chain of copies (A~B~C does not make C a copy of A).
+        # Each release goes to the first canonical copy in `canonical_key` order that it is similar
+        # to, so the groups depend on the content only, not on the order releases were added.
+        order = sorted(neighbours, key=lambda i: self.canonical_key(i, shared[i]))
         canonical: dict[int, int] = {}
         out: list[Copy] = []
         for i in order:
             if i in canonical:
                 continue
             canonical[i] = i
-            for j, sim in sorted(neighbours[i].items()):
+            for j, sim in neighbours[i].items():
                 if j not in canonical:
                     canonical[j] = i
                     out.append(Copy(self.ids[j], self.ids[i], sim))
-        return out
+        return sorted(out, key=lambda c: c.release_id)
+
+    def canonical_key(self, i: int, shared: float) -> tuple:
+        """Sort key of release `i` as a canonical copy (smallest first), see the class docstring."""
+        day = self.dates[i]
+        return (
+            round(1 - shared + self.noise[i], 4),
+            day is None,
+            day or date.min,
+            -self.lengths[i],
+            self.names[i],
+            self.ids[i],
+        )
 
 
 def find_copies(
@@ -167,17 +197,32 @@ def find_copies(
     max_chars: int = 4000,
     noise: list[float] | None = None,
     min_bins: int = 8,
+    dates: list[date | None] | None = None,
+    names: list[str] | None = None,
 ) -> list[Copy]:
     """`CopyFinder` over lists: group near-duplicates of one language (`texts` normalised)."""
     finder = CopyFinder(lang, min_similarity, max_chars, min_bins)
     for i, (rid, text) in enumerate(zip(ids, texts)):
-        finder.add(rid, text, noise[i] if noise else 0.0)
+        finder.add(rid, text, noise[i] if noise else 0.0, dates[i] if dates else None, names[i] if names else None)
     return finder.find()
 
 
 def number_set(text: str) -> np.ndarray:
-    """The distinct numbers (2+ digits) of a text, as sorted hashes (compact, kept per release)."""
-    return np.unique(np.array([hash(d) for d in set(_DIGITS.findall(text))], dtype=np.int64))
+    """The distinct numbers (2+ digits) of a text, as sorted hashes (compact, kept per release).
+
+    A keyed hash, not `hash()`: that one is salted per process, so a collision (and with it a
+    copy decision) could differ between a run and its resumption."""
+    digests = (hashlib.blake2b(d.encode("utf-8"), digest_size=8).digest() for d in set(_DIGITS.findall(text)))
+    return np.unique(np.array([int.from_bytes(b, "little", signed=True) for b in digests], dtype=np.int64))
+
+
+def _as_date(value) -> date | None:
+    """A dateline as a `date` (None for missing, NaN or NaT values)."""
+    if value is None or not isinstance(value, date):
+        return None
+    if isinstance(value, datetime):
+        return None if value != value else value.date()  # NaT != NaT
+    return value
 
 
 def same_numbers(na: np.ndarray, nb: np.ndarray) -> bool:

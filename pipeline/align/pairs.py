@@ -97,7 +97,8 @@ _KEY_FIELDS = ("keys", "numbers", "latin", "concepts")
 
 
 def _top_k(group: np.ndarray, other: np.ndarray, weight: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the `k` heaviest entries of each group (ties: the larger `other` first)."""
+    """Positions of the `k` heaviest entries of each group (ties: the larger `other` first; the
+    stage numbers each side in release_id order, so a tie is decided by content, not row order)."""
     if not len(group):
         return np.zeros(0, dtype=np.int64)
     order = np.lexsort((-other, -weight, group))
@@ -207,14 +208,19 @@ def choose(scores: dict[tuple[int, int], float], threshold: float, mutual: bool 
     With `mutual`, only pairs that are each other's best (strict one-to-one). Otherwise a release's
     best counterpart is kept even when that counterpart prefers another release, so two reports of
     one event in the same language (a news story and the release) both pair with the other side.
+
+    Ties: the best counterpart is the one with the highest score, then the smallest index, whatever
+    the order of `scores`. The align stage numbers each side in release_id order
+    (`sides.canonical`), so that is (score desc, counterpart's release_id), and rounds the scores
+    first so equal evidence ties exactly. The result is in (i, j) order.
     """
     best_en: dict[int, tuple[float, int]] = {}
     best_zh: dict[int, tuple[float, int]] = {}
     for (i, j), p in scores.items():
         if p >= threshold:
-            if p > best_en.get(i, (-1.0, -1))[0]:
+            if _better(p, j, best_en.get(i)):
                 best_en[i] = (p, j)
-            if p > best_zh.get(j, (-1.0, -1))[0]:
+            if _better(p, i, best_zh.get(j)):
                 best_zh[j] = (p, i)
     out: dict[tuple[int, int], float] = {}
     for i, (p, j) in best_en.items():
@@ -223,4 +229,9 @@ def choose(scores: dict[tuple[int, int], float], threshold: float, mutual: bool 
     if not mutual:
         for j, (p, i) in best_zh.items():
             out[(i, j)] = p
-    return out
+    return dict(sorted(out.items()))
+
+
+def _better(p: float, other: int, best: tuple[float, int] | None) -> bool:
+    """Whether (score `p`, counterpart `other`) beats the best so far: higher score, then smaller index."""
+    return best is None or p > best[0] or (p == best[0] and other < best[1])

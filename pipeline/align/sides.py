@@ -148,6 +148,70 @@ class SideBuilder:
         return Side(self.lang, self.ids, self.dates, self.month_days, self.summary, self.rows, self.vocabs)
 
 
+def canonical(en: Side, zh: Side) -> tuple[Side, Side]:
+    """Both sides in an order that depends on their content only, not on the order rows were read.
+
+    A `SideBuilder` numbers releases and vocabulary keys as they come, and that order leaks into
+    the results: blocking keeps each release's `top_k` candidates with ties broken by index, and
+    the sparse products sum float weights in column order (a different order can change the last
+    bit, and with it a tie). So the rows go in release_id order and each vocabulary's columns in the
+    sorted order of its keys: the same releases give the same matrices, bit for bit, whether the
+    batch was read in one go, resumed after an interruption or extended by an incremental run.
+    The sides given are consumed (their rows move to the new ones).
+    """
+    vocabs = en.vocabs
+    assert zh.vocabs is vocabs, "the two sides share their vocabularies"
+    remap: dict[str, np.ndarray] = {}
+    new = Vocabs()
+    for name in SET_FIELDS:
+        old: Vocab = getattr(vocabs, name)
+        keys = _sorted_keys(old)
+        target: Vocab = getattr(new, name)
+        perm = np.empty(len(old), dtype=np.int32)
+        for col, key in enumerate(keys):
+            target[key] = col
+            perm[old[key]] = col
+        remap[name] = perm
+    name_ids = remap["names"]
+    new.name_spellings = {
+        sur: {given: {int(name_ids[n]) for n in ids} for given, ids in givens.items()} for sur, givens in vocabs.name_spellings.items()
+    }
+    return _reordered(en, new, remap), _reordered(zh, new, remap)
+
+
+def _sorted_keys(vocab: Vocab) -> list:
+    try:
+        return sorted(vocab)
+    except TypeError:  # keys of mixed types: order by type name, then by their text
+        return sorted(vocab, key=lambda k: (type(k).__name__, repr(k)))
+
+
+def _reordered(side: Side, vocabs: Vocabs, remap: dict[str, np.ndarray]) -> Side:
+    """`side` with rows in release_id order and columns renumbered by `remap`. Consumes `side`: each
+    field's old rows are dropped once converted, so memory peaks at one field's copy, not two sides."""
+    order = sorted(range(len(side.ids)), key=side.ids.__getitem__)
+    rows = {}
+    for name in SET_FIELDS:
+        m = side.matrix(name)
+        del side.rows[name]
+        m = sparse.csr_matrix((m.data, remap[name][m.indices], m.indptr), shape=m.shape)[order]
+        m.sort_indices()
+        rows[name] = (
+            array("q", m.indptr.astype(np.int64).tobytes()),
+            array("i", m.indices.astype(np.int32).tobytes()),
+            array("f", m.data.astype(np.float32).tobytes()),
+        )
+    return Side(
+        side.lang,
+        [side.ids[k] for k in order],
+        [side.dates[k] for k in order],
+        [side.month_days[k] for k in order],
+        [side.summary[k] for k in order],
+        rows,
+        vocabs,
+    )
+
+
 _MD_BASE = 2000  # a leap year, for comparing (month, day) pairs
 
 

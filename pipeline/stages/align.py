@@ -7,6 +7,19 @@ batches), never raw files, and never holds the batch's text. Three steps:
    combination of encoder similarity, dates, numbers, names and bilingual terms; copies inherit
    their canonical release's pair;
 3. entity links inside each pair (when the entities table has rows).
+Every decision is a function of the batch's content, never of its row order (a resumed or
+incremental run reads the same releases in another order and must write the same tables):
+- the canonical copy of a group: the least noisy, then the earliest dateline, then the longest
+  text, then the smallest source path, then the smallest release id (`dedupe.CopyFinder`);
+- the signals of each side in release_id order, vocabulary columns in key order (`sides.canonical`),
+  so blocking ties and float sums come out the same;
+- pair ties: a release keeps its best counterpart by (score desc, counterpart's release id), scores
+  compared rounded to 9 decimals (`pairs.choose`);
+- entity links: each release's entities in entity_id order before the one-to-one assignment;
+- output rows sorted: alignments by (en_release_id, zh_release_id), entity_links by
+  (en_release_id, zh_release_id, en_entity_id, zh_entity_id);
+- a release id found on more than one row (the runner keeps ids unique; a hand-built `Tables`
+  may not): the row with the smallest source path, then text.
 Per release it keeps about 5 KB (compact signals, a MinHash sketch, compressed entities), so
 100,000 releases fit in well under 2 GB.
 """
@@ -23,11 +36,11 @@ import pandas as pd
 
 from pipeline.align import dedupe, pairs, signals
 from pipeline.align.link import Ent, link_entities, pair_sentences, plan_links
-from pipeline.align.sides import Side, SideBuilder, Vocabs
+from pipeline.align.sides import Side, SideBuilder, Vocabs, canonical
 from pipeline.io.tables import Corpus, empty
 from pipeline.registry import Stage, stage
 
-_RELEASE_COLUMNS = ["release_id", "lang", "title", "dateline_date", "clean_text", "text_hans"]
+_RELEASE_COLUMNS = ["release_id", "source_path", "lang", "title", "dateline_date", "clean_text", "text_hans"]
 _ENTITY_COLUMNS = ["release_id", "entity_id", "label", "text", "text_norm", "aliases", "mentions"]
 
 
@@ -36,18 +49,49 @@ def _text(row) -> str:
     return t if isinstance(t, str) else ""
 
 
-def _rows(corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS) -> Iterator:
-    """Each release row once (the first, if a release id repeats)."""
+def _rows(corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS, chosen: dict[str, int] | None = None) -> Iterator:
+    """Each release row once. If a release id repeats, the row `chosen` names (see `repeated_ids`),
+    else the first."""
     seen: set[str] = set()
+    position = -1
     for batch in corpus.batches("releases", columns):
         for r in batch.itertuples(index=False):
-            if r.release_id not in seen:
-                seen.add(r.release_id)
-                yield r
+            position += 1
+            if r.release_id in seen:
+                continue
+            if chosen and r.release_id in chosen and chosen[r.release_id] != position:
+                continue
+            seen.add(r.release_id)
+            yield r
+
+
+def repeated_ids(corpus: Corpus) -> dict[str, int]:
+    """For each release id on more than one row, the position of the row to use: the smallest
+    (source path, clean text, text_hans), so the choice does not depend on which row comes first.
+    Reads only the ids when none repeats (the runner keeps them unique)."""
+    counts: dict[str, int] = {}
+    for batch in corpus.batches("releases", ["release_id"]):
+        for rid in batch["release_id"].tolist():
+            counts[rid] = counts.get(rid, 0) + 1
+    repeated = {rid for rid, n in counts.items() if n > 1}
+    del counts
+    if not repeated:
+        return {}
+    best: dict[str, tuple[tuple, int]] = {}
+    position = -1
+    for batch in corpus.batches("releases", ["release_id", "source_path", "clean_text", "text_hans"]):
+        for r in batch.itertuples(index=False):
+            position += 1
+            if r.release_id in repeated:
+                key = tuple(v if isinstance(v, str) else "" for v in (r.source_path, r.clean_text, r.text_hans))
+                if r.release_id not in best or key < best[r.release_id][0]:
+                    best[r.release_id] = (key, position)
+    return {rid: pos for rid, (_, pos) in best.items()}
 
 
 class Entities:
-    """The entities of every release, zlib-compressed per release (~1 KB a release, not ~10)."""
+    """The entities of every release, zlib-compressed per release (~1 KB a release, not ~10), in
+    entity_id order (not the table's row order, which a resumed run changes)."""
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
@@ -66,7 +110,7 @@ class Entities:
             for rid, ents in grouped.items():
                 if rid in out.blobs:  # a release split across two batches
                     ents = pickle.loads(zlib.decompress(out.blobs[rid])) + ents
-                out.blobs[rid] = zlib.compress(pickle.dumps(ents), 1)
+                out.blobs[rid] = zlib.compress(pickle.dumps(sorted(ents)), 1)
         return out
 
     def __bool__(self) -> bool:
@@ -104,6 +148,7 @@ class Align(Stage):
         self.top_k = top_k
         self.link_threshold = link_threshold
         self.link_sentences = link_sentences
+        self._chosen: dict[str, int] = {}  # release id on several rows -> the row to use (set per call)
 
     def prepare(self) -> None:
         from pipeline.align import lexicon, translit
@@ -118,6 +163,7 @@ class Align(Stage):
             embed_summaries(["预热 warm-up"])  # loads the encoder; its first call is slower than the next ones
 
     def __call__(self, corpus: Corpus) -> Corpus:
+        self._chosen = repeated_ids(corpus)
         ents = Entities.read(corpus)
         copies = self.fold_copies(corpus)
         corpus.set_column("releases", "duplicate_of", copies)
@@ -129,29 +175,34 @@ class Align(Stage):
         corpus.put("entity_links", self.links(alignments, corpus, ents))
         return corpus
 
+    def _rows(self, corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS) -> Iterator:
+        """Each release row once (see `repeated_ids`)."""
+        return _rows(corpus, columns, self._chosen)
+
     # --- 1. copies --------------------------------------------------------------------------
     def fold_copies(self, corpus: Corpus) -> dict[str, str]:
-        """release_id -> the canonical copy it duplicates."""
+        """release_id -> the canonical copy it duplicates (the rule: `dedupe.CopyFinder`)."""
         finders = {lang: dedupe.CopyFinder(lang, self.copy_similarity) for lang in ("en", "zh")}
-        for r in _rows(corpus):
+        for r in self._rows(corpus):
             if r.lang in finders:
                 text = _text(r)
                 noise = dedupe.latin_noise(text) if r.lang == "zh" else 0.0
-                finders[r.lang].add(r.release_id, dedupe.normalise(text, r.lang), noise)
+                finders[r.lang].add(r.release_id, dedupe.normalise(text, r.lang), noise, r.dateline_date, r.source_path)
         return {c.release_id: c.canonical for f in finders.values() if len(f.ids) > 1 for c in f.find()}
 
     # --- 2. pairs ---------------------------------------------------------------------------
     def sides(self, corpus: Corpus, copies: dict[str, str], ents: Entities) -> tuple[Side, Side]:
-        """Compact signals of the canonical releases, English first (its names index the Chinese side)."""
+        """Compact signals of the canonical releases, English first (its names index the Chinese side),
+        each side in release_id order whatever the order of the rows (`sides.canonical`)."""
         vocabs = Vocabs()
         built = {}
         for lang in ("en", "zh"):
             builder = SideBuilder(lang, vocabs)
-            for r in _rows(corpus):
+            for r in self._rows(corpus):
                 if r.lang == lang and r.release_id not in copies:
                     builder.add(r.release_id, self.signals_of(r, ents.get(r.release_id)))
             built[lang] = builder.build()
-        return built["en"], built["zh"]
+        return canonical(built["en"], built["zh"])
 
     @staticmethod
     def signals_of(row, ents: list[Ent]) -> signals.Signals:
@@ -169,7 +220,8 @@ class Align(Stage):
         if not len(en) or not len(zh):
             return []
         cand = pairs.block(en, zh, self.max_df, self.top_k)
-        p = pairs.Weights.load(bool(ents)).score(self.feature_matrix(en, zh, cand, ents))
+        # rounded: equal scores must tie exactly, whatever the last bit of a float sum
+        p = np.round(pairs.Weights.load(bool(ents)).score(self.feature_matrix(en, zh, cand, ents)), 9)
         scores = {
             (i, j): float(p_)
             for (i, j), p_ in zip(cand[p >= self.threshold].tolist(), p[p >= self.threshold])  # choose() ignores the rest
@@ -235,16 +287,19 @@ class Align(Stage):
         """Pairs of canonical releases, plus each copy paired with the other side's canonical release.
 
         Not every copy with every copy: that grows with the product of the copy counts, and
-        `duplicate_of` already ties the copies together.
+        `duplicate_of` already ties the copies together. Rows sorted by (en_release_id, zh_release_id).
         """
         members: dict[str, list[str]] = {}
-        for rid, canonical in copies.items():
-            members.setdefault(canonical, []).append(rid)
+        for rid, canon in copies.items():
+            members.setdefault(canon, []).append(rid)
         rows = []
         for e, z, p in scored:
             pairs = [(e, z), *((ee, z) for ee in members.get(e, [])), *((e, zz) for zz in members.get(z, []))]
             rows.extend({"en_release_id": ee, "zh_release_id": zz, "score": round(p, 4)} for ee, zz in pairs)
-        return pd.DataFrame(rows) if rows else empty("alignments")
+        if not rows:
+            return empty("alignments")
+        rows.sort(key=lambda r: (r["en_release_id"], r["zh_release_id"]))
+        return pd.DataFrame(rows)
 
     # --- 3. entity links ----------------------------------------------------------------------
     def links(
@@ -253,7 +308,8 @@ class Align(Stage):
         """Entity links of every aligned pair, in batches of about `batch_rows` rows: a batch with
         many pairs has many more links (~20 a pair), and they go to disk as they come. Pairs are
         taken in blocks, and the sentences of a block's pairs that need sentence positions are
-        encoded together."""
+        encoded together. Rows come in (en_release_id, zh_release_id, en_entity_id, zh_entity_id)
+        order: the pairs in `alignments` order (sorted by `expand`), each pair's links sorted."""
         from pipeline.align.encoder import embed_sentences
 
         if alignments.empty or not ents:
@@ -261,13 +317,14 @@ class Align(Stage):
         wanted = set(alignments["en_release_id"]) | set(alignments["zh_release_id"])
         texts = {
             r.release_id: zlib.compress(r.clean_text.encode("utf-8"), 1)
-            for r in _rows(corpus, ["release_id", "clean_text"])
+            for r in self._rows(corpus, ["release_id", "clean_text"])
             if r.release_id in wanted and isinstance(r.clean_text, str)
         }
 
         def text(rid: str) -> str:
             return zlib.decompress(texts[rid]).decode("utf-8") if rid in texts else ""
 
+        alignments = alignments.sort_values(["en_release_id", "zh_release_id"], kind="stable")
         rows = []
         for start in range(0, len(alignments), pairs_per_block):
             work = []
@@ -284,7 +341,8 @@ class Align(Stage):
             if sentences:  # one encoder call for the block, not one per pair (each call has a fixed cost)
                 embed_sentences(sentences)
             for a, e, z, en_text, zh_text, plan in work:
-                for link in link_entities(e, z, en_text, zh_text, self.link_threshold, self.link_sentences, plan=plan):
+                got = link_entities(e, z, en_text, zh_text, self.link_threshold, self.link_sentences, plan=plan)
+                for link in sorted(got, key=lambda x: (x.en_entity_id, x.zh_entity_id)):
                     rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})
             if len(rows) >= batch_rows:
                 yield pd.DataFrame(rows)
