@@ -2,7 +2,7 @@
 
 Unset (always, outside the crash tests), a failpoint costs one dictionary lookup. Set, the process
 sends itself the signal at that point: SIGKILL by default (a real `kill -9`: no handler, no cleanup),
-or SIGTERM / SIGINT to exercise the graceful stop. `tools/crash_matrix.py` and
+or SIGTERM / SIGINT to exercise the graceful stop. `pipeline/crash_matrix.py` and
 `tests/test_crash.py` name the points.
 """
 
