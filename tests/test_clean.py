@@ -144,3 +144,59 @@ def test_seed_english_release_dateline_and_footer():
 def test_config_settings_reach_the_stage():
     cfg = PipelineConfig.load()
     assert cfg.stages[:2] == ["clean", "convert"]
+
+
+# --- scraper metadata ----------------------------------------------------------------------
+
+
+DATELINED = "HONG KONG, Dec. 24, 2025 /PRNewswire/ -- " + BODY
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        " date 2025-13-25 ",  # no 13th month
+        " date 2025-02-30 ",  # no 30 February
+        " date 2023-02-29 ",  # not a leap year
+        " date 0000-01-01 ",  # no year 0
+        " date 9999-12-31 ",  # a placeholder, not a release date
+        " date 1066-10-14 ",
+        " date 99999-01-01 ",
+        " date 2025-00-10 ",
+        " date 2025-12-00 ",
+        " date 24/12/2025 ",  # day first: not the scraper's order, not guessed
+        " date 2025-12-245 ",
+    ],
+)
+def test_bad_metadata_date_is_ignored_and_the_release_kept(meta):
+    r = clean(meta + DATELINED)  # the dateline still dates it
+    assert r.clean_text.startswith("HONG KONG, Dec. 24, 2025") and "date" not in r.clean_text[:10]
+    assert r.dateline_date == date(2025, 12, 24)
+    r = clean(meta + BODY)  # nothing else to date it by
+    assert r.clean_text == BODY and r.dateline_date is None
+
+
+@pytest.mark.parametrize(
+    "meta, when",
+    [
+        (" date 2025-12-24 ", date(2025, 12, 24)),
+        (" date 2024-02-29 ", date(2024, 2, 29)),
+        (" date 2025-1-5 ", date(2025, 1, 5)),
+        (" date 20251224 ", date(2025, 12, 24)),
+        (" date 2025-12-24T10:30:00+08:00 ", date(2025, 12, 24)),
+        (" date 2025-12-24 10:30 ", date(2025, 12, 24)),
+    ],
+)
+def test_good_metadata_date_dates_a_release_without_a_dateline(meta, when):
+    r = clean(meta + BODY)
+    assert r.clean_text == BODY and r.dateline_date == when
+
+
+def test_metadata_date_gives_way_to_the_dateline():
+    assert clean(" date 2025-12-20 " + DATELINED).dateline_date == date(2025, 12, 24)
+
+
+@pytest.mark.parametrize("line", ["HONG KONG, Feb. 30, 2025 /PRNewswire/ -- ", "香港2025年13月45日 /美通社/ -- ", "香港0000年1月1日 /美通社/ -- "])
+def test_impossible_dateline_date_is_no_date(line):
+    r = clean(" date 2025-13-25 " + line + BODY)
+    assert BODY in r.clean_text and r.dateline_date is None

@@ -296,7 +296,11 @@ def test_source_paths_are_relative_to_the_input_folder(tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
     files, missing = discover([tmp_path, tmp_path / "missing-folder"])
     assert [f.rel for f in files] == ["a/b/x.txt", "top.TXT"]
-    assert missing == [(str(tmp_path / "missing-folder"), "no such file or folder")]
+    assert [(p, r.split(":")[0]) for p, r in missing] == [
+        ("logo.png", "not a supported type (.png)"),
+        ("notes.docx", "not a supported type (.docx)"),
+        (str(tmp_path / "missing-folder"), "no such file or folder"),
+    ]  # the hidden file stays unmentioned
     files, _ = discover([tmp_path / "a" / "b" / "x.txt"])  # a file given directly: its own name
     assert [f.rel for f in files] == ["x.txt"]
 
@@ -308,3 +312,128 @@ def test_file_name_that_is_not_utf8_gets_a_storable_source_path(tmp_path):
     assert f.rel == "caf\\xe9 release.txt"
     f.rel.encode("utf-8")
     assert read(f.path, root=tmp_path)[0].raw_text == EN
+
+
+def test_every_input_not_read_is_reported_with_its_reason(tmp_path):
+    root = tmp_path / "in"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "x.txt").write_text(EN, encoding="utf-8")
+    (root / "a" / "loop").symlink_to("..")  # back up to the input folder
+    (root / "a" / "self").symlink_to("self")  # a link to itself
+    (root / "a" / "gone.txt").symlink_to("nowhere.txt")
+    (root / "a" / "twin").symlink_to("../b")  # b is read in place
+    (root / "b").mkdir()
+    (root / "b" / "y.txt").write_text(ZHS, encoding="utf-8")
+    (root / "x.txt").mkdir()  # a folder with a release's name: walked into, its files read
+    (root / "x.txt" / "inner.txt").write_text(ZHT_TW, encoding="utf-8")
+    (root / "report.pdf").write_bytes(b"%PDF-1.4")
+    (root / "README").write_text("notes", encoding="utf-8")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD.txt").write_text("ref", encoding="utf-8")  # hidden folders are not walked
+    (root / "out").mkdir()  # `run in --out in/out`: the pipeline's own tables are no input
+    (root / "out" / ".medpr.lock").write_bytes(b"")
+    (root / "out" / "releases.parquet").write_bytes(b"PAR1")
+    os.mkfifo(root / "feed.fifo")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "z.txt").write_text(EN, encoding="utf-8")
+    (root / "linked").symlink_to(outside)  # a folder outside the input: followed
+    (root / "linked-again").symlink_to(outside)  # ... once
+
+    files, skipped = discover([root, tmp_path / "no-such.txt"])
+
+    assert [f.rel for f in files] == ["a/x.txt", "b/y.txt", "linked/z.txt", "x.txt/inner.txt"]
+    reasons = dict(skipped)
+    assert len(reasons) == len(skipped), skipped  # each once
+    assert reasons == {
+        "README": reasons["README"],
+        "a/gone.txt": "broken symlink (points to nowhere.txt, which does not exist)",
+        "a/loop/": "symlink loop: points back to the input folder itself, not followed",
+        "a/self": "symlink loop: it leads back to itself",
+        "a/twin/": "symlink to b/, a folder of this input: read there, not twice",
+        "feed.fifo": "not a regular file or folder",
+        "linked-again/": "symlink to a folder already read as linked/, not read twice",
+        "report.pdf": reasons["report.pdf"],
+        str(tmp_path / "no-such.txt"): "no such file or folder",
+    }
+    assert reasons["report.pdf"].startswith("not a supported type (.pdf): reads ") and ".txt" in reasons["report.pdf"]
+    assert reasons["README"].startswith("not a supported type (no suffix)")
+    assert discover([root]) == (files, skipped[:-1])  # the same order every time
+
+
+def test_a_broken_symlink_named_on_the_command_line_is_reported(tmp_path):
+    (tmp_path / "x.txt").symlink_to("missing.txt")
+    assert discover([tmp_path / "x.txt"]) == ([], [(str(tmp_path / "x.txt"), "broken symlink (points to missing.txt, which does not exist)")])
+
+
+def _unprivileged(fn):
+    """`fn()`'s result, computed without root's right to read anything: in this process when it is
+    not root, else in a forked child that has become `nobody` (the test suite runs as root in CI
+    containers, where chmod 000 stops nothing)."""
+    if os.geteuid() != 0:
+        return fn()
+    import pickle
+    import pwd
+
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("running as root and there is no user `nobody` to drop to: chmod 000 cannot be tested")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to nobody, run, send the result back, leave without cleanup
+        code = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            data = pickle.dumps(("ok", fn()))
+        except BaseException as e:  # anything at all goes back to the parent
+            data, code = pickle.dumps(("error", repr(e))), 1
+        with os.fdopen(w, "wb") as out:
+            out.write(data)
+        os._exit(code)
+    os.close(w)
+    import select
+
+    with os.fdopen(r, "rb") as inp:
+        if not select.select([inp], [], [], 60)[0]:  # a child stuck (a lock held at fork) must not hang the suite
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the unprivileged child gave no answer in 60 s")
+        data = inp.read()
+    os.waitpid(pid, 0)
+    status, value = pickle.loads(data)
+    assert status == "ok", value
+    return value
+
+
+def test_unreadable_folder_and_file_are_reported(tmp_path):
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="medpr-perm-"))  # pytest's tmp_path is root's alone (0700)
+    try:
+        base.chmod(0o755)
+        (base / "open").mkdir()
+        (base / "open" / "a.txt").write_text(EN, encoding="utf-8")
+        (base / "open" / "locked.txt").write_text(EN, encoding="utf-8")
+        (base / "open" / "locked.txt").chmod(0o000)
+        (base / "shut").mkdir()
+        (base / "shut" / "b.txt").write_text(EN, encoding="utf-8")
+        (base / "shut").chmod(0o000)
+
+        def run():
+            files, skipped = discover([base])
+            reads = {f.rel: [str(x) if isinstance(x, ReadError) else "release" for x in read_file(f)] for f in files}
+            return [f.rel for f in files], skipped, reads
+
+        names, skipped, reads = _unprivileged(run)
+        assert names == ["open/a.txt", "open/locked.txt"]
+        assert skipped == [("shut/", "cannot read folder: Permission denied")]
+        assert reads == {"open/a.txt": ["release"], "open/locked.txt": ["cannot read: Permission denied"]}
+    finally:
+        (base / "shut").chmod(0o755)
+        import shutil
+
+        shutil.rmtree(base)

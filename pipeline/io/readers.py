@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import trafilatura
 from charset_normalizer import from_bytes
 
+from pipeline.io.output import LOCK as OUTPUT_LOCK
 from pipeline.release import Release, sha1_bytes
 
 SUFFIXES = {".txt", ".text", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
@@ -40,19 +43,124 @@ class InputFile:
 
 
 def discover(inputs: list[Path]) -> tuple[list[InputFile], list[tuple[str, str]]]:
-    """Files to read under the given files and folders, and the inputs that do not exist."""
+    """Files to read under the given files and folders, and every input that will not be read,
+    with the reason: missing, not a supported type, a folder that cannot be listed, a broken
+    symlink, a symlink loop. Hidden files and folders (`.git`, `.DS_Store`) and an output folder of
+    this pipeline inside the input (it holds `.medpr.lock`) are passed over silently. A file named
+    on the command line is read whatever its suffix.
+
+    Folders are walked in name order; a symlink to a folder outside the input is followed, one to a
+    folder inside it (read there) or back up to a folder being walked (a loop) is not. Paths are
+    relative to the input folder, as recorded in `source_path`.
+    """
     found: list[InputFile] = []
-    missing: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     for inp in inputs:
-        if inp.is_dir():
-            for p in sorted(inp.rglob("*")):
-                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
-                    found.append(InputFile(p, _storable(p.relative_to(inp).as_posix())))
-        elif inp.is_file():
+        try:
+            st = inp.stat()
+        except OSError as e:
+            if e.errno == errno.ENOENT and os.path.islink(inp):
+                skipped.append((str(inp), f"broken symlink (points to {os.readlink(inp)}, which does not exist)"))
+            elif e.errno == errno.ELOOP:
+                skipped.append((str(inp), "symlink loop: it leads back to itself"))
+            elif e.errno in (errno.ENOENT, errno.ENOTDIR):
+                skipped.append((str(inp), "no such file or folder"))
+            else:
+                skipped.append((str(inp), f"cannot read: {e.strerror or e}"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            _walk(inp, found, skipped)
+        elif stat.S_ISREG(st.st_mode):
             found.append(InputFile(inp, _storable(inp.name)))
         else:
-            missing.append((str(inp), "no such file or folder"))
-    return found, missing
+            skipped.append((str(inp), "not a regular file or folder"))
+    return found, skipped
+
+
+def _walk(root: Path, found: list[InputFile], skipped: list[tuple[str, str]]) -> None:
+    real_root = root.resolve()
+    walked: dict[tuple[int, int], str] = {}  # folders walked (device, inode) -> where, for links met later
+
+    def rel(path: Path) -> str:
+        return _storable(path.relative_to(root).as_posix())
+
+    def walk(folder: Path, ancestors: frozenset[tuple[int, int]]) -> None:
+        try:
+            st = folder.stat()
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            where = rel(folder) + "/" if folder != root else str(root)
+            skipped.append((where, f"cannot read folder: {e.strerror or e}"))
+            return
+        key = (st.st_dev, st.st_ino)
+        walked[key] = rel(folder) if folder != root else "."
+        ancestors = ancestors | {key}
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden: .git, .DS_Store, editors' swap files
+            path = Path(entry.path)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir()  # follows a symlink
+                is_file = not is_dir and entry.is_file()
+            except OSError as e:
+                loop = e.errno == errno.ELOOP
+                skipped.append((rel(path), "symlink loop: it leads back to itself" if loop else f"cannot read: {e.strerror or e}"))
+                continue
+            if is_link and not (is_dir or is_file) and not os.path.exists(path):
+                skipped.append((rel(path), f"broken symlink (points to {os.readlink(path)}, which does not exist)"))
+                continue
+            if is_dir:
+                if os.path.exists(path / OUTPUT_LOCK):  # False, not an error, in a folder it may not look into
+                    continue  # this pipeline's own output (`--out` inside the input): tables, not releases
+                if is_link:
+                    reason = _link_to_folder(path, real_root, ancestors, walked)
+                    if reason:
+                        skipped.append((rel(path) + "/", reason))
+                        continue
+                try:
+                    walk(path, ancestors)
+                except RecursionError:
+                    skipped.append((rel(path) + "/", "folders nested too deep to walk"))
+            elif is_file:
+                suffix = path.suffix.lower()
+                if suffix in SUFFIXES:
+                    found.append(InputFile(path, rel(path)))
+                else:
+                    kind = f"({suffix})" if suffix else "(no suffix)"
+                    skipped.append((rel(path), f"not a supported type {kind}: reads {', '.join(sorted(SUFFIXES))}"))
+            else:
+                skipped.append((rel(path), "not a regular file or folder"))
+
+    walk(root, frozenset())
+
+
+def _link_to_folder(link: Path, real_root: Path, ancestors: frozenset[tuple[int, int]], walked: dict[tuple[int, int], str]) -> str | None:
+    """Why a symlink to a folder is not followed, or None to follow it."""
+    try:
+        st = link.stat()
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of symlinks (Python < 3.13)
+        return "symlink loop: it leads back to itself"
+    key = (st.st_dev, st.st_ino)
+    if key in ancestors:
+        return f"symlink loop: points back to {_where(target, real_root, walked.get(key))}, not followed"
+    if target.is_relative_to(real_root):
+        return f"symlink to {_where(target, real_root, None)}, a folder of this input: read there, not twice"
+    if key in walked:
+        return f"symlink to a folder already read as {walked[key]}/, not read twice"
+    return None
+
+
+def _where(target: Path, real_root: Path, known: str | None) -> str:
+    """A folder as the report names it: relative to the input folder, else in full."""
+    inner = known
+    if inner is None and target.is_relative_to(real_root):
+        inner = _storable(target.relative_to(real_root).as_posix())
+    if inner is None:
+        return str(target)
+    return "the input folder itself" if inner == "." else inner + "/"
 
 
 def _storable(name: str) -> str:

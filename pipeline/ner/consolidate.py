@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -32,6 +33,7 @@ _QUOTES = "“”\"'‘’「」『』"
 _GENERIC = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
 
 
+@lru_cache(maxsize=1 << 16)  # asked for the same few names again and again (every use of a short form)
 def canon(text: str) -> str:
     """The comparison key of a name: width, case, a leading `the`, possessive and punctuation dropped."""
     s = unicodedata.normalize("NFKC", text).casefold().strip()
@@ -106,6 +108,7 @@ class Consolidator:
         Blood Hospital [Caritas]`) is a qualifier that belongs to the name, not a definition.
         """
         mentions = list(mentions)
+        index = _Overlaps(mentions)
         defined: dict[str, str] = {}  # short form -> the full name it was defined for
         for full, items, def_end in self.alias_definitions(mentions):
             idx = next((i for i, m in enumerate(mentions) if m is full), None)
@@ -113,22 +116,24 @@ class Consolidator:
                 continue
             if self._is_qualifier(full, items, mentions, defined):
                 mentions[idx] = replace(full, end=def_end)
+                index.grew(mentions[idx])
                 continue
             full = mentions[idx] = replace(full, defines=full.defines + tuple(items))
             defined.update((canon(a), canon(self.text[full.start:full.end])) for a in items)
             for alias in items:
-                if canon(alias) in _GENERIC:
+                key = canon(alias)
+                if key in _GENERIC:
                     continue
                 for s, e in self._occurrences(alias):
                     if full.start <= s < full.end:
                         continue
-                    probe = Mention(s, e, "", "", 0)
-                    hit = [i for i, m in enumerate(mentions) if m.overlaps(probe)]
-                    same = [i for i in hit if canon(self.text[mentions[i].start:mentions[i].end]) == canon(alias)]
+                    hit = index.overlapping(s, e)
+                    same = [i for i in hit if canon(self.text[mentions[i].start:mentions[i].end]) == key]
                     for i in same:
                         mentions[i] = replace(mentions[i], label=full.label, origin="alias", alias_of=full)
                     if not hit:
                         mentions.append(Mention(s, e, full.label, "alias", full.score, alias_of=full))
+                        index.added(len(mentions) - 1)
         return sorted(mentions, key=lambda m: m.start)
 
     def _is_qualifier(self, full: Mention, items: list[str], mentions: list[Mention], defined: dict[str, str]) -> bool:
@@ -163,16 +168,19 @@ class Consolidator:
         (`香港明爱` read once from its definition, later written again without one)."""
         names = {self.text[m.start:m.end]: m for m in mentions if m.label == "ORG" and m.alias_of is None}
         names = {n: m for n, m in names.items() if len(n) >= (3 if self.lang == "zh" else 6)}
-        out = list(mentions)
+        out: list[Mention | None] = list(mentions)  # None: replaced by a repeat over it
+        index = _Overlaps(out)
         for name, m in sorted(names.items(), key=lambda x: -len(x[0])):
             rx = re.escape(name) if self.lang == "zh" else rf"(?<![\w&]){re.escape(name)}(?![\w&])"
             for hit in re.finditer(rx, self.text):
                 probe = Mention(hit.start(), hit.end(), "", "", 0)
-                over = [o for o in out if o.overlaps(probe)]
-                if all(o.inside(probe) for o in over) and not any((o.start, o.end) == (probe.start, probe.end) for o in over):
-                    out = [o for o in out if o not in over]
+                over = index.overlapping(probe.start, probe.end)
+                if all(out[i].inside(probe) for i in over) and not any((out[i].start, out[i].end) == (probe.start, probe.end) for i in over):
+                    for i in over:
+                        out[i] = None
                     out.append(Mention(hit.start(), hit.end(), "ORG", m.origin, m.score))
-        return sorted(out, key=lambda x: x.start)
+                    index.added(len(out) - 1)
+        return sorted((o for o in out if o is not None), key=lambda x: x.start)
 
     def entities(self, mentions: list[Mention]) -> list[Entity]:
         mentions = self.add_alias_mentions(self.add_repeats(mentions))
@@ -349,6 +357,35 @@ class Consolidator:
             c0, c1 = self.to_clean(i, i + len(alias))
             return self.clean_text[c0:c1]
         return alias
+
+
+class _Overlaps:
+    """Which mentions of a list overlap a span, without reading the whole list each time (a long
+    release defines a short form once and uses it hundreds of times). The list may be changed in
+    place (same start, an end only ever extended: call `grew`) and appended to (`added`)."""
+
+    def __init__(self, mentions: list[Mention | None]) -> None:
+        self.mentions = mentions  # an entry set to None is gone
+        self.order = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
+        self.starts = [mentions[i].start for i in self.order]
+        self.longest = max((m.end - m.start for m in mentions), default=0)
+
+    def grew(self, m: Mention) -> None:
+        self.longest = max(self.longest, m.end - m.start)
+
+    def added(self, i: int) -> None:
+        m = self.mentions[i]
+        pos = bisect_right(self.starts, m.start)
+        self.starts.insert(pos, m.start)
+        self.order.insert(pos, i)
+        self.grew(m)
+
+    def overlapping(self, start: int, end: int) -> list[int]:
+        """Indices, in list order, of the mentions overlapping [start, end)."""
+        lo = bisect_left(self.starts, start - self.longest + 1)
+        hi = bisect_left(self.starts, end)
+        ms = self.mentions
+        return sorted(i for i in self.order[lo:hi] if ms[i] is not None and ms[i].start < end and start < ms[i].end)
 
 
 def expand_zh(name: str) -> str:

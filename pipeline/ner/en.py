@@ -12,6 +12,7 @@ says better.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from spacy.matcher import Matcher, PhraseMatcher
@@ -373,6 +374,7 @@ def _only_name_words(doc: Doc, m: Mention, inner: list[Mention]) -> bool:
     return span[-1].lower_ not in _CONNECT
 
 
+@lru_cache(maxsize=64)  # asked again for every mention of the abbreviation: each asking reads the whole text
 def _abbreviates_phrase(abbr: str, text: str) -> bool:
     """`traditional Chinese medicine (CM)`: an abbreviation of a common-noun phrase is no name."""
     m = re.search(rf"((?:[A-Za-z\-]+\s+){{1,5}})\(\s*{re.escape(abbr)}\s*\)", text)

@@ -13,6 +13,8 @@ English stretches inside a Chinese release go through the English recogniser.
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -207,9 +209,10 @@ class ChineseNER:
             return resolve(cands)
         places = lexicon.names("gpe", "zh")
         cands = [c for m in cands for c in self._clean_tagged(m, text, places)]
-        loc_words = [t for t in tokens if t.tag == "LOC"]
+        loc_starts = {t.start for t in tokens if t.tag == "LOC"}
+        starts = [t.start for t in tokens]
         gaz = [Mention(m.start(), m.end(), "GPE", "gazetteer", 0.8) for m in _gazetteer_regex("gpe").finditer(text)]
-        gaz = [p for p in gaz if not _inside_word(tokens, p.start, p.end) or any(t.start == p.start for t in loc_words)]
+        gaz = [p for p in gaz if not _inside_word(tokens, p.start, p.end, starts) or p.start in loc_starts]
         known = [Mention(m.start(), m.end(), "ORG", "gazetteer-org", 0.9) for m in _gazetteer_regex("org").finditer(text)]
         exact = {(g.start, g.end) for g in gaz + known}
         cands = [c for c in cands if (c.start, c.end) not in exact]
@@ -218,7 +221,8 @@ class ChineseNER:
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_zh(text, default_year)]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "zh")]
         cands += self._latin(text, default_year)
-        cands = [c for c in cands if not (c.label == "GPE" and _in_set_phrase(text, c)) and not _wire_credit(text, c)]
+        phrases = [p.span() for p in _SET_PHRASES.finditer(text)]
+        cands = [c for c in cands if not (c.label == "GPE" and _in_set_phrase(phrases, c)) and not _wire_credit(text, c)]
         found = resolve(cands)
         found = self._split_abbreviation(self._split_government(found, text), text)
         return self._split_place_prefix(found, text)
@@ -470,17 +474,22 @@ def _standalone(text: str, name: str, place: str) -> bool:
     return any(text[max(0, i - len(place)):i] != place for i in (m.start() for m in re.finditer(re.escape(name), text)))
 
 
-def _in_set_phrase(text: str, m: Mention) -> bool:
-    return any(p.start() <= m.start and m.end <= p.end() for p in _SET_PHRASES.finditer(text))
+def _in_set_phrase(phrases: list[tuple[int, int]], m: Mention) -> bool:
+    """Is `m` inside one of the set phrases (`健康中国`) found in the text (their spans, in order)?"""
+    i = bisect_right(phrases, (m.start, sys.maxsize)) - 1  # they never overlap: only the last one starting at or before m can hold it
+    return i >= 0 and m.end <= phrases[i][1]
 
 
-def _inside_word(tokens: list[Token], start: int, end: int) -> bool:
-    """A place name that cuts a LAC word in two is part of that word, not a place mention."""
-    for t in tokens:
-        if t.start < start < t.end or t.start < end < t.end:
+def _inside_word(tokens: list[Token], start: int, end: int, starts: list[int] | None = None) -> bool:
+    """A place name that cuts a LAC word in two is part of that word, not a place mention.
+
+    `tokens` are LAC's words in order, never overlapping (`starts`: their starts, for a long text).
+    """
+    starts = [t.start for t in tokens] if starts is None else starts
+    for point in (start, end):
+        i = bisect_left(starts, point) - 1  # the last word starting before the point
+        if i >= 0 and tokens[i].start < point < tokens[i].end:
             return True
-        if t.start >= end:
-            break
     return False
 
 

@@ -9,6 +9,7 @@ fact carries the sentence span it was read from, mapped back to `clean_text` for
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -251,14 +252,15 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
                 add(s, e, ent, 1)
     # longest first, recogniser's before looked-up ones, then leftmost
     cands.sort(key=lambda c: (-(c[2] - c[1]), c[0], c[1]))
-    taken: list[tuple[int, int]] = []
+    # what is taken never overlaps, so a candidate need only be checked against its neighbours
+    starts: list[int] = []
     kept: list[Mention] = []
     for _, s, e, m in cands:
-        if any(s < te and ts < e for ts, te in taken):
+        pos = bisect_right(starts, s)
+        if (pos > 0 and kept[pos - 1].end > s) or (pos < len(kept) and kept[pos].start < e):
             continue
-        taken.append((s, e))
-        kept.append(m)
-    kept.sort(key=lambda m: m.start)
+        starts.insert(pos, s)
+        kept.insert(pos, m)
     return kept
 
 

@@ -15,6 +15,7 @@ those units:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +29,8 @@ from spacy.tokens import Span
 from spacy.util import filter_spans
 
 from pipeline.ner.attributes import cache_attribute_rules
+from pipeline.ner.pieces import DEFAULT_MAX_CHARS as MAX_LINE_CHARS
+from pipeline.ner.pieces import split_text
 from pipeline.relations.common import (
     Doc,
     Fact,
@@ -131,11 +134,18 @@ class EnglishPatterns:
         for start, end in segments or [(0, len(doc.text))]:
             pos = start
             for line in doc.text[start:end].split("\n"):
-                if line.strip():
-                    lines.append((pos, line))
+                # a line longer than spaCy takes (or than is worth one parse) goes in pieces cut at sentence ends
+                for a, b in split_text(line, MAX_LINE_CHARS):
+                    if line[a:b].strip():
+                        lines.append((pos + a, line[a:b]))
                 pos += len(line) + 1
         out = []
-        per_line = [[m for m in doc.mentions if m.start >= off and m.end <= off + len(line)] for off, line in lines]
+        by_start = sorted(range(len(doc.mentions)), key=lambda i: doc.mentions[i].start)
+        starts = [doc.mentions[i].start for i in by_start]
+        per_line = []
+        for off, line in lines:
+            inside = by_start[bisect_left(starts, off):bisect_right(starts, off + len(line))]
+            per_line.append([doc.mentions[i] for i in sorted(inside) if doc.mentions[i].end <= off + len(line)])
         # a line that names no entity states no fact: it is not worth a parse
         lines, per_line = [x for x, m in zip(lines, per_line) if m], [m for m in per_line if m]
         docs = [self._tokenize(line, [(m.start - off, m.end - off) for m in ments]) for (off, line), ments in zip(lines, per_line)]

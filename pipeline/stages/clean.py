@@ -90,6 +90,8 @@ _LINE_NOISE = [
 ]
 _LINE_NOISE_RE = re.compile(r"^\s*(?:" + "|".join(_LINE_NOISE) + r")\s*$", re.IGNORECASE)
 _INLINE_IMAGE = re.compile(rf"(?<![\w/]){_IMAGE}(?!\w)", re.IGNORECASE)
+# Looked for first: _INLINE_IMAGE tries 120 characters from every start, slow on long lines of dots or spaces.
+_IMAGE_SUFFIX = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp|tiff?)(?!\w)", re.IGNORECASE)
 
 # Gambling and porn spam injected by hijacked sites; a line with two or more of these is spam.
 _SPAM_WORDS = re.compile(
@@ -100,8 +102,15 @@ _SPAM_WORDS = re.compile(
 )
 _SPAM_SUFFIX = re.compile(r"\s*[-_|｜–—]\s*[^-_|｜–—]*?(?:" + _SPAM_WORDS.pattern + r")[^-_|｜–—]*$", re.IGNORECASE)
 
-# Scraper metadata prefix: " date 2025-12-24 HONG KONG, ..."
-_DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*")
+# Scraper metadata prefix: " date 2025-12-24 HONG KONG, ...". Whatever stands in the date's place
+# (2025-13-25, 2025-02-30, 0000-01-01, 24/12/2025) is taken off the text; only a real calendar date
+# in a plausible year becomes the release's date (the dateline's, when it has one, comes first).
+_DATE_PREFIX = re.compile(
+    r"^\s*date\s+(?P<value>(?:\d{8}|\d{1,6}(?:[-/.]\d{1,4}){1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)"
+    r"(?![\d\-/.:])\s*"
+)
+_META_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?|(\d{4})(\d{2})(\d{2})")
+META_YEARS = range(1900, 2101)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
@@ -141,6 +150,21 @@ def find_dateline(text: str, head_chars: int = 1500) -> tuple[str | None, date |
     return place, when, written
 
 
+def metadata_date(value: str) -> date | None:
+    """The scraper's `date` value as a date, or None when it is none (month 13, 30 February, year 0
+    or 9999, day and month first): bad metadata is ignored, never the release."""
+    m = _META_ISO.fullmatch(value)
+    if not m:
+        return None
+    y, mo, d = (int(g) for g in m.groups() if g is not None)
+    if y not in META_YEARS:
+        return None
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        return None
+
+
 def _key(line: str) -> str:
     return re.sub(r"\W+", "", unicodedata.normalize("NFKC", line)).casefold()
 
@@ -163,7 +187,7 @@ class Clean(Stage):
         meta_date = None
         m = _DATE_PREFIX.match(text)
         if m:
-            meta_date = date.fromisoformat(m.group(1))
+            meta_date = metadata_date(m.group("value"))
             text = text[m.end():]
         if _HTML_TAG.search(text):
             text = html.unescape(_HTML_TAG.sub(" ", text))
@@ -198,7 +222,8 @@ class Clean(Stage):
                 continue
             if _LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line):
                 continue
-            line = _INLINE_IMAGE.sub("", line).strip()
+            if _IMAGE_SUFFIX.search(line):
+                line = _INLINE_IMAGE.sub("", line).strip()
             line = _SPAM_SUFFIX.sub("", line).strip()
             if not line:
                 continue

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.ner.pieces import DEFAULT_MAX_CHARS, merge_entities, split_text
 from pipeline.registry import Stage, stage
 from pipeline.release import Entity, Release
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("auto", "lac", "model", "both")
+SPACY_MAX = 1_000_000  # spaCy's nlp.max_length: a longer text fails with its error E088
+MIN_PIECE = 1_000
 _YEAR_IN_DATE = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月|[-./]\d{1,2}[-./]\d{1,2})|\b\d{1,2}\s+[A-Z][a-z]+\.?,?\s+((?:19|20)\d{2})|[A-Z][a-z]+\.?\s+\d{1,2},?\s+((?:19|20)\d{2})")
 
 
@@ -36,7 +39,9 @@ class Recognise(Stage):
     `zh_backend` picks the Chinese tagger: `lac` (the default: LAC plus rules scored best on the
     dev set, ahead of `model` and `both`), `model`, `both`, or `auto` (`both` when the model
     folder exists, else `lac`); `rules = false` gives the bare taggers (for comparison);
-    `bare_years` reads `in 1997` as a DATE, as the gold annotations do.
+    `bare_years` reads `in 1997` as a DATE, as the gold annotations do; a text longer than
+    `max_chars` is read in pieces of at most that many characters (cut at paragraph, line or
+    sentence ends; spaCy itself takes at most 1,000,000), their entities then joined by name.
     """
 
     requires = ("lang", "text_hans")
@@ -50,9 +55,13 @@ class Recognise(Stage):
         rules: bool = True,
         bare_years: bool = True,
         keep_docs: bool = True,
+        max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         if zh_backend not in BACKENDS:
             raise ValueError(f"recognise.zh_backend must be one of {BACKENDS}, not {zh_backend!r}")
+        if not isinstance(max_chars, int) or not MIN_PIECE <= max_chars <= SPACY_MAX:
+            raise ValueError(f"recognise.max_chars must be a whole number from {MIN_PIECE:,} to {SPACY_MAX:,} (spaCy's limit), not {max_chars!r}")
+        self.max_chars = max_chars
         from pipeline.train.promote import resolve
 
         setting = Path(zh_model) if Path(zh_model).is_absolute() else ROOT / zh_model
@@ -79,18 +88,35 @@ class Recognise(Stage):
         from pipeline.ner.zh import working_text
 
         year = default_year(release)
-        if release.lang == "zh" and release.text_hans is not None:
-            text = working_text(release.text_hans)
-            mentions = self.chinese(text, year)
-            to_clean = release.hans_span_to_clean
-        else:
-            text = release.clean_text
-            doc, mentions = self.english(text, year)
-            to_clean = lambda s, e: (s, e)
-        release.entities = Consolidator(release.lang or "en", text, release.clean_text, to_clean).entities(mentions)
-        if release.lang != "zh" and self.keep_docs:
-            release.docs["en"] = with_entities(doc, release.entities)
+        zh = release.lang == "zh" and release.text_hans is not None
+        text = working_text(release.text_hans) if zh else release.clean_text
+        lang = release.lang or "en"
+        parts: list[list[Entity]] = []
+        docs = []
+        for a, b in split_text(text, self.max_chars):
+            piece = text[a:b]
+            if zh:
+                mentions = self.chinese(piece, year)
+                to_clean = lambda s, e, a=a: release.hans_span_to_clean(s + a, e + a)
+            else:
+                doc, mentions = self.english(piece, year)
+                docs.append(doc)
+                to_clean = lambda s, e, a=a: (s + a, e + a)
+            parts.append(Consolidator(lang, piece, release.clean_text, to_clean).entities(mentions))
+        # One piece (every release of ordinary length): its rows as they are.
+        release.entities = parts[0] if len(parts) == 1 else merge_entities(parts, release.clean_text, lang)
+        if not zh and self.keep_docs:
+            release.docs["en"] = with_entities(_joined(docs), release.entities)
         return release
+
+
+def _joined(docs: list[Doc]) -> Doc:
+    """The Docs of consecutive pieces as one Doc of the whole text (no size limit applies here)."""
+    if len(docs) == 1:
+        return docs[0]
+    from spacy.tokens import Doc
+
+    return Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])
 
 
 def with_entities(doc: Doc, entities: list[Entity]) -> Doc:
