@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,19 @@ def cli():
         return result.exit_code, " ".join(result.output.split())
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory) -> Path:
+    """The review tests' extracted tables (tests/review_data.py), written once; copy before changing."""
+    from . import review_data as rd
+
+    return rd.write(tmp_path_factory.mktemp("pristine") / "extracted")
+
+
+@pytest.fixture
+def folder(pristine, tmp_path) -> Path:
+    """A fresh copy of `pristine` for a test that writes."""
+    out = tmp_path / "extracted"
+    shutil.copytree(pristine, out)
+    return out

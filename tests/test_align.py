@@ -80,10 +80,10 @@ def _spam_copy(text: str) -> str:
     return "首页 > 新闻 > 健康\n" + "".join(out) + "\n扫码关注 获取更多资讯"
 
 
-@pytest.fixture(scope="module")
-def batch() -> tuple[Tables, dict[str, str]]:
+def hand_written_rows() -> list[dict]:
+    """The batch's releases: one event in three Chinese copies and English, another pair, a stray."""
     trad = S2HK.convert(ZH_MOU)
-    rows = [
+    return [
         _row("en_mou", "en", EN_MOU, dateline=date(2025, 3, 3)),
         _row("zh_mou", "zh", ZH_MOU),
         _row("zh_mou_trad", "zh", trad + "\n轉載自養和網站", hans=ZH_MOU + "\n转载自养和网站"),
@@ -93,7 +93,11 @@ def batch() -> tuple[Tables, dict[str, str]]:
         _row("zh_lab_news", "zh", ZH_LAB_NEWS),
         _row("en_other", "en", EN_OTHER),
     ]
-    rel = pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def batch() -> tuple[Tables, dict[str, str]]:
+    rel = pd.DataFrame(hand_written_rows())
     ids = dict(zip(rel["source_path"], rel["release_id"]))
     out = Align()(Tables(releases=rel))
     return out, ids

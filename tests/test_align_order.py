@@ -22,7 +22,7 @@ from pipeline.io.readers import discover, read_file
 from pipeline.io.tables import Tables, release_rows
 from pipeline.stages.align import Align
 from tests.conftest import RAW
-from tests.test_align import EN_LAB, EN_MOU, EN_OTHER, S2HK, ZH_LAB_NEWS, ZH_LATER, ZH_MOU, _row, _spam_copy
+from tests.test_align import EN_MOU, ZH_MOU, _row, _spam_copy, hand_written_rows
 
 SEEDS = (0, 1, 2, 3)
 
@@ -61,17 +61,7 @@ def batch(pipeline) -> Tables:
         _copy(kiang_wu, "kiang_wu_copy_2.txt", lambda t: _swap(t, 0.6)),
     ]
     t = release_rows(releases, "test")
-    trad = S2HK.convert(ZH_MOU)
-    hand = [
-        _row("en_mou", "en", EN_MOU, dateline=date(2025, 3, 3)),
-        _row("zh_mou", "zh", ZH_MOU),
-        _row("zh_mou_trad", "zh", trad + "\n轉載自養和網站", hans=ZH_MOU + "\n转载自养和网站"),
-        _row("zh_mou_spam", "zh", _spam_copy(ZH_MOU)),
-        _row("zh_later", "zh", ZH_LATER),
-        _row("en_lab", "en", EN_LAB),
-        _row("zh_lab_news", "zh", ZH_LAB_NEWS),
-        _row("en_other", "en", EN_OTHER),
-    ]
+    hand = hand_written_rows()
     t.releases = pd.concat([t.releases, pd.DataFrame(hand)], ignore_index=True)
     assert t.releases["release_id"].is_unique
     return t

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -20,18 +19,6 @@ from pipeline.review.queue import Filters
 from pipeline.review.store import ReviewStore
 
 from . import review_data as rd
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return rd.write(tmp_path_factory.mktemp("pristine") / "extracted")
-
-
-@pytest.fixture
-def folder(pristine, tmp_path) -> Path:
-    out = tmp_path / "extracted"
-    shutil.copytree(pristine, out)
-    return out
 
 
 @pytest.fixture

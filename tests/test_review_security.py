@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -36,17 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "s3cret-token-for-the-tests_0123456789"
 BODY = {"release_id": rd.EN, "kind": "entity", "key": "e1", "action": "reject", "reviewer": "ann"}
 
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
-    return rd.write(tmp_path_factory.mktemp("pristine") / "extracted")
-
-
-@pytest.fixture
-def folder(pristine, tmp_path) -> Path:
-    out = tmp_path / "extracted"
-    shutil.copytree(pristine, out)
-    return out
 
 
 def stored(folder: Path) -> list[tuple[str, str, str]]:
