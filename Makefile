@@ -3,16 +3,23 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+# `make lock` keeps the pins that still fit pyproject.toml; to move them on:
+#   make lock LOCK_ARGS=--upgrade   or   make lock LOCK_ARGS="--upgrade-package lxml"
+LOCK_ARGS ?=
+PIP_TOOLS ?= pip-tools==7.7.0
 
-.PHONY: run test lint setup clean-venv
+.PHONY: run test lint setup lock clean-venv
 
-$(STAMP): pyproject.toml
+# The venv is made anew from the lock: every package pinned with its hashes (torch's CPU build,
+# pip and setuptools too), nothing resolved at install time, so two installs get the same files.
+$(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# torch first, pinned, so nothing pulls the multi-GB GPU build
-	$(BIN)/pip install --quiet "torch==2.13.0"
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	# the project itself, editable, built with the locked setuptools (no isolated build env to fetch)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -26,6 +33,21 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Regenerates $(LOCK) from pyproject.toml (dependencies + the dev extra) in a throwaway venv
+# with pip-tools; the venv's own pip is locked too. Needs the package index; then `make setup`.
+lock:
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	pip_pin=$$(grep -m1 -o '^pip==[^ ]*' $(LOCK) 2>/dev/null || echo pip); \
+	"$$tmp/venv/bin/python" -m pip install --quiet "$$pip_pin" "$(PIP_TOOLS)"; \
+	echo pip | CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/venv/bin/pip-compile" --quiet \
+	  --extra dev --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-trusted-host --no-emit-find-links \
+	  $(LOCK_ARGS) -o $(LOCK) pyproject.toml -; \
+	sed -i 's/^    # via -r -$$/    # via make lock (the installing pip itself)/' $(LOCK)
+	@echo "$(LOCK): $$(grep -c '^[A-Za-z0-9]' $(LOCK)) packages pinned"
 
 clean-venv:
 	rm -rf $(VENV)
