@@ -312,10 +312,28 @@ def train(
 
 @app.command()
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold annotations, one JSON object per release (samples/gold.jsonl format).")],
+    gold: Annotated[
+        list[Path],
+        typer.Option("--gold", help="Gold annotations, one JSON object per release (samples/gold.jsonl format); repeatable with --cv."),
+    ],
     extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
-    pairs: Annotated[Path | None, typer.Option("--pairs", help="Gold EN-ZH pairs (pairs.jsonl or docs.jsonl) to score alignment.")] = None,
+    pairs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pairs",
+            help="Gold EN-ZH pairs (pairs.jsonl or docs.jsonl) to score alignment; with several --gold, one per --gold in the"
+            " same order (default with --cv: the pairs.jsonl beside each gold file).",
+        ),
+    ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Score only gold releases of this language (en or zh).")] = None,
+    cv: Annotated[
+        int | None,
+        typer.Option(
+            "--cv",
+            help="K folds by event (all copies and translations of one event in one fold): what is fitted on dev releases"
+            " (the alignment weights) is refitted without each fold; prints pooled, per gold file and per fold scores.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Precision, recall and F1 per entity label and relation type (and alignment with --pairs).
@@ -329,16 +347,37 @@ def evaluate(
     from pipeline.evaluate import format_report, read_jsonl
     from pipeline.io.tables import Tables
 
-    for path in [gold, pairs]:
-        if path is not None and not path.is_file():
+    pairs = pairs or []
+    for path in [*gold, *pairs]:
+        if not path.is_file():
             console.print(f"[red]no such file:[/red] {path}")
             raise typer.Exit(2)
+    if len(gold) > 1 and cv is None:
+        console.print("[red]several --gold files need --cv K[/red] (or score each file on its own)")
+        raise typer.Exit(2)
+    if pairs and len(pairs) != len(gold) and not (cv is None and len(pairs) == 1):
+        console.print(f"[red]{len(pairs)} --pairs for {len(gold)} --gold:[/red] give one --pairs per --gold, in the same order")
+        raise typer.Exit(2)
     tables = Tables.read(extracted)
     if tables.releases.empty:
         console.print(f"[red]no releases table under {extracted}[/red]: run `run_pipeline.py run --out {extracted}` first")
         raise typer.Exit(2)
-    result = score(tables, read_jsonl(gold), read_jsonl(pairs) if pairs else None, lang=lang)
-    print(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_report(result))
+    if cv is None:
+        result = score(tables, read_jsonl(gold[0]), read_jsonl(pairs[0]) if pairs else None, lang=lang)
+        print(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_report(result))
+        return
+    from pipeline.cv import cross_validate, format_cv, read_set
+
+    if lang:
+        console.print("[red]--lang is not supported with --cv[/red]")
+        raise typer.Exit(2)
+    sets = [read_set(g, pairs[i] if pairs else None) for i, g in enumerate(gold)]
+    try:
+        result = cross_validate(tables, sets, cv)
+    except ValueError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    print(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_cv(result))
 
 
 @app.command()
