@@ -222,10 +222,28 @@ def bench(
         )
 
 
+def _train_spans(gold: list[Path], extracted: Path | None, model_dir: Path) -> None:
+    from pipeline.cv import read_set
+    from pipeline.io.tables import Tables
+    from pipeline.train.spans import train_spans
+
+    missing = [str(g) for g in gold if not g.is_file()]
+    if not gold or missing or extracted is None:
+        console.print(f"[red]train spans needs --gold FILE (repeatable) and --extracted DIR[/red]{': no such file ' + ', '.join(missing) if missing else ''}")
+        raise typer.Exit(2)
+    tables = Tables.read(extracted)
+    try:
+        result = train_spans(tables, [read_set(g) for g in gold], model_dir, log=console.print)
+    except ValueError as e:
+        console.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
+    console.print(("[green]promoted[/green] " if result["promoted"] else "[yellow]not promoted[/yellow] ") + result["reason"])
+
+
 @app.command()
 def train(
-    what: Annotated[str, typer.Argument(help="ner or relations")],
-    lang: Annotated[str, typer.Option("--lang", help="en or zh")],
+    what: Annotated[str, typer.Argument(help="ner, relations, or spans (the span judge: both languages)")],
+    lang: Annotated[str | None, typer.Option("--lang", help="en or zh (ner and relations)")] = None,
     reviewed: Annotated[
         list[Path] | None, typer.Option("--reviewed", help="Folder written by `export-reviews --out` (repeatable): reviewed releases to learn from.")
     ] = None,
@@ -237,22 +255,31 @@ def train(
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Passes over the data (English NER default 15, relations 2).")] = None,
     rollback: Annotated[bool, typer.Option("--rollback", help="Put the previous model back instead of training.")] = False,
+    gold: Annotated[
+        list[Path] | None,
+        typer.Option("--gold", help="spans: gold annotations (repeatable; pairs.jsonl and docs.jsonl beside each group the folds)."),
+    ] = None,
+    extracted: Annotated[
+        Path | None, typer.Option("--extracted", help="spans: tables of a `run` over the --gold releases (their candidates).")
+    ] = None,
 ) -> None:
     """Rebuild a model. Slow (minutes to an hour on 2 cores): a command, never a test.
 
     English NER fine-tunes en_core_web_sm's `ner` on reviewed releases; Chinese NER trains our spaCy
     model on the public corpora (--datasets), plus reviewed releases; the relation classifier trains
-    on public corpora. Each new model is written to candidate/ and promoted to live/ only if it is
+    on public corpora; the span judge (spans) learns which entity candidates of a `run` over gold
+    releases to keep, and is promoted when its out-of-fold entity F1 beats the bare candidates'. Each new model is written to candidate/ and promoted to live/ only if it is
     not worse than the current one on the same held-out data; the replaced one is kept in previous/,
     and --rollback puts it back (pipeline/train/promote.py).
     """
-    if what not in ("ner", "relations") or lang not in ("en", "zh"):
-        console.print("[red]usage:[/red] train ner|relations --lang en|zh")
+    if not ((what in ("ner", "relations") and lang in ("en", "zh")) or what == "spans"):
+        console.print("[red]usage:[/red] train ner|relations --lang en|zh, or train spans --gold FILE --extracted DIR")
         raise typer.Exit(2)
     from pipeline.train.promote import digest
     from pipeline.train.promote import rollback as do_rollback
 
-    name = {("ner", "en"): "ner-en", ("ner", "zh"): "ner-zh", ("relations", "en"): "rel-en", ("relations", "zh"): "rel-zh"}[(what, lang)]
+    names = {("ner", "en"): "ner-en", ("ner", "zh"): "ner-zh", ("relations", "en"): "rel-en", ("relations", "zh"): "rel-zh"}
+    name = "span-judge" if what == "spans" else names[(what, lang)]
     model_dir = model_dir or models_dir / name
     if rollback:
         try:
@@ -264,6 +291,9 @@ def train(
             f"rolled back {escape(str(model_dir))}: the previous model is live again in {escape(str(live))} "
             f"(sha256 {digest(live)[:12]}); the replaced one is kept in {escape(str(model_dir / 'candidate'))}"
         )
+        return
+    if what == "spans":
+        _train_spans(gold or [], extracted, model_dir)
         return
     reviewed_bins = [f / f"{lang}.spacy" for f in (reviewed or [])]
     missing = [str(p) for p in reviewed_bins if not p.is_file()]

@@ -94,8 +94,11 @@ class GoldSet:
     docs: list[dict]
 
 
-def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0) -> dict:
-    """Pooled out-of-fold scores, per gold set and per fold; alignment refitted per fold."""
+def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0, judge: bool = True) -> dict:
+    """Pooled out-of-fold scores, per gold set and per fold; the span judge (`judge`) and the
+    alignment weights refitted per fold. `candidates` is the entity score without the judge."""
+    from pipeline.train.spans import candidate_tables, judged, labelled, out_of_fold_drops
+
     all_gold = [d for s in sets for d in s.gold]
     ids = [d["id"] for d in all_gold]
     if len(set(ids)) != len(ids):
@@ -104,7 +107,11 @@ def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0)
     gp = gold_pairs(pair_rows) if pair_rows else set()
     events = event_groups(ids, gp, [d for s in sets for d in s.docs])
     fold = assign_folds({i: events[i] for i in ids}, k)
-    result: dict = {"folds": k, "events": len(set(events[i] for i in ids)), "releases": len(ids)}
+    result: dict = {"folds": k, "events": len(set(events[i] for i in ids)), "releases": len(ids), "judge": judge}
+    tables = candidate_tables(tables)
+    result["candidates"] = {s.name: evaluate(tables, s.gold)["ENT*"] for s in sets}
+    if judge:
+        tables = judged(tables, out_of_fold_drops(labelled(tables, all_gold), fold, k))
     result["pooled"] = evaluate(tables, all_gold)
     result["per_set"] = {s.name: evaluate(tables, s.gold) for s in sets}
     result["per_fold"] = [evaluate(tables, [d for d in all_gold if fold[d["id"]] == f]) for f in range(k)]
@@ -155,6 +162,8 @@ def format_cv(result: dict) -> str:
         sd = statistics.pstdev(per_fold) if len(per_fold) > 1 else 0.0
         mean = statistics.fmean(per_fold) if per_fold else 0.0
         lines.append(f"{key:15s} {result['pooled'][key]['f']:8.3f} {sets} {mean:10.3f} {sd:6.3f}")
+    bare = " ".join(f"{result['candidates'][n]['f']:10.3f}" for n in names)
+    lines.append(f"{'ENT* unjudged':15s} {'':8s} {bare}" + ("  (span judge refitted per fold above)" if result["judge"] else ""))
     if "align_out_of_fold" in result:
         a, o = result["align_in_sample"], result["align_out_of_fold"]
         lines.append(f"ALIGN in-sample (shipped weights)  P={a['p']:.3f} R={a['r']:.3f} F={a['f']:.3f} (gold={a['gold']})")

@@ -64,6 +64,9 @@ class Release:
     hans_to_clean: list[int] | None = None
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
+    # Candidates the span judge dropped (score: its probability that they are no entity); kept so
+    # a reviewer can restore one and `evaluate --cv` can refit the judge on other folds.
+    rejected: list[Entity] = field(default_factory=list)
     duplicate_of: str | None = None
     # Set by the runner when another source already has this cleaned text: keeps release_id unique.
     id_salt: str | None = None

@@ -368,7 +368,9 @@ def _run_locked(inputs, out, pipeline, force, max_bytes, on_file, on_total, work
     return summary
 
 
-RELEASE_TABLES = ("releases", "entities", "relations", "errors")
+RELEASE_TABLES = ("releases", "entities", "relations", "rejected_entities", "errors")
+# the tables with one group of rows per release (everything but errors), carried over by release_id
+_PER_RELEASE = RELEASE_TABLES[:-1]
 
 
 def _run_corpus_stages(out: Path, txn: Transaction, pipeline: Pipeline, summary: Summary, on_stage, started: str) -> None:
@@ -426,7 +428,7 @@ _CAST_ERRORS = (pa.ArrowException, ValueError, TypeError, OverflowError)
 
 def _arrow_rows(releases: list[Release], version: str, root_of: dict[str, str]) -> dict[str, pa.Table]:
     rows = release_rows(releases, version, root_of)
-    return {n: to_arrow(getattr(rows, n), SCHEMAS[n], keep_extra=False) for n in ("releases", "entities", "relations")}
+    return {n: to_arrow(getattr(rows, n), SCHEMAS[n], keep_extra=False) for n in _PER_RELEASE}
 
 
 def _append_releases(
@@ -500,7 +502,7 @@ def _carry_over(out: Path, writer: StreamingWriter, drop_sources: set[str], new_
         if t.num_rows:
             writer.append("releases", t)
     keep = pa.array(sorted(kept_ids - new_ids), pa.string())
-    for name in ("entities", "relations"):
+    for name in _PER_RELEASE[1:]:
         for t in iter_old_rows(out, name, lambda t: pc.is_in(t["release_id"], value_set=keep)):
             writer.append(name, t)
     return dropped

@@ -20,6 +20,13 @@ import pyarrow.parquet as pq
 from pipeline.io.output import Transaction, readable
 from pipeline.release import Release
 
+ENTITY_SCHEMA = pa.schema(
+    [
+        ("release_id", pa.string()), ("entity_id", pa.string()), ("label", pa.string()),
+        ("text", pa.string()), ("text_norm", pa.string()), ("mentions", pa.list_(pa.list_(pa.int64()))),
+        ("aliases", pa.list_(pa.string())), ("source", pa.string()), ("score", pa.float64()),
+    ]
+)
 SCHEMAS: dict[str, pa.Schema] = {
     "releases": pa.schema(
         [
@@ -30,13 +37,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("source_sha", pa.string()), ("opencc_config", pa.string()), ("source_root", pa.string()),
         ]
     ),
-    "entities": pa.schema(
-        [
-            ("release_id", pa.string()), ("entity_id", pa.string()), ("label", pa.string()),
-            ("text", pa.string()), ("text_norm", pa.string()), ("mentions", pa.list_(pa.list_(pa.int64()))),
-            ("aliases", pa.list_(pa.string())), ("source", pa.string()), ("score", pa.float64()),
-        ]
-    ),
+    "entities": ENTITY_SCHEMA,
+    "rejected_entities": ENTITY_SCHEMA,
     "relations": pa.schema(
         [
             ("release_id", pa.string()), ("type", pa.string()), ("head", pa.string()), ("tail", pa.string()),
@@ -74,6 +76,7 @@ class Tables:
     releases: pd.DataFrame = field(default_factory=lambda: empty("releases"))
     entities: pd.DataFrame = field(default_factory=lambda: empty("entities"))
     relations: pd.DataFrame = field(default_factory=lambda: empty("relations"))
+    rejected_entities: pd.DataFrame = field(default_factory=lambda: empty("rejected_entities"))
     alignments: pd.DataFrame = field(default_factory=lambda: empty("alignments"))
     entity_links: pd.DataFrame = field(default_factory=lambda: empty("entity_links"))
     errors: pd.DataFrame = field(default_factory=lambda: empty("errors"))
@@ -316,7 +319,7 @@ def iter_old_rows(folder: Path, name: str, keep, batch_size: int = 4096) -> Iter
 def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str, str] | None = None) -> Tables:
     """The release, entity and relation rows of processed releases (`root_of`: source path's file
     part -> the input folder it was read from)."""
-    rel_rows, ent_rows, relation_rows = [], [], []
+    rel_rows, ent_rows, relation_rows, rejected_rows = [], [], [], []
     root_of = root_of or {}
     for r in releases:
         rid = r.release_id
@@ -329,14 +332,8 @@ def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str
                 "source_root": root_of.get(r.source_path.split("#", 1)[0]),
             }
         )
-        for e in r.entities:
-            ent_rows.append(
-                {
-                    "release_id": rid, "entity_id": e.entity_id, "label": e.label, "text": e.text,
-                    "text_norm": e.text_norm, "mentions": [list(m) for m in e.mentions],
-                    "aliases": list(e.aliases), "source": e.source, "score": float(e.score),
-                }
-            )
+        ent_rows += [_entity_row(rid, e) for e in r.entities]
+        rejected_rows += [_entity_row(rid, e) for e in r.rejected]
         for x in r.relations:
             relation_rows.append({"release_id": rid, **{k: getattr(x, k) for k in SCHEMAS["relations"].names[1:]}})
     t = Tables()
@@ -346,4 +343,13 @@ def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str
         t.entities = pd.DataFrame(ent_rows)
     if relation_rows:
         t.relations = pd.DataFrame(relation_rows)
+    if rejected_rows:
+        t.rejected_entities = pd.DataFrame(rejected_rows)
     return t
+
+
+def _entity_row(rid: str, e) -> dict:
+    return {
+        "release_id": rid, "entity_id": e.entity_id, "label": e.label, "text": e.text, "text_norm": e.text_norm,
+        "mentions": [list(m) for m in e.mentions], "aliases": list(e.aliases), "source": e.source, "score": float(e.score),
+    }

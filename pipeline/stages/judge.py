@@ -1,0 +1,57 @@
+"""judge_entities: the learned span judge keeps or drops each entity candidate of a release.
+
+The recognisers propose (high recall); the judge (pipeline/ner/span_filter.py, trained by
+`run_pipeline.py train spans`) decides. A dropped candidate moves to `release.rejected` (the
+`rejected_entities` table, with the recogniser's score as it was), so nothing is lost: a reviewer can restore it, and `evaluate --cv` refits the judge on other folds over both
+tables. Runs after relate, so relations are read from every candidate as before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.registry import Stage, stage
+from pipeline.release import Release
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_FILE = "judge.json"
+
+
+@stage("judge_entities")
+class JudgeEntities(Stage):
+    """Moves the candidates the judge rejects from `release.entities` to `release.rejected`.
+
+    Settings: `model` is the model folder (its live/judge.json is loaded; relative to the
+    repository root); `threshold` overrides the model's own cut on P(no entity): lower drops more.
+    """
+
+    requires = ("clean_text", "lang", "entities")
+    provides = ("entities", "rejected")
+
+    def __init__(self, model: str = "models/span-judge", threshold: float | None = None) -> None:
+        from pipeline.ner.span_filter import SpanJudge
+        from pipeline.train.promote import resolve
+
+        setting = Path(model) if Path(model).is_absolute() else ROOT / model
+        path = resolve(setting, MODEL_FILE)
+        if path is None:
+            raise FileNotFoundError(
+                f"span judge not found under {setting} (expected live/{MODEL_FILE}): train it with"
+                " `run_pipeline.py train spans`, or drop judge_entities from the config's stages"
+            )
+        if threshold is not None and not 0.0 < threshold <= 1.0:
+            raise ValueError(f"judge_entities.threshold must be in (0, 1], not {threshold!r}")
+        self.judge = SpanJudge.load(path / MODEL_FILE)
+        self.judge.relabel = False
+        if threshold is not None:
+            self.judge.threshold = threshold
+
+    def __call__(self, release: Release) -> Release:
+        from pipeline.ner.span_filter import Candidate
+
+        kept, rejected = [], []
+        for e in release.entities:
+            cand = Candidate(e.label, e.text, e.source, e.score, e.mentions, e.aliases, release.clean_text, release.lang)
+            (rejected if self.judge.p_none(cand) >= self.judge.threshold else kept).append(e)
+        release.entities, release.rejected = kept, release.rejected + rejected
+        return release
