@@ -97,7 +97,7 @@ class GoldSet:
 def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0, judge: bool = True) -> dict:
     """Pooled out-of-fold scores, per gold set and per fold; the span judge (`judge`) and the
     alignment weights refitted per fold. `candidates` is the entity score without the judge."""
-    from pipeline.train.spans import candidate_tables, judged, labelled, out_of_fold_drops
+    from pipeline.train.spans import candidate_tables, judged, labelled, out_of_fold_drops, without_variants
 
     all_gold = [d for s in sets for d in s.gold]
     ids = [d["id"] for d in all_gold]
@@ -109,7 +109,8 @@ def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0,
     fold = assign_folds({i: events[i] for i in ids}, k)
     result: dict = {"folds": k, "events": len(set(events[i] for i in ids)), "releases": len(ids), "judge": judge}
     tables = candidate_tables(tables)
-    result["candidates"] = {s.name: evaluate(tables, s.gold)["ENT*"] for s in sets}
+    proposed = without_variants(tables)
+    result["candidates"] = {s.name: evaluate(proposed, s.gold)["ENT*"] for s in sets}
     if judge:
         tables = judged(tables, out_of_fold_drops(labelled(tables, all_gold), fold, k))
     result["pooled"] = evaluate(tables, all_gold)

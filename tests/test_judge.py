@@ -137,3 +137,45 @@ def test_train_spans_writes_a_candidate_and_judges_it_out_of_fold(tmp_path):
     assert "judged out of fold (2 folds by event)" in lines[0]
     log = [json.loads(x) for x in (tmp_path / "span-judge" / "promotions.jsonl").read_text().splitlines()]
     assert log[-1]["entity_f1_candidates"] == result["entity_f1_candidates"]
+
+
+def _ent(eid: str, label: str, text: str, clean: str, source: str = "ruler"):
+    from pipeline.release import Entity
+
+    at, mentions = clean.find(text), []
+    while at >= 0:
+        mentions.append((at, at + len(text)))
+        at = clean.find(text, at + 1)
+    return Entity(eid, label, text, text, mentions, [], source, 0.9)
+
+
+def test_variants_merge_neighbours_and_split_two_names_read_as_one():
+    from pipeline.ner.span_filter import MERGE, SPLIT, variants
+
+    text = ("Pok Oi Hospital, Lingnan University School of Medicine signed with Alder Labs and Birch Holdings. "
+            "Lingnan University School of Medicine said so.")
+    ents = [_ent("E1", "ORG", "Pok Oi Hospital", text), _ent("E2", "ORG", "Lingnan University School of Medicine", text),
+            _ent("E3", "ORG", "Alder Labs and Birch Holdings", text)]
+    new = {v.text: v for v in variants(ents, text, "en", 4)}
+    assert new["Pok Oi Hospital, Lingnan University School of Medicine"].source == MERGE
+    assert new["Alder Labs"].source == SPLIT and new["Birch Holdings"].source == SPLIT
+    assert sorted(v.entity_id for v in new.values()) == ["E4", "E5", "E6"]
+    zh = "北京和睦家医院今日宣布。"
+    zents = [_ent("E1", "GPE", "北京", zh), _ent("E2", "ORG", "和睦家医院", zh)]
+    assert [v.text for v in variants(zents, zh, "zh", 3)] == ["北京和睦家医院"]
+    assert variants([_ent("E1", "ORG", "Johnson and", "Johnson and son")], "Johnson and son", "en", 2) == []
+
+
+def test_resolve_weighs_a_variant_against_what_it_overlaps():
+    from pipeline.ner.span_filter import MERGE, resolve
+
+    text = ("Pok Oi Hospital, Lingnan University School of Medicine signed. "
+            "Lingnan University School of Medicine said so.")
+    a, b = _ent("E1", "ORG", "Pok Oi Hospital", text), _ent("E2", "ORG", "Lingnan University School of Medicine", text)
+    m = _ent("E3", "ORG", "Pok Oi Hospital, Lingnan University School of Medicine", text, source=MERGE)
+    # the merge is likelier: the part wholly inside it goes, the part also written alone stays
+    assert resolve([a, b, m], [0.3, 0.2, 0.1], 0.5) == [False, True, True]
+    # the parts are likelier: the merge goes
+    assert resolve([a, b, m], [0.1, 0.2, 0.3], 0.5) == [True, True, False]
+    # over the threshold: dropped whatever it overlaps
+    assert resolve([a, b, m], [0.3, 0.2, 0.6], 0.5) == [True, True, False]

@@ -10,6 +10,7 @@ dev releases' gold (`train spans`), scored out of fold by `evaluate --cv`, store
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -229,3 +230,95 @@ def from_tables(tables) -> list[tuple[str, str, str, Candidate]]:
                          str(row["clean_text"]), str(row["lang"]))
         out.append((r.release_id, r.entity_id, Path(str(row["source_path"])).stem, cand))
     return out
+
+
+# --- span variants: the candidates the recognisers did not propose, for the judge to weigh ---------
+# An organisation written as two names (`X – Y of Z`, `Ruijin Hospital, Shanghai Jiao Tong University
+# School of Medicine`, `北京` + `协和医院`) or two names read as one (`Pfizer and Shangyao Holdings`).
+_JOIN_EN = re.compile(r"\s?|\s*[–—-]\s*|,\s*|\s+of\s+(?:the\s+)?")
+_SPLIT_EN = re.compile(r"\s+and\s+|\s*&\s*")
+_SPLIT_ZH = re.compile(r"[与和及、]")
+MERGE, SPLIT = "merge", "split"
+
+
+def variants(entities: Sequence, text: str, lang: str, next_id: int) -> list:
+    """Merged neighbours (ORG/GPE followed by ORG) and the parts of an ORG written `X and Y`, as
+    new `Entity` candidates (source "merge" / "split", ids from E{next_id}) not already present."""
+    from pipeline.release import Entity
+
+    zh = lang.startswith("zh")
+    have = {e.text for e in entities}
+    out: list = []
+
+    def add(start: int, end: int, source: str, score: float) -> None:
+        name = text[start:end].strip()
+        if not name or name in have or len(name) > 120 or "\n\n" in name:
+            return
+        have.add(name)
+        mentions, at = [], text.find(name)
+        while at >= 0:
+            mentions.append((at, at + len(name)))
+            at = text.find(name, at + len(name))
+        out.append(Entity(f"E{next_id + len(out)}", "ORG", name, name, mentions or [(start, end)], [], source, score))
+
+    spans = sorted((m[0], m[1], e) for e in entities if e.label in ("ORG", "GPE") for m in e.mentions)
+    for (s1, e1, a), (s2, e2, b) in itertools.pairwise(spans):
+        if b.label != "ORG" or s2 < e1:
+            continue
+        gap = text[e1:s2]
+        if (gap == "" if zh else _JOIN_EN.fullmatch(gap)) and (a.label == "ORG" or gap in ("", " ")):
+            add(s1, e2, MERGE, min(a.score, b.score))
+    for e in entities:
+        if e.label != "ORG" or not e.mentions:
+            continue
+        s, t = e.mentions[0]
+        name = text[s:t]
+        parts = list((_SPLIT_ZH if zh else _SPLIT_EN).finditer(name))
+        if len(parts) != 1:
+            continue
+        cut = parts[0]
+        left, right = name[: cut.start()], name[cut.end() :]
+        if zh and (len(left) < 2 or len(right) < 2):
+            continue
+        if not zh and not (left[:1].isupper() and right[:1].isupper()):
+            continue
+        add(s, s + cut.start(), SPLIT, e.score)
+        add(s + cut.end(), t, SPLIT, e.score)
+    return out
+
+
+def resolve(cands: Sequence, p_none: Sequence[float], threshold: float) -> list[bool]:
+    """Which candidates to keep: those under the threshold, then each kept variant weighed against
+    the candidates it overlaps (a merge against its parts, a part against its whole): the likelier
+    side stays, and a candidate loses only where every mention of it lies inside the winner's."""
+    keep = [p < threshold for p in p_none]
+
+    def inside(x, y) -> bool:  # every mention of x within some mention of y
+        return all(any(ys <= xs and xe <= ye for ys, ye in y.mentions) for xs, xe in x.mentions)
+
+    def overlaps(x, y) -> bool:
+        return any(xs < ye and ys < xe for xs, xe in x.mentions for ys, ye in y.mentions)
+
+    order = sorted(range(len(cands)), key=lambda i: p_none[i])
+    for i in order:
+        v = cands[i]
+        if not keep[i] or v.source not in (MERGE, SPLIT):
+            continue
+        rivals = [j for j in range(len(cands)) if j != i and keep[j] and cands[j].source not in (MERGE, SPLIT) and overlaps(v, cands[j])]
+        if not rivals:
+            continue
+        if v.source == MERGE:
+            if p_none[i] < min(p_none[j] for j in rivals):
+                for j in rivals:
+                    if inside(cands[j], v):
+                        keep[j] = False
+            else:
+                keep[i] = False
+        else:  # a part of a whole written `X and Y`
+            whole = [j for j in rivals if inside(v, cands[j])]
+            if whole and p_none[i] >= min(p_none[j] for j in whole):
+                keep[i] = False
+            else:
+                for j in whole:
+                    keep[j] = False
+    return keep

@@ -22,13 +22,15 @@ class JudgeEntities(Stage):
     """Moves the candidates the judge rejects from `release.entities` to `release.rejected`.
 
     Settings: `model` is the model folder (its live/judge.json is loaded; relative to the
-    repository root); `threshold` overrides the model's own cut on P(no entity): lower drops more.
+    repository root); `threshold` overrides the model's own cut on P(no entity): lower drops more;
+    `variants` also proposes merged neighbours and the parts of `X and Y` (span_filter.variants),
+    each kept only where the judge finds it likelier than what it overlaps.
     """
 
     requires = ("clean_text", "lang", "entities")
     provides = ("entities", "rejected")
 
-    def __init__(self, model: str = "models/span-judge", threshold: float | None = None) -> None:
+    def __init__(self, model: str = "models/span-judge", threshold: float | None = None, variants: bool = True) -> None:
         from pipeline.ner.span_filter import SpanJudge
         from pipeline.train.promote import resolve
 
@@ -41,17 +43,23 @@ class JudgeEntities(Stage):
             )
         if threshold is not None and not 0.0 < threshold <= 1.0:
             raise ValueError(f"judge_entities.threshold must be in (0, 1], not {threshold!r}")
+        self.variants = variants
         self.judge = SpanJudge.load(path / MODEL_FILE)
         self.judge.relabel = False
         if threshold is not None:
             self.judge.threshold = threshold
 
     def __call__(self, release: Release) -> Release:
-        from pipeline.ner.span_filter import Candidate
+        from pipeline.ner.span_filter import Candidate, resolve, variants
 
-        kept, rejected = [], []
-        for e in release.entities:
-            cand = Candidate(e.label, e.text, e.source, e.score, e.mentions, e.aliases, release.clean_text, release.lang)
-            (rejected if self.judge.p_none(cand) >= self.judge.threshold else kept).append(e)
-        release.entities, release.rejected = kept, release.rejected + rejected
+        ids = [int(e.entity_id[1:]) for e in release.entities + release.rejected if e.entity_id[1:].isdigit()]
+        cands = release.entities + (variants(release.entities, release.clean_text, release.lang, max(ids, default=0) + 1)
+                                    if self.variants else [])
+        p_none = [
+            self.judge.p_none(Candidate(e.label, e.text, e.source, e.score, e.mentions, e.aliases, release.clean_text, release.lang))
+            for e in cands
+        ]
+        keep = resolve(cands, p_none, self.judge.threshold)
+        release.entities = [e for e, k in zip(cands, keep) if k]
+        release.rejected = release.rejected + [e for e, k in zip(cands, keep) if not k]
         return release

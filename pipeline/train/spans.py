@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.io.tables import Tables
-from pipeline.ner.span_filter import NONE, Candidate, fit, from_tables, gold_label
+from pipeline.ner.span_filter import MERGE, NONE, SPLIT, Candidate, fit, from_tables, gold_label, resolve
 
 C = 0.3  # L2 inverse strength; 0.3 and 1.0 were compared out of fold (README)
 THRESHOLD = 0.5  # drop when P(no entity) >= this
@@ -29,6 +29,12 @@ def candidate_tables(tables: Tables) -> Tables:
         out.entities = pd.concat([tables.entities, tables.rejected_entities], ignore_index=True)
     out.rejected_entities = tables.rejected_entities.iloc[0:0]
     return out
+
+
+def without_variants(tables: Tables) -> Tables:
+    """The candidates the recognisers proposed: the judge's own merge/split variants left out."""
+    variant = tables.entities["source"].isin([MERGE, SPLIT])
+    return judged(tables, set(zip(tables.entities["release_id"][variant], tables.entities["entity_id"][variant])))
 
 
 def labelled(tables: Tables, gold: list[dict]) -> list[tuple[str, str, str, Candidate, str]]:
@@ -46,7 +52,7 @@ def judged(tables: Tables, drop: set[tuple[str, str]]) -> Tables:
 
 
 def out_of_fold_drops(rows: list, fold: dict[str, int], k: int, c: float = C, threshold: float = THRESHOLD) -> set[tuple[str, str]]:
-    """The candidates a judge fitted without their fold drops."""
+    """The candidates a judge fitted without their fold drops (span_filter.resolve per release)."""
     drop: set[tuple[str, str]] = set()
     for f in range(k):
         train = [r for r in rows if fold.get(r[2], -1) != f]
@@ -54,14 +60,26 @@ def out_of_fold_drops(rows: list, fold: dict[str, int], k: int, c: float = C, th
         if not test or len({r[4] for r in train}) < 2:
             continue
         judge = fit([r[3] for r in train], [r[4] for r in train], c=c, threshold=threshold, relabel=False)
-        drop |= {(r[0], r[1]) for r in test if judge.p_none(r[3]) >= threshold}
+        drop |= judge_drops(judge, test)
+    return drop
+
+
+def judge_drops(judge, rows: list) -> set[tuple[str, str]]:
+    """The (release_id, entity_id) of `rows` a judge drops, overlapping variants resolved per release."""
+    by_release: dict[str, list] = {}
+    for r in rows:
+        by_release.setdefault(r[0], []).append(r)
+    drop: set[tuple[str, str]] = set()
+    for rs in by_release.values():
+        keep = resolve([r[3] for r in rs], [judge.p_none(r[3]) for r in rs], judge.threshold)
+        drop |= {(r[0], r[1]) for r, k in zip(rs, keep) if not k}
     return drop
 
 
 def train_spans(tables: Tables, sets: list, model_dir: Path, k: int = 5, c: float = C, threshold: float = THRESHOLD,
                 log=print) -> dict:
     """Fit the judge on every gold release, write it to candidate/, promote it when out of fold it
-    raises entity F1 over the bare candidates (pipeline/train/promote.py); returns the figures."""
+    raises entity F1 over the recognisers' candidates (pipeline/train/promote.py); returns the figures."""
     from pipeline.cv import assign_folds, event_groups
     from pipeline.evaluate import evaluate, gold_pairs
     from pipeline.train.promote import conclude, new_candidate
@@ -73,7 +91,7 @@ def train_spans(tables: Tables, sets: list, model_dir: Path, k: int = 5, c: floa
         raise ValueError("no candidate of a gold release in the extracted tables: run `run` over the gold releases first")
     events = event_groups([d["id"] for d in gold], gold_pairs([p for s in sets for p in s.pairs]), [d for s in sets for d in s.docs])
     fold = assign_folds(events, k)
-    bare = evaluate(tables, gold)["ENT*"]
+    bare = evaluate(without_variants(tables), gold)["ENT*"]
     oof = evaluate(judged(tables, out_of_fold_drops(rows, fold, k, c, threshold)), gold)["ENT*"]
     log(f"entity F1 over {len(gold)} gold releases: candidates {bare['f']:.3f}, judged out of fold ({k} folds by event) {oof['f']:.3f}")
     judge = fit([r[3] for r in rows], [r[4] for r in rows], c=c, threshold=threshold, relabel=False)
