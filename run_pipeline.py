@@ -365,6 +365,14 @@ def evaluate(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    conform: Annotated[
+        bool,
+        typer.Option(
+            "--conform",
+            help="Leave out gold entities SCHEMA.md's conventions exclude (media outlets as ORG): for gold"
+            " annotated before the conventions were written, such as samples/.",
+        ),
+    ] = False,
 ) -> None:
     """Precision, recall and F1 per entity label and relation type (and alignment with --pairs).
 
@@ -373,6 +381,7 @@ def evaluate(
     """
     import json
 
+    from pipeline.evaluate import conform as conformed
     from pipeline.evaluate import evaluate as score
     from pipeline.evaluate import format_report, read_jsonl
     from pipeline.io.tables import Tables
@@ -393,7 +402,8 @@ def evaluate(
         console.print(f"[red]no releases table under {extracted}[/red]: run `run_pipeline.py run --out {extracted}` first")
         raise typer.Exit(2)
     if cv is None:
-        result = score(tables, read_jsonl(gold[0]), read_jsonl(pairs[0]) if pairs else None, lang=lang)
+        gold_rows = conformed(read_jsonl(gold[0])) if conform else read_jsonl(gold[0])
+        result = score(tables, gold_rows, read_jsonl(pairs[0]) if pairs else None, lang=lang)
         print(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_report(result))
         return
     from pipeline.cv import cross_validate, format_cv, read_set
@@ -401,7 +411,7 @@ def evaluate(
     if lang:
         console.print("[red]--lang is not supported with --cv[/red]")
         raise typer.Exit(2)
-    sets = [read_set(g, pairs[i] if pairs else None) for i, g in enumerate(gold)]
+    sets = [read_set(g, pairs[i] if pairs else None, conform=conform) for i, g in enumerate(gold)]
     try:
         result = cross_validate(tables, sets, cv)
     except ValueError as err:

@@ -116,6 +116,7 @@ def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0,
     result["pooled"] = evaluate(tables, all_gold)
     result["per_set"] = {s.name: evaluate(tables, s.gold) for s in sets}
     result["per_fold"] = [evaluate(tables, [d for d in all_gold if fold[d["id"]] == f]) for f in range(k)]
+    result["per_lang"] = {lang: evaluate(tables, all_gold, lang=lang) for lang in ("en", "zh")}
     if gp:
         result["align_in_sample"] = evaluate(tables, all_gold, pair_rows)["ALIGN"]
         result["align_out_of_fold"] = align_out_of_fold(tables, gp, fold, c)
@@ -131,15 +132,16 @@ def align_out_of_fold(tables: Tables, gold: set[tuple[str, str]], fold: dict[str
     return cv_pairs(x, y, names, c, fold_of=lambda name: fold.get(name, -1), gold={g for g in gold if set(g) <= fold.keys()})
 
 
-def read_set(gold: Path, pairs: Path | None = None, docs: Path | None = None) -> GoldSet:
-    """A gold file, with pairs.jsonl / docs.jsonl beside it unless given."""
+def read_set(gold: Path, pairs: Path | None = None, docs: Path | None = None, conform: bool = False) -> GoldSet:
+    """A gold file, with pairs.jsonl / docs.jsonl beside it unless given (`conform`: evaluate.conform)."""
+    from pipeline.evaluate import conform as conformed
     from pipeline.evaluate import read_jsonl
 
     pairs = pairs or (gold.parent / "pairs.jsonl" if (gold.parent / "pairs.jsonl").is_file() else None)
     docs = docs or (gold.parent / "docs.jsonl" if (gold.parent / "docs.jsonl").is_file() else None)
     return GoldSet(
         name=gold.parent.name or gold.name,
-        gold=read_jsonl(gold),
+        gold=conformed(read_jsonl(gold)) if conform else read_jsonl(gold),
         pairs=read_jsonl(pairs) if pairs else [],
         docs=read_jsonl(docs) if docs else [],
     )
@@ -163,6 +165,9 @@ def format_cv(result: dict) -> str:
         sd = statistics.pstdev(per_fold) if len(per_fold) > 1 else 0.0
         mean = statistics.fmean(per_fold) if per_fold else 0.0
         lines.append(f"{key:15s} {result['pooled'][key]['f']:8.3f} {sets} {mean:10.3f} {sd:6.3f}")
+    for key in ("ENT*", "REL*"):
+        by_lang = "  ".join(f"{lang} {r[key]['f']:.3f}" for lang, r in result.get("per_lang", {}).items() if r.get(key, {}).get("gold"))
+        lines.append(f"{key + ' by language':15s} {by_lang}  (pooled over both gold sets)")
     bare = " ".join(f"{result['candidates'][n]['f']:10.3f}" for n in names)
     lines.append(f"{'ENT* unjudged':15s} {'':8s} {bare}" + ("  (span judge refitted per fold above)" if result["judge"] else ""))
     if "align_out_of_fold" in result:

@@ -238,3 +238,17 @@ def test_no_alignments_table_and_no_entities(tmp_path):
 def test_same(a, b, expected):
     assert same(a, b) is expected
     assert reference_scorer().same(a, b) is expected
+
+
+def test_conform_leaves_out_the_gold_entities_schema_excludes():
+    from pipeline.evaluate import conform
+
+    gold = [
+        {"id": "en_x", "lang": "en", "entities": [{"label": "ORG", "text": "Global Times"}, {"label": "ORG", "text": "Evergreen Hospital"},
+                                                   {"label": "GPE", "text": "Times Square"}]},
+        {"id": "zht_x", "lang": "zh", "entities": [{"label": "ORG", "text": "大公報"}, {"label": "ORG", "text": "常青醫院"}]},
+    ]
+    out = conform(gold)
+    assert [e["text"] for e in out[0]["entities"]] == ["Evergreen Hospital", "Times Square"]
+    assert [e["text"] for e in out[1]["entities"]] == ["常青醫院"]
+    assert len(gold[0]["entities"]) == 3  # the input is not changed

@@ -45,9 +45,9 @@ def test_features_read_the_words_around_the_first_mention():
 
 
 def _toy() -> tuple[list[Candidate], list[str]]:
-    """Newswire names are never entities; hospitals and groups are."""
+    """Programmes are never entities; hospitals and groups are (newswires are decided by SCHEMA.md)."""
     keep = [f"{w} {h}" for w in ("Kiang Wu", "Ruijin", "Union", "Queen Mary", "Tung Wah") for h in ("Hospital", "Medical Group")]
-    drop = [f"{w} Newswire" for w in ("Media OutReach", "PR", "Globe", "Asia", "Business")]
+    drop = [f"{w} Programme" for w in ("Media OutReach", "PR", "Globe", "Asia", "Business")]
     cands = [_cand(t) for t in keep + drop]
     return cands, [KEEP] * len(keep) + [NONE] * len(drop)
 
@@ -60,7 +60,9 @@ def test_a_fitted_judge_round_trips_through_json_and_drops_what_it_learned(tmp_p
     assert json.loads((tmp_path / "judge.json").read_text())["classes"] == [KEEP, NONE]
     for c in cands:
         assert again.p_none(c) == pytest.approx(judge.p_none(c))
-    assert again.p_none(_cand("Vision Newswire")) > 0.5 > again.p_none(_cand("Pok Oi Hospital"))
+    assert again.p_none(_cand("Vision Programme")) > 0.5 > again.p_none(_cand("Pok Oi Hospital"))
+    assert again.p_none(_cand("Vision Newswire")) == 1.0  # a media outlet, whatever the weights
+    assert again.decide(_cand("Vision Newswire")) == NONE
     with pytest.raises(ValueError, match="two classes"):
         fit(cands[:3], labels[:3])
 

@@ -60,6 +60,9 @@ TITLE_WORDS = {
     "senior", "principal", "commissioner", "chancellor", "vice-chancellor", "father", "doctor", "editor", "reporter",
     "correspondent", "honorary", "permanent", "general", "secretary-general", "director-general", "academician",
 }
+# Plurals before a list of names: `Vice Presidents Zhang Wei, Alan Chow and Mary Lee`.
+TITLE_WORDS |= {w + "s" for w in TITLE_WORDS if w.isalpha() and not w.endswith("s")} | {
+    "chairmen", "chairwomen", "secretaries", "deputies", "directors-general", "secretaries-general"}
 _HONORIFIC = r"(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mdm|Madam|Father|Doctor|Sir|Dame|Rev|Hon|Academician)"
 _CONNECT = {"of", "and", "&", "for", "the", "de", "della", "del", "di", "du", "des", "la", "y", "-", "–", "'s", "’s", "on"}
 # Agreement names and role abbreviations the model likes to call organisations.
@@ -245,8 +248,9 @@ class EnglishNER:
             before is not None and before.whitespace_ != "" and before.is_title and not before.is_sent_start and before.lower_ not in _CONNECT
             and before.ent_type_ != "GPE"
         ) or (after is not None and after.is_title and span[-1].whitespace_ != "" and after.lower_ not in _CONNECT)
-        if after is not None and after.text in ("-", "–") and not span[-1].whitespace_ and span.end + 1 < len(doc) and doc[span.end + 1].is_lower:
-            return None  # Asia-prevalent
+        if after is not None and after.text in ("-", "–") and not span[-1].whitespace_ and span.end + 1 < len(doc) and doc[span.end + 1].is_lower \
+                and doc[span.end + 1].lower_ not in ("based", "headquartered"):
+            return None  # Asia-prevalent (but a Shanghai-based company is in Shanghai)
         if glued and not tagged:
             return None
         return Mention(start, end, "GPE", "gazetteer", 0.8)
@@ -414,7 +418,9 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
     """Organisation names inside one capitalised chunk, as token extents."""
     s = start
     # Sentence openers and verbs before the name: "About Concord Medical", "Join Healthcare Asia Magazine".
-    while s < end and (doc[s].is_stop or (doc[s].pos_ in ("VERB", "ADP", "ADV", "PRON", "DET") and not _is_head(doc[s], False))):
+    lead = lexicon.words("lead_words_en.txt")
+    while s < end and (doc[s].is_stop or doc[s].lower_ in lead
+                       or (doc[s].pos_ in ("VERB", "ADP", "ADV", "PRON", "DET") and not _is_head(doc[s], False))):
         if doc[s].lower_ in ("of", "and"):
             break
         s += 1
@@ -439,6 +445,8 @@ def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_b
     for i in range(s + 1, e - 1):
         t = doc[i].lower_
         left, right = (s, i), (i + 1, e)
+        if t in ("and", "&") and re.fullmatch(_HONORIFIC + r"\.?", doc[i + 1].text):
+            return _split_segments(doc, *left, gpe_names, model_bounds)  # `Ministry of Health and Dr. Alan Chow`
         if t in ("and", "&"):
             both_named = bool(_heads(doc, *left)) and bool(_heads(doc, *right)) and e - (i + 1) >= 2
             ends_in_place = any(doc[j:i].text in gpe_names for j in range(s, i))
@@ -451,6 +459,8 @@ def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_b
         left = (s, i)
         if t in ("'s", "’s") and _heads(doc, *left):
             return [left] + _split_segments(doc, i + 1, e, gpe_names, model_bounds)
+        if t in ("'s", "’s") and doc[s:i].text in gpe_names:  # `Singapore's Harbourview Hospital`: a place, then the name
+            return _split_segments(doc, i + 1, e, gpe_names, model_bounds)
         if t in ("of", "for") and _is_head(doc[i - 1]) and _names_itself(doc, s, i):
             r0 = i + 1 + (doc[i + 1].lower_ == "the")
             if r0 < e and ((doc[r0].lower_ in _OF_HEADS and doc[r0].is_title) or _of_tail_is_name(doc, r0, e)):

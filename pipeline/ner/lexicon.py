@@ -52,7 +52,22 @@ def names(kind: str, lang: str) -> frozenset[str]:
     """Gazetteer of `kind` ("gpe" or "org") in `lang`: the derived list plus the hand-written one."""
     derived = (DATA / f"{kind}_{lang}.txt").read_text("utf-8").split("\n")
     extra = [r[1] for r in _rows(f"{kind}_extra.tsv") if r[0] == lang]
+    if kind == "org":  # outlets are read as one name (not ORG: the span judge rejects them)
+        extra += media_outlets(lang)
     return frozenset(n.strip() for n in derived + extra if n.strip())
+
+
+@cache
+def media_outlets(lang: str) -> frozenset[str]:
+    """Wires, newspapers, broadcasters and news portals (`media_outlets.tsv`), in `lang`."""
+    return frozenset(r[1] for r in _rows("media_outlets.tsv") if r[0] == lang)
+
+
+@cache
+def words(name: str) -> frozenset[str]:
+    """A one-word-a-line list under pipeline/data/ner/ (`#` lines are comments), lowercased."""
+    lines = (DATA / name).read_text("utf-8").splitlines()
+    return frozenset(w.strip().casefold() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @cache

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.evaluate import same
+from pipeline.ner.conventions import decided_none
 
 NONE = "NONE"  # the class of a candidate that is not an entity of the gold
 KEEP = "KEEP"
@@ -155,11 +156,15 @@ class SpanJudge:
         return e / e.sum()
 
     def p_none(self, c: Candidate) -> float:
-        """The probability that the candidate is no entity of the gold."""
+        """The probability that the candidate is no entity of the gold (1 where SCHEMA.md decides so)."""
+        if decided_none(c.label, c.text, c.lang):
+            return 1.0
         return float(self.proba(features(c))[self.classes.index(NONE)]) if NONE in self.classes else 0.0
 
     def decide(self, c: Candidate) -> str:
         """The label to keep the candidate under, or NONE to drop it."""
+        if decided_none(c.label, c.text, c.lang):
+            return NONE
         p = self.proba(features(c))
         if NONE in self.classes and p[self.classes.index(NONE)] >= self.threshold:
             return NONE
@@ -188,6 +193,9 @@ def fit(candidates: Sequence[Candidate], labels: Sequence[str], c: float = 1.0, 
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    # What SCHEMA.md's conventions decide (p_none = 1) teaches the weights nothing.
+    rows = [(cand, lab) for cand, lab in zip(candidates, labels) if not decided_none(cand.label, cand.text, cand.lang)]
+    candidates, labels = [r[0] for r in rows], [r[1] for r in rows]
     vec = DictVectorizer()
     x = vec.fit_transform([features(cand) for cand in candidates])
     classes = sorted(set(labels))

@@ -58,6 +58,9 @@ def _regexes() -> dict[str, re.Pattern]:
         "weak_after": re.compile(r"^(?:进行|开展|展开|深化|加强|全面|战略|深度|共同|进一步|一起|紧密|密切){0,3}合作"),
         # subsidiaries
         "sub_word": re.compile(rf"({ORG_C})(?:{PAREN})?(?:的|之)?(?:全资|控股|直属)?(?:子公司|附属公司|附属机构|下属单位|下属机构|下属医院|下属|旗下(?:的)?(?:全资)?(?:子公司|附属公司|医院|机构)?)({ORG_C})"),
+        # an acquisition stated as done (SCHEMA.md): 已收购 / 完成收购 / 完成对B的收购 / 成功收购了, not 拟收购
+        "acquired": re.compile(rf"({ORG_C})(?:{PAREN})?(?:已经|已|成功|正式|今日|日前|近日)*(?:完成(?:了)?对({ORG_C})(?:的)?(?:全部|全资|控股权?)?收购"
+                               rf"|(?:已经|已|成功|完成)(?:了)?收购(?:了)?({ORG_C})|收购了({ORG_C}))"),
         "sub_its": re.compile(rf"其(?:全资|控股)?(?:子公司|附属公司|附属机构|下属(?:单位|机构)?|旗下(?:的)?)({ORG_C})"),
         "sub_group_generic": re.compile(rf"(?:本集团|集团|本公司|公司)旗下(?:的)?({ORG_C})"),
         "sub_is": re.compile(rf"({ORG_C})(?:{PAREN})?(?:是|为|系|乃)({ORG_C})(?:{PAREN})?(?:的|之)(?:全资|控股|直属)?(?:子公司|附属公司|附属机构|下属单位|下属机构|成员企业|下属)"),
@@ -409,6 +412,9 @@ class ChinesePatterns:
 
         for m in rx["sub_word"].finditer(s):
             sub(m.start(2), m.start(1), 0.85, "zh-subsidiary-word")
+        for m in rx["acquired"].finditer(s):
+            child = next(g for g in (2, 3, 4) if m.group(g))
+            sub(m.start(child), m.start(1), 0.8, "zh-acquired")
         for m in rx["sub_is"].finditer(s):
             sub(m.start(1), m.start(2), 0.85, "zh-is-subsidiary")
         for m in rx["sub_belongs"].finditer(s):

@@ -116,6 +116,13 @@ class EnglishPatterns:
         vocab = self.nlp.vocab
         self.titles = PhraseMatcher(vocab, attr="LOWER")
         phrases = {e for row in title_table() for e in row.en} | set(EXTRA_TITLES)
+        # plurals head a list of names: `Vice Presidents Zhang Wei, Alan Chow and Mary Lee`
+        singular = {p.split()[-1] for p in phrases}
+        self.plural_titles = {_plural(w) for w in singular if w[-1:].isalpha()} - singular
+        phrases |= {_plural(p) for p in phrases if p[-1:].isalpha()}
+        # an honorific in the plural is a title too: `Professors Peter Ho and Susan Lam`
+        self.plural_titles |= {"professors", "doctors", "drs", "drs."}
+        phrases |= {"professors", "doctors", "drs", "drs."}
         self.titles.add("TITLE", [self.nlp.make_doc(p) for p in sorted(phrases)])
         self.kinds = PhraseMatcher(vocab, attr="LOWER")
         self.kinds.add("KIND", [self.nlp.make_doc(p) for row in kind_table() for p in row.en])
@@ -313,9 +320,27 @@ class EnglishPatterns:
                     used.add(k)
                     add(p, us[k].text, us[j], 0.85, "post-org-title")
 
+        # a plural title before a list of names: TITLES A, B and C [of ORG] / ORG('s) TITLES A and B
+        listed: set[int] = set()
+        for t, u in enumerate(us):
+            plural = u.kind == "TITLE" and u.text.split()[-1:] != [] and u.text.split()[-1].lower() in self.plural_titles
+            people = _person_list(us, t + 1) if plural and t not in used else []
+            if len(people) < 2:
+                continue
+            after = people[-1] + 1
+            q = after + 1 + (after + 1 < len(us) and us[after + 1].is_("the"))
+            org = us[q] if after < len(us) and us[after].is_("of", "at") and q < len(us) and us[q].kind == "ORG" else None
+            b = t - 1 - (t >= 2 and us[t - 1].is_("'s", "’s"))
+            if org is None and b >= 0 and us[b].kind == "ORG":
+                org = us[b]
+            used.add(t)
+            listed.update(people)
+            for p in people:
+                add(p, u.text, org, 0.85 if org else 0.6, "title-person-list")
+
         # before the name: TITLE of ORG, PERSON / ORG('s) TITLE, PERSON / TITLE PERSON
         for p, u in enumerate(us):
-            if u.kind != "PERSON":
+            if u.kind != "PERSON" or p in listed:
                 continue
             k = p - 1
             while k >= 0 and us[k].kind == "W" and us[k].low in HONORIFICS:
@@ -552,6 +577,16 @@ class EnglishPatterns:
                     members = group_of.get(i, [i]) if us[j].is_("at") else [i]
                     for c in members:
                         sub(us[c], us[q], 0.75 if not after_title else 0.7, "of-at")
+            # A [has] acquired B / A [has] completed the acquisition of B (done, not `will acquire`)
+            k = j + (j < len(us) and us[j].is_("has", "have", "had"))
+            k += k < len(us) and us[k].is_("successfully", "now", "recently", "formally", "officially")
+            if k < len(us) and us[k].low in ("completed", "completes", "closed", "closes", "finalised", "finalized") \
+                    and k + 3 < len(us) and us[k + 1].is_("the", "its") and us[k + 2].low == "acquisition" and us[k + 3].is_("of"):
+                k += 3
+            if k < len(us) and (us[k].low == "acquired" or (k > j and us[k].is_("of") and us[k - 1].low == "acquisition")):
+                q = k + 1 + (k + 1 < len(us) and us[k + 1].is_("the"))
+                if q < len(us) and us[q].kind == "ORG":
+                    sub(us[q], u, 0.8, "acquired")
             # A's B
             if j + 1 < len(us) and us[j].is_("'s", "’s") and us[j + 1].kind == "ORG":
                 sub(us[j + 1], u, 0.7, "possessive")
@@ -559,12 +594,14 @@ class EnglishPatterns:
             k = j
             if k < len(us) and us[k].is_(",", "is", "was", "are", "being"):
                 k += 1
-                if k < len(us) and us[k].is_("a", "an", "the"):
-                    k += 1
-                while k < len(us) and us[k].low in ("wholly", "-", "owned", "wholly-owned", "fully", "indirect", "direct", "non", "listed"):
-                    k += 1
                 parent = None
-                if k < len(us) and us[k].kind == "ORG":
+                if k < len(us) and us[k].is_("its", "their"):  # B, its subsidiary: the organisation before B
+                    parent = next((x for x in reversed(us[:i]) if x.kind == "ORG" and x.mention.eid != u.mention.eid), None)
+                    k += 1
+                elif k < len(us) and us[k].is_("a", "an", "the"):
+                    k += 1
+                k = _skip_ownership(us, k)
+                if parent is None and k < len(us) and us[k].kind == "ORG":
                     parent, k = us[k], k + 1
                 if k < len(us) and us[k].low in ("subsidiary", "unit", "affiliate", "arm", "branch", "division", "part", "subsidiaries"):
                     k += 1
@@ -579,16 +616,21 @@ class EnglishPatterns:
                     if q < len(us) and us[q].is_("between", "of", "by"):
                         for c in _group_after(us, q + 1, group_of):
                             sub(u, us[c], 0.8, "joint-venture")
-            # its B
+            # its B / A and its wholly-owned subsidiary, B
             if i >= 1 and us[i - 1].is_("its", "their"):
                 parent = next((x for x in us[: i - 1] if x.kind == "ORG"), None)
                 if parent is not None:
                     sub(u, parent, 0.7, "its")
+            if j < len(us) and us[j].is_("and", ",", "with") and j + 1 < len(us) and us[j + 1].is_("its", "their"):
+                k = _skip_ownership(us, j + 2)
+                if k < len(us) and us[k].low in ("subsidiary", "subsidiaries", "unit", "affiliate", "arm"):
+                    k += 1 + (k + 1 < len(us) and us[k + 1].is_(","))
+                    if k < len(us) and us[k].kind == "ORG":
+                        sub(us[k], u, 0.85, "its-subsidiary")
             # A's wholly-owned subsidiary B
             if j + 2 < len(us) and us[j].is_("'s", "’s"):
                 k = j + 1
-                while k < len(us) and us[k].low in ("wholly", "-", "owned", "wholly-owned", "fully"):
-                    k += 1
+                k = _skip_ownership(us, k)
                 if k + 1 < len(us) and us[k].low in ("subsidiary", "unit", "affiliate", "arm") and us[k + 1 + us[k + 1].is_(",")].kind == "ORG":
                     sub(us[k + 1 + us[k + 1].is_(",")], u, 0.85, "possessive-subsidiary")
         return facts
@@ -643,9 +685,16 @@ class EnglishPatterns:
                     if us[q].is_("in") and us[q + 1 + (q + 2 < len(us) and us[q + 1].is_("the"))].kind == "GPE":
                         loc(u, us[q + 1 + us[q + 1].is_("the")], 0.7, "is-in")
                         break
-            # GPE-based ORG
-            if i >= 3 and us[i - 1].low == "based" and us[i - 2].text in ("-", "–") and us[i - 3].kind == "GPE":
-                loc(u, us[i - 3], 0.85, "gpe-based")
+            # GPE-based ORG / ORG, a GPE-based company
+            for g in range(max(i - 4, 0), i):
+                if us[g].kind == "GPE" and _based_after(us, g) == i:
+                    loc(u, us[g], 0.85, "gpe-based")
+            q = k + (k < len(us) and us[k].is_("a", "an", "the"))
+            if comma and q < len(us) and us[q].kind == "GPE" and _based_after(us, q):
+                loc(u, us[q], 0.85, "apposition-gpe-based")
+            # GPE's ORG
+            if i >= 2 and us[i - 1].is_("'s", "’s") and us[i - 2].kind == "GPE":
+                loc(u, us[i - 2], 0.8, "gpe-possessive")
         return facts
 
 
@@ -671,6 +720,53 @@ def _merge_title_lists(us: list[Unit]) -> list[Unit]:
                 continue
         out.append(u)
         i += 1
+    return out
+
+
+def _based_after(us: list[Unit], g: int) -> int:
+    """After a place at g, `-based` / `- based` / `-headquartered`: the index past it, else 0."""
+    k = g + 1
+    if k < len(us) and us[k].text in ("-", "–"):
+        k += 1
+    if k < len(us) and us[k].low.lstrip("-–") in ("based", "headquartered") and (k > g + 1 or us[k].low[:1] in "-–"):
+        return k + 1
+    return 0
+
+
+def _skip_ownership(us: list[Unit], k: int) -> int:
+    """Past `wholly-owned`, `indirect non-wholly owned`, `listed` before `subsidiary`."""
+    while k < len(us) and us[k].low in ("wholly", "-", "owned", "wholly-owned", "fully", "indirect", "direct", "non", "listed", "majority"):
+        k += 1
+    return k
+
+
+def _plural(title: str) -> str:
+    """`president` -> `presidents`, `chairman` -> `chairmen`, `secretary` -> `secretaries`."""
+    if title.endswith("man"):
+        return title[:-3] + "men"
+    if title.endswith("y") and title[-2:-1] not in "aeiou":
+        return title[:-1] + "ies"
+    return title if title.endswith("s") else title + "s"
+
+
+def _person_list(us: list[Unit], j: int) -> list[int]:
+    """Indices of the names listed from j: `A, B and C`, `A, B, and C` (honorifics skipped)."""
+    out: list[int] = []
+    while j < len(us):
+        while j < len(us) and us[j].kind == "W" and us[j].low in HONORIFICS:
+            j += 1
+        if j >= len(us) or us[j].kind != "PERSON":
+            break
+        out.append(j)
+        j = _skip_paren(us, j + 1)
+        if j < len(us) and us[j].is_(","):
+            j += 1
+        if j < len(us) and us[j].is_("and", "&"):
+            j += 1
+        elif j > out[-1] + 1 and us[j - 1].is_(","):
+            continue
+        else:
+            break
     return out
 
 
@@ -725,7 +821,7 @@ def _coordination_groups(us: list[Unit]) -> list[list[int]]:
 def _group_after(us: list[Unit], j: int, group_of: dict[int, list[int]]) -> list[int]:
     """The organisations coordinated right after position j ("with the X (X), Y and Z")."""
     n = 0
-    while j < len(us) and n < 5 and us[j].kind in ("W", "GPE") and (us[j].is_("the", "its", "their") or us[j].kind == "GPE" or us[j].pos in ("ADJ", "NOUN", "PROPN", "NUM")) and not us[j].is_(",", "(", ")") and not us[j].verb:
+    while j < len(us) and n < 5 and us[j].kind in ("W", "GPE") and (us[j].is_("the", "its", "their", "'s", "’s") or us[j].kind == "GPE" or us[j].pos in ("ADJ", "NOUN", "PROPN", "NUM")) and not us[j].is_(",", "(", ")") and not us[j].verb:
         j += 1
         n += 1
     if j < len(us) and us[j].kind == "ORG":
