@@ -149,3 +149,20 @@ def test_places_written_as_possessive_or_based(run):
     assert ("Harbourview Hospital", "Singapore") in located
     assert ("Lakeside Diagnostics", "Shanghai") in located
     assert frozenset(("Lakeside Diagnostics", "Harbourview Hospital")) in facts(r, "partnership")
+
+
+def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):
+    r = run(
+        DATELINE + "Sinoverda and the University of Lakeside signed an agreement. Wang Li, Secretary of the Party "
+        "Committee and Chairman of Sinoverda, spoke. Wang Li, Chairman of the Board of Directors of Sinoverda, "
+        "introduced the plan. Sinoverda will train nurses with the University of Lakeside Mr. Peter Ho, President of "
+        "the University of Lakeside."
+    )
+    orgs = candidates(r, "ORG")
+    assert {"Sinoverda", "University of Lakeside"} <= orgs
+    assert not [o for o in orgs if " and " in o or "Peter" in o], orgs
+    assert {e.text_norm for e in r.entities + r.rejected if e.text == "Sinoverda"} == {"Sinoverda"}
+    assert frozenset(("Sinoverda", "University of Lakeside")) in facts(r, "partnership")
+    roles = facts(r, "role")
+    assert ("Wang Li", "Sinoverda") in roles and ("Peter Ho", "University of Lakeside") in roles
+    assert not [t for p, t in roles if p == "Wang Li" and t != "Sinoverda"], roles  # not the committee, not the board

