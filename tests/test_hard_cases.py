@@ -166,3 +166,17 @@ def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):
     roles = facts(r, "role")
     assert ("Wang Li", "Sinoverda") in roles and ("Peter Ho", "University of Lakeside") in roles
     assert not [t for p, t in roles if p == "Wang Li" and t != "Sinoverda"], roles  # not the committee, not the board
+
+
+def test_relation_names_are_the_texts_own_words_in_the_scorers_simplified(run):
+    """Gold names a relation's organisation as the text writes it (`醫務衞生局`, `国资委`), and
+    SCHEMA.md's matching converts with OpenCC t2s, which keeps the Hong Kong 衞: so the relation's
+    tail is t2s of the written name, not hk2s (卫) and not a lexicon expansion (国有资产监督管理委员会)."""
+    from pipeline.evaluate import same
+
+    r = run("香港，2026年3月3日 -- 醫務衞生局局長盧寵茂今日出席常青醫療集團（下稱「常青」）開幕禮。常青與衞生署簽署合作備忘錄。")
+    roles = [(x.head, x.tail) for x in r.relations if x.type == "role"]
+    assert any(same(h, "盧寵茂") and same(t, "醫務衞生局") for h, t in roles), roles
+    assert frozenset(("常青医疗集团", "衞生署")) in facts(r, "partnership")
+    zh = run("南昌，2026年3月3日 -- 江西省国资委副主任郑德才出席签约仪式。")
+    assert ("郑德才", "江西省国资委") in facts(zh, "role")

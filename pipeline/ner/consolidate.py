@@ -20,6 +20,7 @@ from rapidfuzz.distance import Levenshtein
 
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
+from pipeline.relations.common import to_hans
 from pipeline.release import Entity
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
@@ -320,6 +321,9 @@ class Consolidator:
             c0, c1 = self.to_clean(first.start, first.end)
             spans = sorted({self.to_clean(m.start, m.end) for m in g.mentions})
             work = self.text[best.start:best.end]
+            if self.lang == "zh":  # the name as written, in OpenCC's t2s (what SCHEMA.md's matching applies)
+                b0, b1 = self.to_clean(best.start, best.end)
+                work = to_hans(self.clean_text[b0:b1])
             norm, source = self._norm(g, work, best)
             aliases = []
             for a in g.aliases:
@@ -341,9 +345,8 @@ class Consolidator:
         norm = re.sub(r"\s+", " ", work).strip()
         if self.lang == "en":
             return re.sub(r"^(?:the|The)\s+", "", norm), source
-        expanded = expand_zh(norm)
-        if expanded != norm and g.label == "ORG":
-            return expanded, "alias"
+        # A conventional short form (`国资委`) stays as written: `expand_zh` only groups it with its
+        # full name; the gold, and an analyst reading the evidence, use the text's own words.
         return norm, source
 
     def _clean_form(self, alias: str, g: _Group) -> str:
