@@ -80,16 +80,22 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def conform(gold: list[dict]) -> list[dict]:
-    """Gold without the entities SCHEMA.md's conventions exclude (media outlets as ORG), for gold
-    annotated before the conventions were written (`evaluate --conform`)."""
-    from pipeline.ner.conventions import decided_none
+    """Gold without what SCHEMA.md's conventions exclude (media outlets as ORG, relations with an
+    outlet as a party, bylines as roles), for gold annotated before the conventions were written
+    (`evaluate --conform`)."""
+    from pipeline.ner.conventions import decided_none, is_byline_title
 
     out = []
     for d in gold:
         lang = str(d.get("lang") or d.get("id", ""))
         lang = "zh" if lang.startswith("zh") or "_zh" in lang else "en"
         ents = [e for e in d.get("entities", []) if not decided_none(e["label"], e.get("clean") or e["text"], lang)]
-        out.append({**d, "entities": ents})
+        rels = [
+            r for r in d.get("relations", [])
+            if not (r["type"] == "role" and is_byline_title(r.get("title")))
+            and not any(r.get(k) and decided_none("ORG", r[k], lang) for k in ("head", "tail", "org"))
+        ]
+        out.append({**d, "entities": ents, "relations": rels})
     return out
 
 

@@ -246,9 +246,13 @@ def test_conform_leaves_out_the_gold_entities_schema_excludes():
     gold = [
         {"id": "en_x", "lang": "en", "entities": [{"label": "ORG", "text": "Global Times"}, {"label": "ORG", "text": "Evergreen Hospital"},
                                                    {"label": "GPE", "text": "Times Square"}]},
-        {"id": "zht_x", "lang": "zh", "entities": [{"label": "ORG", "text": "大公報"}, {"label": "ORG", "text": "常青醫院"}]},
+        {"id": "zht_x", "lang": "zh", "entities": [{"label": "ORG", "text": "大公報"}, {"label": "ORG", "text": "常青醫院"}],
+         "relations": [{"type": "role", "person": "莫思年", "title": "記者", "org": "大公報"},
+                       {"type": "role", "person": "陳然", "title": "記者", "org": None},
+                       {"type": "role", "person": "李明", "title": "院長", "org": "常青醫院"}]},
     ]
     out = conform(gold)
+    assert [r["person"] for r in out[1]["relations"]] == ["李明"]
     assert [e["text"] for e in out[0]["entities"]] == ["Evergreen Hospital", "Times Square"]
     assert [e["text"] for e in out[1]["entities"]] == ["常青醫院"]
     assert len(gold[0]["entities"]) == 3  # the input is not changed

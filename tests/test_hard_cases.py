@@ -73,6 +73,7 @@ def test_media_outlets_are_never_organisations(run):
     zh = run("香港，2026年3月3日 -- 据新华社及星岛日报报道，常青医疗集团（下称“常青”）将于深圳开设医院。湖滨晚报记者李明报道。")
     assert {"新华社", "星岛日报", "湖滨晚报"}.isdisjoint(kept(zh, "ORG"))
     assert "常青医疗集团" in kept(zh, "ORG")
+    assert not [x for x in zh.relations if "李明" in (x.head, x.tail)]  # a byline is no role, an outlet no party
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """SCHEMA.md's conventions that decide a candidate outright, before the span judge's weights.
 
 A convention is the contract, not a tendency to learn: media outlets, newspapers and wires are
-never ORG (`Reuters`, `证券日报`, `新华社`), whatever a dev set's gold once said. The judge gives such
+never ORG (`Reuters`, `证券日报`, `新华社`), whatever a dev set's gold once said, so no relation has
+one as a party, and a byline (`记者 陈然`) is no role. The judge gives such
 a candidate P(no entity) = 1 and leaves it out of training, so the stage, `train spans` and
 `evaluate --cv` all apply it the same way.
 """
@@ -35,6 +36,18 @@ def is_media_outlet(text: str, lang: str) -> bool:
 @cache
 def _casefolded(names: frozenset[str]) -> frozenset[str]:
     return frozenset(n.casefold() for n in names)
+
+
+# A byline's title: the writer of the copy, not a fact of the release (`记者 陈然`, `Reporter: Jane Doe`).
+_BYLINE_TITLE = re.compile(
+    r"(?i)(?:本报|本台|本网|特约|实习)?(?:记者|通讯员|实习生|(?:责任|新闻|实习)?编辑|摄影|撰文|报道)"
+    r"|(?:staff |senior |chief )?(?:reporter|correspondent|journalist|editor|writer|photographer)s?"
+)
+
+
+def is_byline_title(title: str | None) -> bool:
+    """Is the title a byline's (reporter, editor), which SCHEMA.md's outlets-are-not-ORG rule leaves out?"""
+    return bool(title) and bool(_BYLINE_TITLE.fullmatch(to_hans(title.strip(" :：,，"))))
 
 
 def decided_none(label: str, text: str, lang: str) -> str | None:

@@ -44,10 +44,20 @@ class RelationExtractor:
                 self.en.extract(doc, is_headline, segments=latin)
         else:
             self.en.extract(doc, is_headline)
+        doc.facts = [f for f in doc.facts if not _against_conventions(f, release.lang)]
         return doc
 
     def __call__(self, release: Release) -> list[Relation]:
         return merge_facts(self.facts(release), self.min_score)
+
+
+def _against_conventions(fact, lang: str) -> bool:
+    """A fact SCHEMA.md rules out: a media outlet as a party, a byline as a role."""
+    from pipeline.ner.conventions import decided_none, is_byline_title
+
+    if fact.type == "role" and is_byline_title(fact.title):
+        return True
+    return any(e is not None and decided_none(e.label, e.text_norm or e.text, lang) for e in (fact.head, fact.tail))
 
 
 def headline_test(release: Release, doc: Doc) -> Callable[[tuple[int, int]], bool]:
