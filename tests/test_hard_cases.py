@@ -181,3 +181,17 @@ def test_relation_names_are_the_texts_own_words_in_the_scorers_simplified(run):
     assert frozenset(("常青医疗集团", "衞生署")) in facts(r, "partnership")
     zh = run("南昌，2026年3月3日 -- 江西省国资委副主任郑德才出席签约仪式。")
     assert ("郑德才", "江西省国资委") in facts(zh, "role")
+
+
+def test_listed_members_legal_forms_and_affiliated_hospitals_are_whole_names(run):
+    r = run(
+        DATELINE + "Evergreen Medical Group founded an alliance. Its members include:\n\n"
+        "• Affiliated Cancer Hospital of Lakeside Medical College\n• Harbourview Cancer Prevention and Treatment Center\n\n"
+        "Morningside Investment Co., Ltd. and Sunrise Pharmaceutical Co. Ltd. signed an agreement.\n\n"
+        "Related:\n• Home\n• About Evergreen Holdings Group\n"
+    )
+    orgs = candidates(r, "ORG")
+    assert {"Affiliated Cancer Hospital of Lakeside Medical College", "Harbourview Cancer Prevention and Treatment Center",
+            "Morningside Investment Co., Ltd.", "Sunrise Pharmaceutical Co. Ltd."} <= orgs, orgs
+    assert "Lakeside Medical College" not in orgs
+    assert "• Home" not in r.clean_text and "About Evergreen Holdings Group" not in r.clean_text  # a menu, not a list

@@ -33,7 +33,7 @@ ORG_HEADS = {
     "alliance", "trust", "board", "committee", "federation", "academy", "holdings", "healthcare", "medical",
     "services", "pharmaceutical", "pharmaceuticals", "pharma", "biotech", "therapeutics", "newswire",
     "times", "daily", "magazine", "organization", "organisation", "sanatorium", "infirmary", "consortium",
-    "parks", "institution", "cluster", "secretariat",
+    "parks", "institution", "cluster", "secretariat", "co.",
 }
 # Heads that end a name only at the end of a chunk (`Concord Medical` but not `Medical Research`).
 WEAK_HEADS = {"medical", "healthcare", "services", "pharmaceutical", "pharma", "biotech"}
@@ -407,7 +407,9 @@ def _legal_suffix(text: str, orgs: list[Mention]) -> list[Mention]:
     out = []
     for m in orgs:
         rest = text[m.end:m.end + 80]
-        if (x := re.match(r"\s*[\[(][A-Z][\w .]{1,30}[\])]\s*(?:Company\s+)?(?:Limited|Ltd\.?|Co\., Ltd\.?)", rest)) or (x := re.match(r",\s*[A-Z][a-z]+(?=\s*[(（]\s*[\"“])", rest)):
+        if (x := re.match(r"\s*[\[(][A-Z][\w .]{1,30}[\])]\s*(?:Company\s+)?(?:Limited|Ltd\.?|Co\., Ltd\.?)", rest)) or (x := re.match(r",\s*[A-Z][a-z]+(?=\s*[(（]\s*[\"“])", rest)) \
+                or (x := re.match(r"(?:\s+Co\.?,?\s*Ltd\.?|,?\s+(?:Co\.|Company),?\s+Limited|,\s*(?:Ltd|Inc|LLC|L\.L\.C|Corp)\.?)(?!\w)", rest)):
+            # `Pfizer Investment Co., Ltd.`, `Shanghai Pharmaceutical Co. Ltd.`, `Medtronic, Inc.`
             out.append(Mention(m.start, m.end + x.end(), "ORG", "chunk", 0.8))
     return out
 
@@ -475,7 +477,8 @@ def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_b
             return [left] + _split_segments(doc, i + 1, e, gpe_names, model_bounds)
         if t in ("'s", "’s") and doc[s:i].text in gpe_names:  # `Singapore's Harbourview Hospital`: a place, then the name
             return _split_segments(doc, i + 1, e, gpe_names, model_bounds)
-        if t in ("of", "for") and _is_head(doc[i - 1]) and _names_itself(doc, s, i):
+        affiliated = any(doc[j].lower_ == "affiliated" for j in range(s, i))  # `First Affiliated Hospital of X University`
+        if t in ("of", "for") and _is_head(doc[i - 1]) and _names_itself(doc, s, i) and not affiliated:
             r0 = i + 1 + (doc[i + 1].lower_ == "the")
             if r0 < e and ((doc[r0].lower_ in _OF_HEADS and doc[r0].is_title) or _of_tail_is_name(doc, r0, e)):
                 return [left] + _split_segments(doc, r0, e, gpe_names, model_bounds)

@@ -88,6 +88,7 @@ _LINE_NOISE = [
     # count lines and widget residue (views, likes)
     r"\d{1,6}",
 ]
+_BULLET_ITEM = re.compile(r"^[•·▪◦]\s*\S")
 _LINE_NOISE_RE = re.compile(r"^\s*(?:" + "|".join(_LINE_NOISE) + r")\s*$", re.IGNORECASE)
 _INLINE_IMAGE = re.compile(rf"(?<![\w/]){_IMAGE}(?!\w)", re.IGNORECASE)
 # Looked for first: _INLINE_IMAGE tries 120 characters from every start, slow on long lines of dots or spaces.
@@ -210,6 +211,7 @@ class Clean(Stage):
         kept: list[str] = []
         seen: set[str] = set()
         footer = False
+        list_open = False
         for line in raw_lines:
             line = re.sub(r"[ \t]+", " ", line).strip()
             if not line:
@@ -220,7 +222,12 @@ class Clean(Stage):
                 footer = True  # PR Newswire footer: what follows is links and boilerplate
             if footer and (re.match(r"^(?:https?://|www\.)\S+$", line) or _LINE_NOISE_RE.match(line)):
                 continue
-            if _LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line):
+            # a bulleted line is a menu item, unless it continues a list the text introduced
+            # (`Its members include:`, then items): then it is content
+            listed = list_open and bool(_BULLET_ITEM.match(line))
+            noise = not listed and (_LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line))
+            list_open = listed or (not noise and line.endswith((":", "：")))
+            if noise:
                 continue
             if _IMAGE_SUFFIX.search(line):
                 line = _INLINE_IMAGE.sub("", line).strip()
