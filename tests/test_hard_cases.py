@@ -195,3 +195,11 @@ def test_listed_members_legal_forms_and_affiliated_hospitals_are_whole_names(run
             "Morningside Investment Co., Ltd.", "Sunrise Pharmaceutical Co. Ltd."} <= orgs, orgs
     assert "Lakeside Medical College" not in orgs
     assert "• Home" not in r.clean_text and "About Evergreen Holdings Group" not in r.clean_text  # a menu, not a list
+
+
+def test_mainland_alone_is_no_place(run):
+    r = run("香港，2026年3月3日 -- 常青医疗集团将把服务带到内地，并在中国内地及新加坡开设诊所。")
+    places = kept(r, "GPE")
+    assert "内地" not in places and {"中国内地", "新加坡"} <= places, places
+    en = run(DATELINE + "Evergreen Medical Group will serve patients from the mainland and from Mainland China.")
+    assert {e.text.lower() for e in en.entities if e.label == "GPE"}.isdisjoint({"mainland", "the mainland"})

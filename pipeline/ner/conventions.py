@@ -2,7 +2,7 @@
 
 A convention is the contract, not a tendency to learn: media outlets, newspapers and wires are
 never ORG (`Reuters`, `证券日报`, `新华社`), whatever a dev set's gold once said, so no relation has
-one as a party, and a byline (`记者 陈然`) is no role. The judge gives such
+one as a party, and a byline (`记者 陈然`) is no role; `mainland` / `内地` alone is no GPE. The judge gives such
 a candidate P(no entity) = 1 and leaves it out of training, so the stage, `train spans` and
 `evaluate --cv` all apply it the same way.
 """
@@ -54,4 +54,10 @@ def decided_none(label: str, text: str, lang: str) -> str | None:
     """Why SCHEMA.md says the candidate is no entity, or None when it leaves it to the judge."""
     if label == "ORG" and is_media_outlet(text, lang):
         return "media outlet"
+    if label == "GPE" and to_hans(text.strip()).casefold() in _NOT_PLACES:
+        return "mainland alone"
     return None
+
+
+# `mainland` / `内地` alone is no GPE (SCHEMA.md); `Mainland China`, `中国内地` are.
+_NOT_PLACES = frozenset({"mainland", "the mainland", "内地"})

@@ -295,6 +295,11 @@ def variants(entities: Sequence, text: str, lang: str, next_id: int) -> list:
     return out
 
 
+def _held(x, y) -> bool:
+    """Does some mention of y hold a mention of x (x nested in a longer name y)?"""
+    return any(ys <= xs and xe <= ye and (ys, ye) != (xs, xe) for xs, xe in x.mentions for ys, ye in y.mentions)
+
+
 def resolve(cands: Sequence, p_none: Sequence[float], threshold: float) -> list[bool]:
     """Which candidates to keep: those under the threshold, then each kept variant weighed against
     the candidates it overlaps (a merge against its parts, a part against its whole): the likelier
@@ -316,6 +321,11 @@ def resolve(cands: Sequence, p_none: Sequence[float], threshold: float) -> list[
         if not rivals:
             continue
         if v.source == MERGE:
+            # weighed against its parts, not against a longer name that holds it (gold nests names:
+            # 北京協和醫院 inside 離島醫療綜合體北京協和醫院澳門醫學中心)
+            rivals = [j for j in rivals if not _held(v, cands[j])]
+            if not rivals:
+                continue
             if p_none[i] < min(p_none[j] for j in rivals):
                 for j in rivals:
                     if inside(cands[j], v):
