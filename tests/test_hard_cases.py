@@ -203,3 +203,24 @@ def test_mainland_alone_is_no_place(run):
     assert "内地" not in places and {"中国内地", "新加坡"} <= places, places
     en = run(DATELINE + "Evergreen Medical Group will serve patients from the mainland and from Mainland China.")
     assert {e.text.lower() for e in en.entities if e.label == "GPE"}.isdisjoint({"mainland", "the mainland"})
+
+
+def test_a_hard_wrapped_newswire_copy_is_read_as_sentences(run):
+    wrapped = (
+        "Evergreen Medical Group Signs MOU\n\n"
+        "Evergreen Medical Group on Friday signed a Memorandum of\n"
+        "Understanding (MOU) with the Ministry of Health and Dr. Chan Tai\n"
+        "Man Foundation, signifying their cooperation in training community\n"
+        "medical expertise for the region.\n"
+        "Vice Minister of Health Li Wei, Dr. Chan of the Dr. Chan Tai Man\n"
+        "Foundation together with the group's chairman Alan Chow, officiated\n"
+        "the ceremony.\n"
+        "Short closing line.\n"
+    )
+    r = run(wrapped)
+    assert "Dr. Chan Tai Man Foundation, signifying" in r.clean_text  # the wrap inside the name is gone
+    assert r.clean_text.startswith("Evergreen Medical Group Signs MOU\n")  # the headline stays its own line
+    assert "officiated the ceremony.\nShort closing line." in r.clean_text  # a short line ends its paragraph
+    assert "Chan Tai Man Foundation" in candidates(r, "ORG")
+    assert frozenset(("Evergreen Medical Group", "Chan Tai Man Foundation")) in facts(r, "partnership") or \
+        frozenset(("Evergreen Medical Group", "Dr. Chan Tai Man Foundation")) in facts(r, "partnership")

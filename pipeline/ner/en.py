@@ -371,7 +371,7 @@ def _cut_at_honorific(span: Span) -> Span | None:
     """`University of Macau Mr. Song Yonghua` -> `University of Macau`: a name ends before a person's."""
     doc = span.doc
     for i in range(span.start + 1, span.end):
-        if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text):
+        if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text) and not _heads(doc, i + 1, span.end):
             return _trim(doc[span.start:i])
     return span
 
@@ -437,8 +437,9 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
         if doc[s].lower_ in ("of", "and"):
             break
         s += 1
-    # `University of Macau Mr. Song Yonghua`: the name ends before a person's
-    end = next((i for i in range(s + 1, end) if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text)), end)
+    # `University of Macau Mr. Song Yonghua`: the name ends before a person's (but `Dr. Chan Tai Man
+    # Foundation` is a name of its own: a head word follows)
+    end = next((i for i in range(s + 1, end) if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text) and not _heads(doc, i + 1, end)), end)
     while end > s and doc[end - 1].lower_ in _CONNECT:
         end -= 1
     if end <= s:

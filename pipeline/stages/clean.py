@@ -9,6 +9,7 @@ when a rule says the whole line is noise, so release sentences are never cut.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import unicodedata
@@ -89,6 +90,40 @@ _LINE_NOISE = [
     r"\d{1,6}",
 ]
 _BULLET_ITEM = re.compile(r"^[•·▪◦]\s*\S")
+_LATIN_LINE = re.compile(r"^[\x00-\u024f\u2010-\u206f]+$")  # Latin letters, digits, punctuation
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join English lines that were hard-wrapped at a fixed width (a newswire copy cut every 60-70
+    characters: `... and Dr. Cheng Yu` / `Tung Foundation, ...`) back into their sentences. In a run
+    of four or more Latin lines where most fill the run's width, a line that fills 70 % of it
+    continues on the next; a shorter line ends its paragraph. Headlines, lists and short lines stay."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j] and _LATIN_LINE.match(lines[j]) and not _BULLET_ITEM.match(lines[j]):
+            j += 1
+        run = lines[i:j]
+        lengths = sorted(len(x) for x in run)
+        width = lengths[int(0.8 * (len(lengths) - 1))] if lengths else 0
+        wrapped = len(run) >= 4 and 40 <= width <= 100 and sum(n >= 0.7 * width for n in lengths) * 2 >= len(run)
+        if not wrapped:
+            out.append(lines[i])
+            i += 1
+            continue
+        para = run[0]
+        for prev, line in itertools.pairwise(run):
+            if len(prev) >= 0.7 * width:
+                para += " " + line
+            else:
+                out.append(para)
+                para = line
+        out.append(para)
+        i = j
+    return out
+
+
 _LINE_NOISE_RE = re.compile(r"^\s*(?:" + "|".join(_LINE_NOISE) + r")\s*$", re.IGNORECASE)
 _INLINE_IMAGE = re.compile(rf"(?<![\w/]){_IMAGE}(?!\w)", re.IGNORECASE)
 # Looked for first: _INLINE_IMAGE tries 120 characters from every start, slow on long lines of dots or spaces.
@@ -194,7 +229,7 @@ class Clean(Stage):
             text = html.unescape(_HTML_TAG.sub(" ", text))
         text = strip_pinyin_glosses(text)
 
-        lines = self._clean_lines(text.split("\n"))
+        lines = _unwrap(self._clean_lines(text.split("\n")))
         title = self._find_title(lines, release.title)
         if title and lines:
             lines = self._unfuse_title(lines, title)
