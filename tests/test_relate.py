@@ -335,3 +335,12 @@ def test_relate_needs_entities():
 
     with pytest.raises(ConfigError, match="entities"):
         build_pipeline(PipelineConfig(stages=["clean", "convert", "relate"]))
+
+
+def test_zh_an_agreement_whose_title_names_the_parties(extract):
+    text = "行政长官今日出席仪式，共同见证《常青医疗集团与湖滨大学合作框架协议》的签署。会上亦展示《星河医院发展纲要》。"
+    rels = extract(text, {"ORG": ["常青医疗集团", "湖滨大学", "星河医院"]})
+    got = {frozenset((r.head, r.tail)): r.kind for r in rels if r.type == "partnership"}
+    assert got == {frozenset(("常青医疗集团", "湖滨大学")): "framework agreement"}
+    # the parties named inside another party's title stay apart: 星河医院 signs nothing
+    assert not [r for r in rels if "星河医院" in (r.head, r.tail)]

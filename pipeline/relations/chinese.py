@@ -56,6 +56,10 @@ def _regexes() -> dict[str, re.Pattern]:
         "strong": re.compile(STRONG_VERBS + "|" + "|".join(map(re.escape, strong_kinds))),
         # 与Y合作 / 与Y开展全面合作, not the descriptive 与Y的合作
         "weak_after": re.compile(r"^(?:进行|开展|展开|深化|加强|全面|战略|深度|共同|进一步|一起|紧密|密切){0,3}合作"),
+        # an agreement whose title names its parties: 《A与B合作框架协议》的签署, 签署《A和B谅解备忘录》
+        # (a party written as two adjacent names, 香港特别行政区政府 + 医务衞生局, is left alone)
+        "titled": re.compile(rf"《({ORG_C})(?:{PAREN})?(?:与|和|同|及)({ORG_C})(?!{ORG_C})(?:{PAREN})?[^《》]{{0,40}}?"
+                             rf"(?:协议|备忘录|协定|合约|合同|意向书|协议书)(?:书)?》"),
         # subsidiaries
         "sub_word": re.compile(rf"({ORG_C})(?:{PAREN})?(?:的|之)?(?:全资|控股|直属)?(?:子公司|附属公司|附属机构|下属单位|下属机构|下属医院|下属|旗下(?:的)?(?:全资)?(?:子公司|附属公司|医院|机构)?)({ORG_C})"),
         # an acquisition stated as done (SCHEMA.md): 已收购 / 完成收购 / 完成对B的收购 / 成功收购了, not 拟收购
@@ -142,7 +146,7 @@ class ChinesePatterns:
         for sk in sketches(doc):
             roles, role_orgs = self._roles(doc, sk)
             doc.facts.extend(roles)
-            pairs = self._partnerships(doc, sk, roles, role_orgs)
+            pairs = self._partnerships(doc, sk, roles, role_orgs) + self._titled_agreements(doc, sk)
             if is_headline(sk.span):
                 for f in pairs:
                     f.score = min(f.score, 0.7)
@@ -320,6 +324,17 @@ class ChinesePatterns:
                 for n, b in enumerate(right):
                     when = mdates[n].value if respectively and len(mdates) == len(right) else None
                     self._pair(facts, sk, a, b, score, kind, dates, trig_pos, "zh-with", when)
+        return facts
+
+    def _titled_agreements(self, doc: Doc, sk: Sketch) -> list[Fact]:
+        """《A与B……协议》 signed in the sentence: the title names the parties."""
+        rx = _regexes()
+        if not re.search(r"签署|签订|签约|签字|续签|订立", sk.chars):
+            return []
+        facts: list[Fact] = []
+        dates = find_dates(doc, *sk.span)
+        for m in rx["titled"].finditer(sk.chars):
+            self._pair(facts, sk, m.start(1), m.start(2), 0.85, _kind(m.group(0)), dates, sk.pos[m.start()], "zh-titled-agreement")
         return facts
 
     def _subject(self, sk: Sketch, first: int, roles: list[Fact]) -> list[int] | None:
