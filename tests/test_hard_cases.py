@@ -224,3 +224,16 @@ def test_a_hard_wrapped_newswire_copy_is_read_as_sentences(run):
     assert "Chan Tai Man Foundation" in candidates(r, "ORG")
     assert frozenset(("Evergreen Medical Group", "Chan Tai Man Foundation")) in facts(r, "partnership") or \
         frozenset(("Evergreen Medical Group", "Dr. Chan Tai Man Foundation")) in facts(r, "partnership")
+
+
+def test_a_complete_name_is_not_the_short_form_of_its_own_unit(run):
+    r = run(
+        "澳门，2026年3月3日 -- 湖滨大学湖滨中药检测中心今日揭牌。湖滨大学校长宋永华致辞。"
+        "北京常青医院与湖滨大学签署合作协议，院长李明出席。"
+    )
+    norms = {e.text: e.text_norm for e in r.entities + r.rejected if e.label == "ORG"}
+    assert norms.get("湖滨大学") == "湖滨大学", norms  # not 湖滨大学湖滨中药检测中心
+    assert ("宋永华", "湖滨大学") in facts(r, "role")
+    assert frozenset(("北京常青医院", "湖滨大学")) in facts(r, "partnership")  # a place written into the name
+    apart = run("香港，2026年3月3日 -- 日本星河大学与湖滨大学签署合作协议。星河大学校长李明出席。")
+    assert "星河大学" in kept(apart, "ORG") and "日本" in kept(apart, "GPE")  # the name also stands alone

@@ -31,6 +31,8 @@ TERM_LABELS = ("TREATMENT", "DRUG", "DISEASE", "DEVICE")
 _ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
 _QUOTES = "“”\"'‘’「」『』"
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
+# Head words that end a complete Chinese organisation name.
+_ZH_HEADS = ("大学", "医院", "学院", "中心", "集团", "公司", "委员会", "研究所", "研究院", "基金会", "协会", "学会", "政府", "银行")
 _GENERIC = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
 
 
@@ -294,9 +296,12 @@ class Consolidator:
                 fits.append(t)
         if len(fits) == 1:
             return fits[0]
-        # Abbreviation by characters in order: 科大 -> 香港科技大学, 北医三院 -> 北京大学第三医院.
+        # Abbreviation by characters in order: 科大 -> 香港科技大学, 北医三院 -> 北京大学第三医院. A
+        # complete name (澳门大学, ending in a head word) is no abbreviation of a longer name it starts
+        # (澳门大学澳门中药检测中心: a unit of it).
         if 2 <= len(key) <= 4:
-            scored = sorted(((gap, t) for t in same if (gap := _subsequence_gap(key, t.key)) is not None and len(t.key) > len(key)),
+            scored = sorted(((gap, t) for t in same if (gap := _subsequence_gap(key, t.key)) is not None and len(t.key) > len(key)
+                             and not (key.endswith(_ZH_HEADS) and t.key.startswith(key))),
                             key=lambda x: x[0])
             if scored and (len(scored) == 1 or scored[0][0] < scored[1][0]):
                 return scored[0][1]

@@ -225,7 +225,7 @@ class ChineseNER:
         cands = [c for c in cands if not (c.label == "GPE" and _in_set_phrase(phrases, c)) and not _wire_credit(text, c)]
         found = resolve(cands)
         found = self._split_abbreviation(self._split_government(found, text), text)
-        return self._split_place_prefix(found, text)
+        return _join_place_prefix(self._split_place_prefix(found, text), text)
 
     # -- taggers ----------------------------------------------------------------------------------
     def _from_lac(self, t: Token, text: str) -> Mention | None:
@@ -456,6 +456,30 @@ class ChineseNER:
             else:
                 out.append(m)
         return out
+
+
+def _join_place_prefix(found: list[Mention], text: str) -> list[Mention]:
+    """`北京` + `协和医院` written together is one name, `北京协和医院` (how SCHEMA.md's gold writes a
+    place-prefixed name), unless the name is also written with no place before it (then the place
+    is a place: `日本` + `熊本大学` where `熊本大学` stands alone too)."""
+    places = lexicon.names("gpe", "zh")
+    out: list[Mention] = []
+    for m in sorted(found, key=lambda x: (x.start, x.end)):
+        prev = out[-1] if out else None
+        if (prev is not None and prev.label == "GPE" and m.label == "ORG" and prev.end == m.start
+                and not _bare_elsewhere(text, text[m.start:m.end], places)):
+            out[-1] = Mention(prev.start, m.end, "ORG", m.origin, m.score)
+            continue
+        out.append(m)
+    return out
+
+
+def _bare_elsewhere(text: str, name: str, places: frozenset[str]) -> bool:
+    """Is `name` written somewhere with no place right before it?"""
+    for i in (m.start() for m in re.finditer(re.escape(name), text)):
+        if not any(text[max(0, i - n):i] in places for n in range(2, 9)):
+            return True
+    return False
 
 
 def _leading_place(m: Mention, s: str, places: frozenset[str]) -> list[Mention]:

@@ -61,7 +61,8 @@ EXTRA_TITLES = [
     "treasurer", "trustee", "administrator", "chancellor", "vice-chancellor", "spokesperson", "spokesman", "spokeswoman",
     "reporter", "correspondent", "ambassador", "consul", "founder", "co-founder", "board member", "party chief",
     "party secretary", "director general", "director-general", "secretary-general", "secretary general", "ceo", "cfo",
-    "coo", "cto", "cmo", "cio", "cso", "controller", "member of the board",
+    "coo", "cto", "cmo", "cio", "cso", "controller", "member of the board", "rector", "vice-rector", "co-chair",
+    "co-chairman", "co-chairperson", "general manager", "managing director",
 ]
 # a title ending like this points back to an organisation named elsewhere ("president of the hospital")
 ANAPHORIC = re.compile(r"\bof (?:the|this|our|its) (?:hospital|company|group|university|institution|institute|centre|center|foundation|organisation|organization|firm|school|bureau)$", re.I)
