@@ -344,3 +344,9 @@ def test_zh_an_agreement_whose_title_names_the_parties(extract):
     assert got == {frozenset(("常青医疗集团", "湖滨大学")): "framework agreement"}
     # the parties named inside another party's title stay apart: 星河医院 signs nothing
     assert not [r for r in rels if "星河医院" in (r.head, r.tail)]
+
+
+def test_zh_a_school_named_after_its_university_is_part_of_it(extract):
+    text = "香港浸会大学校长出席。浸大中医药学院院长李敏及香港中文大学医学院院长赵伟仁致辞。英国国王学院代表亦有出席。"
+    rels = extract(text, {"ORG": ["香港浸会大学", "浸大中医药学院", "香港中文大学医学院", "英国国王学院"], "PERSON": ["李敏", "赵伟仁"]})
+    assert facts(rels, "subsidiary_of") == {("浸大中医药学院", "香港浸会大学")}  # 中大 is not named in full here

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import combinations
 
-from pipeline.relations.common import Doc, Fact, Mention, find_dates, kind_table, nearest_date, title_table
+from pipeline.relations.common import Doc, Fact, Mention, find_dates, kind_table, nearest_date, title_table, to_hans
 
 ORG0, PER0, GPE0 = 0xE000, 0xE400, 0xE800
 ORG_C = "[\ue000-\ue3ff]"
@@ -161,6 +161,7 @@ class ChinesePatterns:
             doc.facts.extend(body or body_pairs)
         else:
             doc.facts.extend(self._signatories(doc, signing))
+        doc.facts.extend(_faculties(doc))
 
     # roles ------------------------------------------------------------
 
@@ -461,6 +462,43 @@ class ChinesePatterns:
 
 
 # --------------------------------------------------------------------------------------------- helpers
+
+
+_FACULTY = re.compile(r"(?:学院|书院|研究所|研究院|学系)$")
+
+
+def _faculties(doc: Doc) -> list[Fact]:
+    """`浸大中医药学院`, `香港中文大学医学院`, `港大李嘉诚医学院`: a school named after its university
+    (in full or by its conventional short form) is part of it, when the release names the university."""
+    from pipeline.ner.lexicon import zh_abbreviations
+
+    short = zh_abbreviations()
+    first: dict[str, Mention] = {}
+    for m in sorted(doc.mentions, key=lambda m: m.start):
+        if m.label == "ORG":
+            first.setdefault(m.eid, m)
+    universities = {to_hans(m.entity.text_norm or m.entity.text): m.entity for m in first.values()
+                    if (m.entity.text_norm or m.entity.text).endswith(("大学", "大學"))}
+    facts = []
+    for m in first.values():
+        name = to_hans(m.entity.text_norm or m.entity.text)
+        if not _FACULTY.search(name) or name in universities:
+            continue
+        parent = next((u for full, u in universities.items() if name.startswith(full) and len(name) > len(full)), None)
+        if parent is None:
+            parent = next((universities[full] for abbr, full in short.items() if name.startswith(abbr) and full in universities), None)
+        if parent is not None and parent is not m.entity:
+            span = _sentence_of(doc.text, m.start)
+            facts.append(Fact("subsidiary_of", m.entity, parent, span, 0.7, rule="zh-faculty"))
+    return facts
+
+
+def _sentence_of(text: str, at: int) -> tuple[int, int]:
+    """The span of the sentence around offset `at`."""
+    starts = [x.end() for x in SENT_SPLIT.finditer(text, 0, at)]
+    start = starts[-1] if starts else 0
+    end_m = SENT_SPLIT.search(text, at)
+    return start, end_m.start() if end_m else len(text)
 
 
 def _is_org(ch: str) -> bool:
