@@ -237,3 +237,15 @@ def test_a_complete_name_is_not_the_short_form_of_its_own_unit(run):
     assert frozenset(("北京常青医院", "湖滨大学")) in facts(r, "partnership")  # a place written into the name
     apart = run("香港，2026年3月3日 -- 日本星河大学与湖滨大学签署合作协议。星河大学校长李明出席。")
     assert "星河大学" in kept(apart, "ORG") and "日本" in kept(apart, "GPE")  # the name also stands alone
+
+
+def test_a_teaching_hospitals_formal_name_is_one_name(run):
+    r = run(
+        "SINGAPORE, March 3, 2026 /PRNewswire/ -- Lakeside Hospital, Evergreen University School of Medicine (LH) "
+        "and Harbourview Hospital, Morningside University of Medical Sciences signed an MOU. "
+        "Professor Mary Lee, President of LH, spoke."
+    )
+    orgs = candidates(r, "ORG")
+    assert "Lakeside Hospital, Evergreen University School of Medicine" in orgs
+    assert {"Harbourview Hospital", "Morningside University of Medical Sciences"} <= orgs  # a whole university: two names
+    assert ("Mary Lee", "Lakeside Hospital, Evergreen University School of Medicine") in facts(r, "role")

@@ -161,6 +161,7 @@ class EnglishNER:
                 m = Mention(m.start, m.end, "ORG", "chunk", 0.8)
             kept.append(m)
         cands = kept + chunks + gaz_org + gaz_gpe + self._terms(doc, text) + self._people(text)
+        cands += _hospital_of_university(text, [c for c in cands if c.label == "ORG"])
         cands = [c for c in cands if not (c.label == "ORG" and text[c.start - 1:c.start] == "/" and text[c.end:c.end + 1] == "/")]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_en(text, default_year, self.bare_years)]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "en")]
@@ -411,6 +412,26 @@ def _legal_suffix(text: str, orgs: list[Mention]) -> list[Mention]:
                 or (x := re.match(r"(?:\s+Co\.?,?\s*Ltd\.?|,?\s+(?:Co\.|Company),?\s+Limited|,\s*(?:Ltd|Inc|LLC|L\.L\.C|Corp)\.?)(?!\w)", rest)):
             # `Pfizer Investment Co., Ltd.`, `Shanghai Pharmaceutical Co. Ltd.`, `Medtronic, Inc.`
             out.append(Mention(m.start, m.end + x.end(), "ORG", "chunk", 0.8))
+    return out
+
+
+_UNIVERSITY_PART = re.compile(r"\b(?:School of Medicine|Medical School|Medical College|College of Medicine)$")
+
+
+def _hospital_of_university(text: str, orgs: list[Mention]) -> list[Mention]:
+    """`Ruijin Hospital, Shanghai Jiao Tong University School of Medicine`: a teaching hospital's
+    formal English name is the hospital, a comma, and the medical school it belongs to; one name.
+    A hospital and a whole university (`Beijing Youan Hospital, Capital University of Medical
+    Sciences`) stay two, the hospital a subsidiary, as the dev gold has them."""
+    out = []
+    by_start = {m.start: m for m in orgs}
+    for m in orgs:
+        if not re.search(r"\bHospital$", text[m.start:m.end]):
+            continue
+        gap = re.match(r",\s*", text[m.end:m.end + 3])
+        nxt = by_start.get(m.end + gap.end()) if gap else None
+        if nxt is not None and _UNIVERSITY_PART.search(text[nxt.start:nxt.end]):
+            out.append(Mention(m.start, nxt.end, "ORG", "chunk", 0.85))
     return out
 
 
