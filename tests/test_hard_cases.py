@@ -249,3 +249,13 @@ def test_a_teaching_hospitals_formal_name_is_one_name(run):
     assert "Lakeside Hospital, Evergreen University School of Medicine" in orgs
     assert {"Harbourview Hospital", "Morningside University of Medical Sciences"} <= orgs  # a whole university: two names
     assert ("Mary Lee", "Lakeside Hospital, Evergreen University School of Medicine") in facts(r, "role")
+
+
+def test_a_business_wire_dateline_glued_to_the_first_name(run):
+    r = run(
+        "SHANGHAI, China and NEW YORK--(BUSINESS WIRE)--Morningside Pharmaceutical Co. Ltd. (SHSE: 600000) and "
+        "Evergreen Inc. (NYSE: EVG) today announced the signing of a memorandum of understanding (MOU)."
+    )
+    assert "NEW YORK -- (BUSINESS WIRE) -- Morningside" in r.clean_text
+    assert "Morningside Pharmaceutical Co. Ltd." in candidates(r, "ORG")
+    assert frozenset(("Morningside Pharmaceutical Co. Ltd.", "Evergreen Inc.")) in facts(r, "partnership")

@@ -89,6 +89,7 @@ _LINE_NOISE = [
     # count lines and widget residue (views, likes)
     r"\d{1,6}",
 ]
+_GLUED_DASHES = re.compile(r"(?<=[\w)])--(?=[\w(])")
 _BULLET_ITEM = re.compile(r"^[•·▪◦]\s*\S")
 _LATIN_LINE = re.compile(r"^[\x00-\u024f\u2010-\u206f]+$")  # Latin letters, digits, punctuation
 
@@ -267,6 +268,7 @@ class Clean(Stage):
             if _IMAGE_SUFFIX.search(line):
                 line = _INLINE_IMAGE.sub("", line).strip()
             line = _SPAM_SUFFIX.sub("", line).strip()
+            line = _GLUED_DASHES.sub(" -- ", line)  # `NEW YORK--(BUSINESS WIRE)--Shanghai ...`: words, not one token
             if not line:
                 continue
             key = _key(line)
