@@ -79,9 +79,11 @@ def test_cv_scores_pool_per_set_and_per_fold(tmp_path):
     write_tables(tmp_path, [])
     tables = Tables.read(tmp_path)
     sets = [GoldSet("first", GOLD[:2], [], []), GoldSet("second", GOLD[2:], [], [])]
-    result = cross_validate(tables, sets, 2)
+    result = cross_validate(tables, sets, 2, judge=False)  # nothing refitted but the alignment: plain scores
     assert result["pooled"] == evaluate(tables, GOLD)
     assert result["per_set"]["second"] == evaluate(tables, GOLD[2:])
+    judged = cross_validate(tables, sets, 2)  # the judge's conventions drop the bare 癌 (SCHEMA.md)
+    assert judged["pooled"]["DISEASE"]["pred"] == result["pooled"]["DISEASE"]["pred"] - 1
     assert sum(f["_gold_releases"] for f in result["per_fold"]) == len(GOLD)
     with pytest.raises(ValueError, match="two gold files"):
         cross_validate(tables, [sets[0], sets[0]], 2)

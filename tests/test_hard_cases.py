@@ -259,3 +259,16 @@ def test_a_business_wire_dateline_glued_to_the_first_name(run):
     assert "NEW YORK -- (BUSINESS WIRE) -- Morningside" in r.clean_text
     assert "Morningside Pharmaceutical Co. Ltd." in candidates(r, "ORG")
     assert frozenset(("Morningside Pharmaceutical Co. Ltd.", "Evergreen Inc.")) in facts(r, "partnership")
+
+
+def test_bare_disease_words_coordinated_treatments_and_a_name_before_a_new_sentence(run):
+    r = run(
+        DATELINE + "Evergreen Medical Group will treat cancer and nasopharyngeal carcinoma with cell and gene therapy. "
+        "The release was approved by Mr. Ho. He said the Evergreen Medical Group clinic opens in May."
+    )
+    diseases = kept(r, "DISEASE") | {e.text for e in r.rejected if e.label == "DISEASE"}
+    assert "nasopharyngeal carcinoma" in diseases and "cancer" not in kept(r, "DISEASE")
+    assert "cell and gene therapy" in candidates(r, "TREATMENT")
+    assert "Ho" in candidates(r, "PERSON") and "Ho. He" not in candidates(r, "PERSON")
+    zh = run("香港，2026年3月3日 -- 常青医疗集团将以质子治疗医治癌症及鼻咽癌患者。")
+    assert "癌症" not in kept(zh, "DISEASE")

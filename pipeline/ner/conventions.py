@@ -2,7 +2,8 @@
 
 A convention is the contract, not a tendency to learn: media outlets, newspapers and wires are
 never ORG (`Reuters`, `证券日报`, `新华社`), whatever a dev set's gold once said, so no relation has
-one as a party, and a byline (`记者 陈然`) is no role; `mainland` / `内地` alone is no GPE. The judge gives such
+one as a party, and a byline (`记者 陈然`) is no role; `mainland` / `内地` alone is no GPE; a bare
+disease word (`cancer`, `癌症`) is no DISEASE. The judge gives such
 a candidate P(no entity) = 1 and leaves it out of training, so the stage, `train spans` and
 `evaluate --cv` all apply it the same way.
 """
@@ -56,7 +57,14 @@ def decided_none(label: str, text: str, lang: str) -> str | None:
         return "media outlet"
     if label == "GPE" and to_hans(text.strip()).casefold() in _NOT_PLACES:
         return "mainland alone"
+    if label == "DISEASE" and to_hans(text.strip()).casefold() in _BARE_DISEASES:
+        return "bare disease word"
     return None
+
+
+# `cancer`, `癌症`, `肿瘤` alone name no disease (SCHEMA.md); `nasopharyngeal carcinoma`, `血癌` do.
+_BARE_DISEASES = frozenset({"cancer", "cancers", "tumour", "tumours", "tumor", "tumors", "disease", "diseases",
+                            "癌症", "癌", "肿瘤", "恶性肿瘤", "疾病"})
 
 
 # `mainland` / `内地` alone is no GPE (SCHEMA.md); `Mainland China`, `中国内地` are.

@@ -63,6 +63,7 @@ TITLE_WORDS = {
 # Plurals before a list of names: `Vice Presidents Zhang Wei, Alan Chow and Mary Lee`.
 TITLE_WORDS |= {w + "s" for w in TITLE_WORDS if w.isalpha() and not w.endswith("s")} | {
     "chairmen", "chairwomen", "secretaries", "deputies", "directors-general", "secretaries-general"}
+_SENTENCE_OPENERS = {"he", "she", "they", "we", "it", "the", "this", "that", "these", "his", "her", "their", "in", "a", "an"}
 _HONORIFIC = r"(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mdm|Madam|Father|Doctor|Sir|Dame|Rev|Hon|Academician)"
 _CONNECT = {"of", "and", "&", "for", "the", "de", "della", "del", "di", "du", "des", "la", "y", "-", "–", "'s", "’s", "on"}
 # Agreement names and role abbreviations the model likes to call organisations.
@@ -259,7 +260,7 @@ class EnglishNER:
         return Mention(start, end, "GPE", "gazetteer", 0.8)
 
     def _terms(self, doc: Doc, text: str) -> list[Mention]:
-        out = []
+        out = self._coordinated_terms(text)
         for matcher, exact in ((self.terms_exact, True), (self.terms_lower, False)):
             for s in matcher(doc, as_spans=True):
                 label = s.label_.split("|")[0]
@@ -269,6 +270,17 @@ class EnglishNER:
                 if label == "TREATMENT" and _FACILITY_AFTER.match(text[s.end_char:s.end_char + 60]):
                     continue  # `radiotherapy centres`, `proton therapy system`: a facility, not the treatment
                 out.append(Mention(s.start_char, s.end_char, label, "term", 0.85, self.canonical.get(s.label_)))
+        return out
+
+    def _coordinated_terms(self, text: str) -> list[Mention]:
+        """`cell and gene therapy`: two treatments sharing their head word are one term as written,
+        when each (`cell therapy`, `gene therapy`) is a known one."""
+        known = {t.text.casefold() for t in lexicon.terms("en") if t.label == "TREATMENT"}
+        out = []
+        for m in re.finditer(r"\b([A-Za-z-]+) and ([A-Za-z-]+) (therapy|therapies|treatment|surgery)\b", text):
+            a, b, head = m.group(1), m.group(2), m.group(3)
+            if f"{a} {head}".casefold() in known and f"{b} {head}".casefold() in known:
+                out.append(Mention(m.start(), m.end(), "TREATMENT", "term", 0.9))
         return out
 
     def _chunk_orgs(self, doc: Doc) -> list[Mention]:
@@ -298,6 +310,8 @@ class EnglishNER:
             for w in words:
                 if w.casefold().strip(".,") in TITLE_WORDS or w.casefold().strip(".,") in ORG_HEADS:
                     break
+                if kept and kept[-1].endswith(".") and w.casefold() in _SENTENCE_OPENERS:
+                    break  # `Mr. Ho. He said`: the next sentence, not a name
                 kept.append(w)
                 if w.endswith(".") and len(w.strip(".")) > 2 and "." not in w[:-1]:
                     break  # `Henry Fan. The`: a full stop after a word that is not an initial
