@@ -113,30 +113,33 @@ def test_a_plural_title_before_a_list_of_names_gives_each_the_role(run):
         assert (name, "Lakeside University") in roles
 
 
-def test_its_subsidiary_and_acquisitions_done_not_planned(run):
-    r = run(
-        DATELINE + "Evergreen Medical Group announced that Lakeside Clinic, its subsidiary, will open a centre. "
-        "Evergreen Medical Group and its wholly-owned subsidiary, Harbourview Diagnostics Limited, will invest $5 million. "
-        "Evergreen Medical Group has completed the acquisition of Morningside Hospital. "
-        "Evergreen Medical Group will acquire Sunrise Clinic next year."
-    )
+@pytest.mark.parametrize(
+    ("text", "subsidiaries", "planned"),
+    [
+        (
+            DATELINE + "Evergreen Medical Group announced that Lakeside Clinic, its subsidiary, will open a centre. "
+            "Evergreen Medical Group and its wholly-owned subsidiary, Harbourview Diagnostics Limited, will invest $5 million. "
+            "Evergreen Medical Group has completed the acquisition of Morningside Hospital. "
+            "Evergreen Medical Group will acquire Sunrise Clinic next year.",
+            ["Lakeside Clinic", "Harbourview Diagnostics Limited", "Morningside Hospital"],
+            "Sunrise Clinic",
+        ),
+        (
+            "香港，2026年3月3日 -- 常青医疗集团旗下的湖畔诊所今天开业。常青医疗集团的全资附属公司晨光检验中心同日启用。"
+            "常青医疗集团已完成收购星河医院。常青医疗集团拟收购明德诊所。",
+            ["湖畔诊所", "晨光检验中心", "星河医院"],
+            "明德诊所",
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_subsidiary_words_and_acquisitions_done_not_planned(run, text, subsidiaries, planned):
+    r = run(text)
+    parent = "常青医疗集团" if "常青" in text else "Evergreen Medical Group"
     subs = facts(r, "subsidiary_of")
-    assert ("Lakeside Clinic", "Evergreen Medical Group") in subs
-    assert ("Harbourview Diagnostics Limited", "Evergreen Medical Group") in subs
-    assert ("Morningside Hospital", "Evergreen Medical Group") in subs
-    assert ("Sunrise Clinic", "Evergreen Medical Group") not in subs
-
-
-def test_zh_subsidiary_words_and_acquisitions(run):
-    r = run(
-        "香港，2026年3月3日 -- 常青医疗集团旗下的湖畔诊所今天开业。常青医疗集团的全资附属公司晨光检验中心同日启用。"
-        "常青医疗集团已完成收购星河医院。常青医疗集团拟收购明德诊所。"
-    )
-    subs = facts(r, "subsidiary_of")
-    assert ("湖畔诊所", "常青医疗集团") in subs
-    assert ("晨光检验中心", "常青医疗集团") in subs
-    assert ("星河医院", "常青医疗集团") in subs
-    assert ("明德诊所", "常青医疗集团") not in subs
+    for child in subsidiaries:
+        assert (child, parent) in subs, subs
+    assert (planned, parent) not in subs  # `will acquire` / `拟收购`: not done yet
 
 
 def test_places_written_as_possessive_or_based(run):
