@@ -30,9 +30,9 @@ _ZH_ALIAS_LEAD = re.compile(r"^(?:以下简称|以下称|以下统称|下称|简
 TERM_LABELS = ("TREATMENT", "DRUG", "DISEASE", "DEVICE")
 _ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
 _QUOTES = "“”\"'‘’「」『』"
-# Short forms that stand for "the company" in general: listed as aliases, never searched for.
 # Head words that end a complete Chinese organisation name.
 _ZH_HEADS = ("大学", "医院", "学院", "中心", "集团", "公司", "委员会", "研究所", "研究院", "基金会", "协会", "学会", "政府", "银行")
+# Short forms that stand for "the company" in general: listed as aliases, never searched for.
 _GENERIC = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
 
 

@@ -382,11 +382,15 @@ def _cut_at_lowercase(span: Span) -> Span | None:
     return span
 
 
+def _is_honorific(tok: Token) -> bool:
+    return re.fullmatch(_HONORIFIC + r"\.?", tok.text) is not None
+
+
 def _cut_at_honorific(span: Span) -> Span | None:
     """`University of Macau Mr. Song Yonghua` -> `University of Macau`: a name ends before a person's."""
     doc = span.doc
     for i in range(span.start + 1, span.end):
-        if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text) and not _heads(doc, i + 1, span.end):
+        if _is_honorific(doc[i]) and not _heads(doc, i + 1, span.end):
             return _trim(doc[span.start:i])
     return span
 
@@ -474,7 +478,7 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
         s += 1
     # `University of Macau Mr. Song Yonghua`: the name ends before a person's (but `Dr. Chan Tai Man
     # Foundation` is a name of its own: a head word follows)
-    end = next((i for i in range(s + 1, end) if re.fullmatch(_HONORIFIC + r"\.?", doc[i].text) and not _heads(doc, i + 1, end)), end)
+    end = next((i for i in range(s + 1, end) if _is_honorific(doc[i]) and not _heads(doc, i + 1, end)), end)
     while end > s and doc[end - 1].lower_ in _CONNECT:
         end -= 1
     if end <= s:

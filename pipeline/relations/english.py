@@ -330,8 +330,8 @@ class EnglishPatterns:
         # a plural title before a list of names: TITLES A, B and C [of ORG] / ORG('s) TITLES A and B
         listed: set[int] = set()
         for t, u in enumerate(us):
-            plural = u.kind == "TITLE" and u.text.split()[-1:] != [] and u.text.split()[-1].lower() in self.plural_titles
-            people = _person_list(us, t + 1) if plural and t not in used else []
+            last = u.text.split()[-1].lower() if u.kind == "TITLE" and u.text.split() else ""
+            people = _person_list(us, t + 1) if last in self.plural_titles and t not in used else []
             if len(people) < 2:
                 continue
             after = people[-1] + 1
