@@ -350,3 +350,14 @@ def test_zh_a_school_named_after_its_university_is_part_of_it(extract):
     text = "香港浸会大学校长出席。浸大中医药学院院长李敏及香港中文大学医学院院长赵伟仁致辞。英国国王学院代表亦有出席。"
     rels = extract(text, {"ORG": ["香港浸会大学", "浸大中医药学院", "香港中文大学医学院", "英国国王学院"], "PERSON": ["李敏", "赵伟仁"]})
     assert facts(rels, "subsidiary_of") == {("浸大中医药学院", "香港浸会大学")}  # 中大 is not named in full here
+
+
+def test_a_title_after_the_head_word_of_the_releases_one_organisation(extract):
+    text = ("Lakeside Hospital Authority signed an MOU with Evergreen Medical Group. "
+            "The ceremony was officiated by authority chairman Alan Chow and group director Mary Lee.")
+    rels = extract(text, {"ORG": ["Lakeside Hospital Authority", "Evergreen Medical Group"], "PERSON": ["Alan Chow", "Mary Lee"]})
+    got = facts(rels, "role")
+    assert ("Alan Chow", "Lakeside Hospital Authority") in got and ("Mary Lee", "Evergreen Medical Group") in got
+    two = extract("Lakeside Hospital and Evergreen Hospital met. Hospital director Alan Chow spoke.",
+                  {"ORG": ["Lakeside Hospital", "Evergreen Hospital"], "PERSON": ["Alan Chow"]})
+    assert facts(two, "role") <= {("Alan Chow", None)}  # two hospitals: which one is not said

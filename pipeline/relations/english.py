@@ -378,6 +378,9 @@ class EnglishPatterns:
                     add(p, title, us[b], 0.85, "org-title-person")
                 elif b >= 0 and us[b].kind == "GPE":
                     add(p, f"{us[b].text} {title}", None, 0.6, "title-person")
+                elif b >= 0 and us[b].kind == "W" and (named := _named_by_head(doc, us[b].low)) is not None:
+                    # `authority chairman Anthony Wu`: the one organisation of the release with that head word
+                    facts.append(Fact("role", us[p].mention.entity, named, span, 0.7, title=title, rule="head-title-person"))
                 else:
                     add(p, title, None, 0.6, "title-person")
                 break
@@ -745,6 +748,19 @@ def _based_after(us: list[Unit], g: int) -> int:
     if k < len(us) and us[k].low.lstrip("-–") in ("based", "headquartered") and (k > g + 1 or us[k].low[:1] in "-–"):
         return k + 1
     return 0
+
+
+_ANAPHOR_HEADS = {"authority", "hospital", "university", "group", "company", "foundation", "commission", "bureau", "centre", "center"}
+
+
+def _named_by_head(doc: Doc, word: str) -> Entity | None:
+    """The release's only organisation whose name ends in `word` (`authority` -> `Hospital
+    Authority`), or None when it names none or several."""
+    if word not in _ANAPHOR_HEADS:
+        return None
+    found = {m.entity.entity_id: m.entity for m in doc.mentions
+             if m.label == "ORG" and (m.entity.text_norm or m.entity.text).lower().endswith(" " + word)}
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _organ_parent(doc: Doc, org: Entity) -> Entity | None:
