@@ -139,6 +139,11 @@ def test_train_spans_writes_a_candidate_and_judges_it_out_of_fold(tmp_path):
     assert "judged out of fold (2 folds by event)" in lines[0]
     log = [json.loads(x) for x in (tmp_path / "span-judge" / "promotions.jsonl").read_text().splitlines()]
     assert log[-1]["entity_f1_candidates"] == result["entity_f1_candidates"]
+    from pipeline.train.spans import grid
+
+    rows = grid(tables, [GoldSet("toy", gold, [], [])], k=2, cs=(0.3, 1.0), thresholds=(0.5,))
+    assert [(r["c"], r["threshold"]) for r in rows] == [(0.3, 0.5), (1.0, 0.5)]
+    assert rows[0]["pooled"] == pytest.approx(result["entity_f1_out_of_fold"], abs=1e-4)  # the shipped pair, as train reported
 
 
 def _ent(eid: str, label: str, text: str, clean: str, source: str = "ruler"):

@@ -105,3 +105,50 @@ def train_spans(tables: Tables, sets: list, model_dir: Path, k: int = 5, c: floa
     (candidate / "scores.json").write_text(json.dumps(trained, indent=1), encoding="utf-8")
     decision = conclude(model_dir, bare["f"], oof["f"], trained)
     return {**trained, "promoted": decision.promoted, "reason": decision.reason}
+
+
+def grid(tables: Tables, sets: list, k: int = 5, cs: tuple[float, ...] = (0.1, 0.3, 1.0),
+         thresholds: tuple[float, ...] = (0.4, 0.5, 0.6)) -> list[dict]:
+    """Out-of-fold entity F1 (pooled and per gold set) for each C and threshold of the judge: how far
+    the shipped choice could be flattered by being made on these same folds."""
+    from pipeline.cv import assign_folds, event_groups
+    from pipeline.evaluate import evaluate, gold_pairs
+
+    tables = candidate_tables(tables)
+    gold = [d for s in sets for d in s.gold]
+    rows = labelled(tables, gold)
+    events = event_groups([d["id"] for d in gold], gold_pairs([p for s in sets for p in s.pairs]), [d for s in sets for d in s.docs])
+    fold = assign_folds(events, k)
+    out = []
+    for c in cs:
+        for threshold in thresholds:
+            judged_tables = judged(tables, out_of_fold_drops(rows, fold, k, c, threshold))
+            scores = {"pooled": evaluate(judged_tables, gold)["ENT*"]["f"]}
+            scores |= {s.name: evaluate(judged_tables, s.gold)["ENT*"]["f"] for s in sets}
+            out.append({"c": c, "threshold": threshold, **{n: round(f, 4) for n, f in scores.items()}})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipeline.train.spans --gold A/gold.jsonl --gold B/gold.jsonl --extracted DIR`: the grid."""
+    import argparse
+
+    from pipeline.cv import read_set
+
+    parser = argparse.ArgumentParser(description=grid.__doc__)
+    parser.add_argument("--gold", type=Path, action="append", required=True, help="gold file (repeatable)")
+    parser.add_argument("--extracted", type=Path, required=True, help="tables of a `run` over the gold releases")
+    parser.add_argument("--cv", type=int, default=5, help="folds by event")
+    args = parser.parse_args(argv)
+    rows = grid(Tables.read(args.extracted), [read_set(g) for g in args.gold], args.cv)
+    names = [k for k in rows[0] if k not in ("c", "threshold")]
+    print("| C | threshold | " + " | ".join(names) + " |")
+    print("|---:|---:|" + "---:|" * len(names))
+    for r in rows:
+        mark = " (shipped)" if (r["c"], r["threshold"]) == (C, THRESHOLD) else ""
+        print(f"| {r['c']} | {r['threshold']}{mark} | " + " | ".join(f"{r[n]:.3f}" for n in names) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
