@@ -275,3 +275,8 @@ def test_bare_disease_words_coordinated_treatments_and_a_name_before_a_new_sente
     assert "Ho" in candidates(r, "PERSON") and "Ho. He" not in candidates(r, "PERSON")
     zh = run("香港，2026年3月3日 -- 常青医疗集团将以质子治疗医治癌症及鼻咽癌患者。")
     assert "癌症" not in kept(zh, "DISEASE")
+
+
+def test_central_and_special_region_bodies_are_organisations(run):
+    r = run("澳门，2026年3月3日 -- 全国政协副主席、澳门中联办及外交部驻澳门特别行政区特派员公署代表出席常青医院开幕礼。")
+    assert {"全国政协", "澳门中联办", "外交部驻澳门特别行政区特派员公署"} <= candidates(r, "ORG")
