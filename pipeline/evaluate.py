@@ -80,9 +80,9 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def conform(gold: list[dict]) -> list[dict]:
-    """Gold without what SCHEMA.md's conventions exclude (media outlets as ORG, relations with an
-    outlet as a party, bylines as roles), for gold annotated before the conventions were written
-    (`evaluate --conform`)."""
+    """Gold without what SCHEMA.md's conventions exclude (pipeline/ner/conventions.py: media outlets
+    as ORG or as a relation's party, bylines as roles, `内地` alone as GPE, bare disease words), for
+    gold annotated before the conventions were written (`evaluate --conform`)."""
     from pipeline.ner.conventions import decided_none, is_byline_title
 
     out = []

@@ -10,6 +10,7 @@ entities through the sketch, and to `clean_text` through `hans_to_clean` for the
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -143,7 +144,8 @@ class ChinesePatterns:
     def extract(self, doc: Doc, is_headline: Callable[[tuple[int, int]], bool] = lambda span: False) -> None:
         body_pairs: list[Fact] = []
         signing: list[tuple[Sketch, list[Fact]]] = []
-        for sk in sketches(doc):
+        all_sketches = sketches(doc)
+        for sk in all_sketches:
             roles, role_orgs = self._roles(doc, sk)
             doc.facts.extend(roles)
             pairs = self._partnerships(doc, sk, roles, role_orgs) + self._titled_agreements(doc, sk)
@@ -161,7 +163,7 @@ class ChinesePatterns:
             doc.facts.extend(body or body_pairs)
         else:
             doc.facts.extend(self._signatories(doc, signing))
-        doc.facts.extend(_faculties(doc))
+        doc.facts.extend(_faculties(doc, [sk.span for sk in all_sketches]))
 
     # roles ------------------------------------------------------------
 
@@ -467,9 +469,10 @@ class ChinesePatterns:
 _FACULTY = re.compile(r"(?:学院|书院|研究所|研究院|学系)$")
 
 
-def _faculties(doc: Doc) -> list[Fact]:
+def _faculties(doc: Doc, sentences: list[tuple[int, int]]) -> list[Fact]:
     """`浸大中医药学院`, `香港中文大学医学院`, `港大李嘉诚医学院`: a school named after its university
-    (in full or by its conventional short form) is part of it, when the release names the university."""
+    (in full or by its conventional short form) is part of it, when the release names the university.
+    The evidence is the sentence (of `sentences`, the sketches' spans) of the school's first mention."""
     from pipeline.ner.lexicon import zh_abbreviations
 
     short = zh_abbreviations()
@@ -477,28 +480,21 @@ def _faculties(doc: Doc) -> list[Fact]:
     for m in sorted(doc.mentions, key=lambda m: m.start):
         if m.label == "ORG":
             first.setdefault(m.eid, m)
-    universities = {to_hans(m.entity.text_norm or m.entity.text): m.entity for m in first.values()
-                    if (m.entity.text_norm or m.entity.text).endswith(("大学", "大學"))}
+    names = {eid: to_hans(m.entity.text_norm or m.entity.text) for eid, m in first.items()}
+    universities = {names[eid]: m.entity for eid, m in first.items() if names[eid].endswith("大学")}
+    starts = [a for a, _ in sentences]
     facts = []
-    for m in first.values():
-        name = to_hans(m.entity.text_norm or m.entity.text)
+    for eid, m in first.items():
+        name = names[eid]
         if not _FACULTY.search(name) or name in universities:
             continue
         parent = next((u for full, u in universities.items() if name.startswith(full) and len(name) > len(full)), None)
         if parent is None:
             parent = next((universities[full] for abbr, full in short.items() if name.startswith(abbr) and full in universities), None)
         if parent is not None and parent is not m.entity:
-            span = _sentence_of(doc.text, m.start)
+            span = sentences[max(bisect_right(starts, m.start) - 1, 0)]
             facts.append(Fact("subsidiary_of", m.entity, parent, span, 0.7, rule="zh-faculty"))
     return facts
-
-
-def _sentence_of(text: str, at: int) -> tuple[int, int]:
-    """The span of the sentence around offset `at`."""
-    starts = [x.end() for x in SENT_SPLIT.finditer(text, 0, at)]
-    start = starts[-1] if starts else 0
-    end_m = SENT_SPLIT.search(text, at)
-    return start, end_m.start() if end_m else len(text)
 
 
 def _is_org(ch: str) -> bool:

@@ -66,11 +66,11 @@ EXTRA_TITLES = [
 ]
 # a title ending like this points back to an organisation named elsewhere ("president of the hospital")
 ANAPHORIC = re.compile(r"\bof (?:the|this|our|its) (?:hospital|company|group|university|institution|institute|centre|center|foundation|organisation|organization|firm|school|bureau)$", re.I)
-# organisations that are parts of the one after them: folded into the title ("Dean of the Faculty of Engineering of PolyU")
 # An organisation's governing body: a role in it is a role at the organisation.
 _ORGAN = r"(?:(?:University|Hospital|Group|Company|Foundation)\s+)?(?:Board of Directors|Board of Trustees|Board|(?:Standing\s+)?Committee|Council|Party Committee)"
 ORGAN = re.compile(rf"(?:the\s+)?(?:CPC\s+|Communist Party\s+)?{_ORGAN}", re.I)
 ORGAN_OF = re.compile(rf"(?:the\s+)?{_ORGAN}\s+of\s+(?:the\s+)?(?P<org>.+)", re.I)
+# organisations that are parts of the one after them: folded into the title ("Dean of the Faculty of Engineering of PolyU")
 UNIT_ORG = re.compile(r"^(?:the\s+)?(?:department|dept\.?|faculty|division|section|unit|ward)\b", re.I)
 
 STRONG_VERBS = {
