@@ -78,7 +78,18 @@ def run(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="TOML file with the stage list and settings (default: the shipped pipeline/default.toml).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Re-process releases even when their input and the pipeline are unchanged.")] = False,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override one setting: stages.NAME.SETTING=VALUE (e.g. stages.relate.min_score=0.6), or"
+            ' pipeline.stages=["clean","convert"]; repeatable. The filled config of the run is written to --out/config.toml.',
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Re-process releases even when their input and the pipeline (config, code, models) are unchanged."),
+    ] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip (and report) input files larger than this.")] = DEFAULT_MAX_BYTES,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for the release stages (each loads the models once).")] = 1,
     scheduler: Annotated[
@@ -91,7 +102,10 @@ def run(
 ) -> None:
     """Clean, convert and extract every release under INPUTS into tables under --out.
 
-    Re-running is idempotent: releases whose file and pipeline version are unchanged are skipped.
+    Re-running is idempotent: releases whose file and pipeline version are unchanged are skipped
+    (the version hashes the filled config, the package's code and data, and the models loaded: a
+    new setting, an upgrade or a retrained model re-processes them). Every run writes its filled
+    config to --out/config.toml, which --config reads back.
     Unreadable files are reported, recorded in the `errors` table and skipped; the exit status is 1
     when any input failed. Ctrl-C (or SIGTERM) stops after the chunk in hand and keeps the releases
     done so far: run the same command again to go on (alignments are made once all are done); a
@@ -105,7 +119,7 @@ def run(
     inputs = inputs or [Path("data/raw")]
     try:
         # with workers or a cluster, the release stages' models load there, not here
-        pipe = Pipeline(PipelineConfig.load(config), release_stages=workers == 1 and not scheduler)
+        pipe = Pipeline(PipelineConfig.load(config, overrides), release_stages=workers == 1 and not scheduler)
     except ConfigError as e:
         console.print(f"[red]config error:[/red] {e}")
         raise typer.Exit(2) from e

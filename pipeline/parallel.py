@@ -24,7 +24,7 @@ _WORKER_PIPELINES: dict[str, object] = {}
 
 def _pipeline_for(config: PipelineConfig):
     """The pipeline of this worker process for `config`, built on first use."""
-    from pipeline.runner import Pipeline, pipeline_version
+    from pipeline.pipeline import Pipeline, pipeline_version
 
     key = pipeline_version(config)
     if key not in _WORKER_PIPELINES:
@@ -35,7 +35,7 @@ def _pipeline_for(config: PipelineConfig):
 def process_chunk(config: PipelineConfig, chunk: list[Release]) -> tuple[list[Outcome], dict]:
     """Run the release stages on a chunk; a failing release becomes (stage, reason). Also returns
     what each stage cost on this chunk (`StageUse` by stage name), for the caller's totals."""
-    from pipeline.runner import StageError
+    from pipeline.pipeline import StageError
 
     pipe = _pipeline_for(config)
     out: list[Outcome] = []

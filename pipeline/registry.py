@@ -10,6 +10,7 @@ not mid-batch.
 from __future__ import annotations
 
 import inspect
+import json
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,10 +27,28 @@ class Stage:
     kind: ClassVar[str] = "release"  # or "corpus"
     requires: ClassVar[tuple[str, ...]] = ()
     provides: ClassVar[tuple[str, ...]] = ()
+    # model settings -> the file that marks a model folder (see pipeline/models.py): the models a
+    # stage loads are part of the pipeline version, so a retrained model re-processes releases
+    model_settings: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **settings: Any) -> None:
         if settings:
             raise TypeError(f"stage {self.name!r} takes no settings: {sorted(settings)}")
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The stage's settings and their defaults: its constructor's keyword arguments (the one
+        place defaults are written; the shipped default.toml repeats them, checked by a test)."""
+        return {
+            name: p.default
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
+        }
+
+    @classmethod
+    def models_used(cls, settings: dict[str, Any]) -> list[str]:
+        """The model settings (names in `model_settings`) whose models these settings load."""
+        return list(cls.model_settings)
 
     def prepare(self) -> None:
         """Load what the first call would load (models, tables). The runner calls it on the corpus
@@ -60,7 +79,7 @@ class PipelineConfig:
     source: str = "<default>"
 
     @classmethod
-    def load(cls, path: Path | None = None) -> PipelineConfig:
+    def load(cls, path: Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
         """Read a TOML config; with no path, the one shipped with the package."""
         if path is None:
             text = resources.files("pipeline").joinpath("default.toml").read_text("utf-8")
@@ -78,7 +97,80 @@ class PipelineConfig:
         names = data.get("pipeline", {}).get("stages")
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"{source}: [pipeline] stages must be a list of stage names")
-        return cls(stages=names, settings=data.get("stages", {}), source=source)
+        config = cls(stages=names, settings=data.get("stages", {}), source=source)
+        return config.override(overrides) if overrides else config
+
+    def override(self, assignments: list[str]) -> PipelineConfig:
+        """A copy with `--set` assignments applied: `stages.NAME.SETTING=VALUE` or
+        `pipeline.stages=[...]`, VALUE read as a TOML value (`0.6`, `true`, `"lac"`, `["a", "b"]`),
+        or as a plain string when it is not one (`zh_backend=model`)."""
+        stages, settings = list(self.stages), {k: dict(v) for k, v in self.settings.items()}
+        for assignment in assignments:
+            key, sep, raw = assignment.partition("=")
+            if not sep:
+                raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, e.g. stages.relate.min_score=0.6")
+            try:
+                value = tomllib.loads(f"v = {raw.strip()}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw.strip()
+            parts = key.strip().split(".")
+            if parts == ["pipeline", "stages"]:
+                if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                    raise ConfigError(f"--set {assignment!r}: pipeline.stages must be a list of stage names")
+                stages = value
+            elif len(parts) == 3 and parts[0] == "stages":
+                settings.setdefault(parts[1], {})[parts[2]] = value
+            else:
+                raise ConfigError(f"--set {assignment!r}: KEY must be stages.NAME.SETTING or pipeline.stages")
+        return PipelineConfig(stages, settings, f"{self.source} with --set")
+
+    def filled(self) -> PipelineConfig:
+        """Every setting of every listed stage, the given value or the stage's default (a default of
+        None, "none given", stays out: TOML has no null). Settings of stages not listed are left
+        out: they change nothing."""
+        _import_builtin_stages()
+        settings: dict[str, dict[str, Any]] = {}
+        for name in self.stages:
+            cls = STAGES.get(name)
+            if cls is None:
+                raise ConfigError(f"{self.source}: unknown stage {name!r}; known: {', '.join(sorted(STAGES))}")
+            given = self.settings.get(name, {})
+            unknown = sorted(set(given) - set(cls.defaults()))
+            if unknown:
+                raise ConfigError(f"{self.source}: stage {name!r} has no setting {', '.join(map(repr, unknown))};"
+                                  f" its settings: {', '.join(cls.defaults()) or 'none'}")
+            full = {**cls.defaults(), **given}
+            settings[name] = {k: v for k, v in full.items() if v is not None}
+        return PipelineConfig(list(self.stages), settings, self.source)
+
+    def to_toml(self, header: str = "") -> str:
+        """The config as TOML that `load` reads back to an equal config."""
+        lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+        lines += ["", "[pipeline]", f"stages = {_toml_value(self.stages)}"]
+        for name, values in self.settings.items():
+            lines += ["", f"[stages.{_toml_key(name)}]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+        return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() and key.isascii() else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML literal for the values a setting takes (JSON's string escapes are TOML's too)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        text = repr(value)
+        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(text, text)
+    if isinstance(value, str | Path):
+        return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise ConfigError(f"a setting of type {type(value).__name__} cannot be written to TOML: {value!r}")
 
 
 def _import_builtin_stages() -> None:

@@ -4,14 +4,9 @@ and write the tables. Bad input is recorded in the `errors` table and never stop
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import signal
 import threading
 import time
-import traceback
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,13 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import __version__
 from pipeline.failpoints import failpoint
 from pipeline.io.output import OutputLock, Transaction
 from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
 from pipeline.io.tables import (
     SCHEMAS,
-    Corpus,
     StreamingWriter,
     TableFolder,
     Tables,
@@ -38,7 +31,8 @@ from pipeline.io.tables import (
     to_arrow,
     write_parquet,
 )
-from pipeline.registry import PipelineConfig, Stage, build_pipeline
+from pipeline.pipeline import Pipeline, StageError, StageUse, pipeline_version, rss_mb, version_inputs  # noqa: F401 (re-exported)
+from pipeline.registry import Stage
 from pipeline.release import Release
 
 
@@ -55,98 +49,6 @@ class Summary:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def rss_mb() -> float:
-    """Resident memory of this process now, in MB (the peak so far where /proc is missing)."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE / 2**20
-    except OSError:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-@dataclass
-class StageUse:
-    """What a stage cost: seconds in it, and the highest resident memory of a process running it,
-    sampled as it returns (for `bench`; worker processes send theirs with each chunk)."""
-
-    seconds: float = 0.0
-    rss_mb: float = 0.0
-
-    def add(self, other: StageUse) -> None:
-        self.seconds += other.seconds
-        self.rss_mb = max(self.rss_mb, other.rss_mb)
-
-
-def pipeline_version(config: PipelineConfig) -> str:
-    """Code version plus a hash of the stage list and settings: a new config re-processes releases."""
-    blob = json.dumps({"stages": config.stages, "settings": config.settings}, sort_keys=True, default=str)
-    return f"{__version__}+{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
-
-
-class Pipeline:
-    """The configured stages, built once (models load once) and applied to many batches.
-
-    `release_stages=False` builds only the corpus stages (release stages are still checked): for a
-    process that leaves the release stages to workers or a Dask cluster.
-    """
-
-    def __init__(self, config: PipelineConfig, release_stages: bool = True) -> None:
-        self.config = config
-        self.stages: list[Stage] = build_pipeline(config, ("release", "corpus") if release_stages else ("corpus",))
-        self.has_release_stages = release_stages
-        self.release_stages = [s for s in self.stages if s.kind == "release"]
-        self.corpus_stages = [s for s in self.stages if s.kind == "corpus"]
-        self.version = pipeline_version(config)
-        self.usage: dict[str, StageUse] = defaultdict(StageUse)  # per stage, in this process and the workers
-
-    def _apply(self, stage: Stage, data):
-        """One stage on its input, timed; any exception becomes a StageError naming the stage."""
-        t0 = time.perf_counter()
-        try:
-            out = stage(data)
-        except Exception as e:
-            raise StageError(stage.name, f"{type(e).__name__}: {e}", traceback.format_exc()) from e
-        use = self.usage[stage.name]
-        use.add(StageUse(time.perf_counter() - t0, rss_mb()))
-        return out
-
-    def take_usage(self) -> dict[str, StageUse]:
-        """The usage recorded since the last call (a worker sends it with each chunk)."""
-        usage, self.usage = dict(self.usage), defaultdict(StageUse)
-        return usage
-
-    def add_usage(self, usage: dict[str, StageUse]) -> None:
-        for name, use in usage.items():
-            self.usage[name].add(use)
-
-    def process(self, release: Release) -> Release:
-        """Run every release stage on one release; raises StageError naming the failing stage.
-
-        Any exception counts: one bad release must not stop the batch.
-        """
-        if not self.has_release_stages:
-            raise RuntimeError("this pipeline was built without its release stages (release_stages=False)")
-        for s in self.release_stages:
-            release = self._apply(s, release)
-            if "clean_text" in s.provides and not release.clean_text.strip():
-                # all boilerplate: an empty release would share one id with every other such file
-                raise StageError(s.name, "no release text left after cleaning")
-        return release
-
-    def finish(self, corpus: Corpus, on_stage: Callable[[str], None] | None = None) -> Corpus:
-        """Run the corpus stages over the tables of the whole batch (`on_stage(name)` as each starts)."""
-        for s in self.corpus_stages:
-            if on_stage:
-                on_stage(s.name)
-            corpus = self._apply(s, corpus)
-        return corpus
 
 
 @contextmanager
@@ -183,12 +85,6 @@ class StopRequest:
 
 class OutputError(Exception):
     """The output folder holds tables this run cannot read, so it would lose their rows."""
-
-
-class StageError(Exception):
-    def __init__(self, stage: str, reason: str, trace: str = "") -> None:
-        super().__init__(reason)
-        self.stage, self.reason, self.trace = stage, reason, trace
 
 
 @dataclass
@@ -361,11 +257,30 @@ def _run_locked(inputs, out, pipeline, force, max_bytes, on_file, on_total, work
         for name in Tables.names():  # every SCHEMA table exists after a run, so readers always find them
             if not txn.path(f"{name}.parquet").exists():
                 write_parquet(txn, empty(name), SCHEMAS[name], f"{name}.parquet")
+        _stage_config(txn, pipeline, started)
         txn.commit()
     except BaseException:
         txn.abort()
         raise
     return summary
+
+
+CONFIG_FILE = "config.toml"
+
+
+def _stage_config(txn: Transaction, pipeline: Pipeline, started: str) -> None:
+    """The filled config of this run, beside the tables it wrote (in the same commit): every
+    setting spelled out, reloadable with `run --config OUT/config.toml`."""
+    inputs = version_inputs(pipeline.config)
+    header = "\n".join([
+        f"The pipeline config of the run started {started} into this folder, every setting filled in.",
+        f"Run it again with: run_pipeline.py run --config {txn.folder / CONFIG_FILE} ...",
+        f"pipeline_version {pipeline.version}: package {inputs['package']}, code {inputs['code']}, config {inputs['config']}",
+        *(f"  model {name}: {d}" for name, d in inputs["models"].items()),
+    ])
+    tmp = txn.new_file(CONFIG_FILE)
+    tmp.write_text(pipeline.config.filled().to_toml(header), encoding="utf-8")
+    txn.stage(CONFIG_FILE, tmp)
 
 
 RELEASE_TABLES = ("releases", "entities", "relations", "rejected_entities", "errors")

@@ -101,8 +101,8 @@ class EnglishNER:
     """Loads the spaCy model and the matchers once; `__call__(text)` gives the Doc and its mentions."""
 
     def __init__(self, bare_years: bool = True, use_rules: bool = True, model_dir: Path | None = None) -> None:
+        from pipeline.models import load_english
         from pipeline.ner.attributes import cache_attribute_rules
-        from pipeline.train.ner_en import load_english
 
         self.bare_years = bare_years
         self.use_rules = use_rules

@@ -170,7 +170,7 @@ class RelationClassifier:
         models/rel-en, whose live model is loaded, or a model itself); offline."""
         from safetensors.torch import load_file
 
-        from pipeline.train.promote import resolve
+        from pipeline.models import resolve
 
         found = resolve(model_dir, WEIGHTS)
         if found is None:

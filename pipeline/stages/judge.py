@@ -8,12 +8,11 @@ tables. Runs after relate, so relations are read from every candidate as before.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import ClassVar
 
 from pipeline.registry import Stage, stage
 from pipeline.release import Release
 
-ROOT = Path(__file__).resolve().parents[2]
 MODEL_FILE = "judge.json"
 
 
@@ -21,20 +20,21 @@ MODEL_FILE = "judge.json"
 class JudgeEntities(Stage):
     """Moves the candidates the judge rejects from `release.entities` to `release.rejected`.
 
-    Settings: `model` is the model folder (its live/judge.json is loaded; relative to the
-    repository root); `threshold` overrides the model's own cut on P(no entity): lower drops more;
+    Settings: `model` is the model folder (its live/judge.json is loaded; `models/...` is
+    under the models root, pipeline/models.py); `threshold` overrides the model's own cut on P(no entity): lower drops more;
     `variants` also proposes merged neighbours and the parts of `X and Y` (span_filter.variants),
     each kept only where the judge finds it likelier than what it overlaps.
     """
 
     requires = ("clean_text", "lang", "entities")
     provides = ("entities", "rejected")
+    model_settings: ClassVar[dict[str, str]] = {"model": MODEL_FILE}
 
     def __init__(self, model: str = "models/span-judge", threshold: float | None = None, variants: bool = True) -> None:
+        from pipeline.models import model_path, resolve
         from pipeline.ner.span_filter import SpanJudge
-        from pipeline.train.promote import resolve
 
-        setting = Path(model) if Path(model).is_absolute() else ROOT / model
+        setting = model_path(model)
         path = resolve(setting, MODEL_FILE)
         if path is None:
             raise FileNotFoundError(

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from pipeline.ner.pieces import DEFAULT_MAX_CHARS, merge_entities, split_text
 from pipeline.registry import Stage, stage
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("auto", "lac", "model", "both")
 SPACY_MAX = 1_000_000  # spaCy's nlp.max_length: a longer text fails with its error E088
 MIN_PIECE = 1_000
@@ -34,7 +32,7 @@ class Recognise(Stage):
     """Fills `release.entities` (and, when `keep_docs`, `release.docs["en"]`: the English spaCy Doc
     with these entities as `doc.ents`, `kb_id_` = `entity_id`).
 
-    Settings: `zh_model` is the Chinese model folder (relative to the repository root; its live
+    Settings: `zh_model` is the Chinese model folder (`models/...` is under the models root: pipeline/models.py; its live
     model, `live/`, is loaded: see pipeline/train/promote.py; a spaCy model folder also works);
     `zh_backend` picks the Chinese tagger: `lac` (the default: LAC plus rules scored best on the
     dev set, ahead of `model` and `both`), `model`, `both`, or `auto` (`both` when the model
@@ -46,6 +44,12 @@ class Recognise(Stage):
 
     requires = ("lang", "text_hans")
     provides = ("entities",)
+    model_settings: ClassVar[dict[str, str]] = {"zh_model": "config.cfg", "en_model": "ner"}
+
+    @classmethod
+    def models_used(cls, settings: dict) -> list[str]:
+        # LAC alone does not load the Chinese model: retraining it changes nothing here
+        return ["en_model"] if settings.get("zh_backend", "lac") == "lac" else ["zh_model", "en_model"]
 
     def __init__(
         self,
@@ -62,9 +66,9 @@ class Recognise(Stage):
         if not isinstance(max_chars, int) or not MIN_PIECE <= max_chars <= SPACY_MAX:
             raise ValueError(f"recognise.max_chars must be a whole number from {MIN_PIECE:,} to {SPACY_MAX:,} (spaCy's limit), not {max_chars!r}")
         self.max_chars = max_chars
-        from pipeline.train.promote import resolve
+        from pipeline.models import model_path, resolve
 
-        setting = Path(zh_model) if Path(zh_model).is_absolute() else ROOT / zh_model
+        setting = model_path(zh_model)
         self.zh_model_path = path = resolve(setting, "config.cfg")  # None: no Chinese model there
         if path is None and zh_backend in ("model", "both"):
             raise FileNotFoundError(f"Chinese NER model not found under {setting} (expected live/ with a spaCy model)")
@@ -79,7 +83,7 @@ class Recognise(Stage):
         from pipeline.ner.en import EnglishNER
         from pipeline.ner.zh import ChineseNER
 
-        en_path = Path(en_model) if Path(en_model).is_absolute() else ROOT / en_model
+        en_path = model_path(en_model)
         self.english = EnglishNER(bare_years=bare_years, use_rules=rules, model_dir=en_path)
         self.chinese = ChineseNER(path, backend=zh_backend, use_rules=rules, english=self.english if rules else None)
 

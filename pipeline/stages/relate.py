@@ -10,12 +10,11 @@ the patterns' for its types: to measure it alone) or "none".
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import ClassVar
 
 from pipeline.registry import Stage, stage
 from pipeline.release import Release
 
-ROOT = Path(__file__).resolve().parents[2]
 MODES = ("none", "filter", "add", "filter+add", "replace")
 
 
@@ -25,6 +24,11 @@ class Relate(Stage):
 
     requires = ("clean_text", "lang", "entities")
     provides = ("relations",)
+    model_settings: ClassVar[dict[str, str]] = {"classifier_model": "delta.safetensors"}
+
+    @classmethod
+    def models_used(cls, settings: dict) -> list[str]:
+        return [] if settings.get("classifier", "none") == "none" else ["classifier_model"]
 
     def __init__(self, min_score: float = 0.5, classifier: str = "none", classifier_model: str = "models/rel-en",
                  classifier_threshold: float = 0.5) -> None:
@@ -40,10 +44,10 @@ class Relate(Stage):
         self.threshold = classifier_threshold
         self.classifier = None
         if classifier != "none":
+            from pipeline.models import model_path
             from pipeline.relations.classifier import RelationClassifier
 
-            path = Path(classifier_model)
-            self.classifier = RelationClassifier.load(path if path.is_absolute() else ROOT / path)
+            self.classifier = RelationClassifier.load(model_path(classifier_model))
 
     def __call__(self, release: Release) -> Release:
         if self.classifier is None:

