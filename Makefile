@@ -9,7 +9,7 @@ LOCK   := requirements.lock
 LOCK_ARGS ?=
 PIP_TOOLS ?= pip-tools==7.7.0
 
-.PHONY: run test lint setup lock clean-venv
+.PHONY: run test lint setup lock clean-venv wheel-check
 
 # The venv is made anew from the lock: every package pinned with its hashes (torch's CPU build,
 # pip and setuptools too), nothing resolved at install time, so two installs get the same files.
@@ -51,3 +51,16 @@ lock:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# A wheel as a user would install it: built with `pip wheel .`, installed into a fresh venv (the
+# locked dependencies, then the wheel alone), and run from outside the checkout on data/raw.
+WHEEL_DIR ?= /tmp/medpr-wheel
+wheel-check: $(STAMP)
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	$(BIN)/python -m pip wheel . --quiet --no-deps --no-build-isolation -w $(WHEEL_DIR)/dist
+	$(PYTHON) -m venv $(WHEEL_DIR)/venv
+	$(WHEEL_DIR)/venv/bin/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(WHEEL_DIR)/venv/bin/python -m pip install --quiet --no-deps $(WHEEL_DIR)/dist/*.whl
+	$(WHEEL_DIR)/venv/bin/python -m pip check
+	cd $(WHEEL_DIR) && venv/bin/run-pipeline run $(CURDIR)/data/raw --out out -q
+	cd $(WHEEL_DIR) && venv/bin/python -c "import pipeline.models as m; print('models from', m.models_root())"

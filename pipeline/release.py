@@ -13,7 +13,9 @@ from datetime import date
 
 @dataclass
 class Entity:
-    """One distinct entity of a release, with every mention's offsets into `clean_text`."""
+    """One distinct entity of a release, with every mention's offsets into `clean_text` and, for a
+    Chinese release, into `text_hans` too (`hans_mentions`, where the recogniser read them): the
+    offsets later stages use, handed over rather than found again."""
 
     entity_id: str
     label: str
@@ -23,6 +25,7 @@ class Entity:
     aliases: list[str] = field(default_factory=list)
     source: str = "model"
     score: float = 1.0
+    hans_mentions: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -75,7 +78,9 @@ class Release:
 
     def __getstate__(self) -> dict:
         # Parses stay in the process that made them: a spaCy Doc pickles with its whole vocabulary.
-        return {**self.__dict__, "docs": {}}
+        state = {**self.__dict__, "docs": {}}
+        state.pop("_clean_to_hans", None)  # derived from hans_to_clean: rebuilt where needed
+        return state
 
     @property
     def release_id(self) -> str:
@@ -93,6 +98,53 @@ class Release:
             return len(self.clean_text), len(self.clean_text)
         last = m[end - 1] + 1 if end > start else m[start]
         return m[start], last
+
+
+    def clean_span_to_hans(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of `clean_text` to `text_hans` (the inverse of hans_span_to_clean)."""
+        maps = self._clean_to_hans_maps()
+        if maps is None:
+            return start, end
+        first, last = maps
+        return first[start], (last[end - 1] if end > 0 else first[start])
+
+    def hans_spans(self, entity: Entity) -> list[tuple[int, int]]:
+        """An entity's mentions in `text_hans`: as the recogniser handed them over, else mapped from
+        its clean_text mentions (entities made after recognise: variants, reviewed rows)."""
+        if entity.hans_mentions or self.hans_to_clean is None:
+            return list(entity.hans_mentions)
+        return [self.clean_span_to_hans(s, e) for s, e in entity.mentions]
+
+    def _clean_to_hans_maps(self) -> tuple[list[int], list[int]] | None:
+        """For each clean_text index, the first and one-past-last text_hans index it maps to; a clean
+        character conversion dropped takes its neighbours' (from the right for starts, left for ends)."""
+        m = self.hans_to_clean
+        if m is None:
+            return None
+        cached = self.__dict__.get("_clean_to_hans")
+        if cached is not None and cached[0] == (len(m), len(self.clean_text)):
+            return cached[1]
+        n = len(self.clean_text)
+        first, last = [-1] * (n + 1), [-1] * (n + 1)
+        for j, c in enumerate(m):
+            if 0 <= c < n:
+                if first[c] < 0:
+                    first[c] = j
+                last[c] = j + 1
+        nxt = len(m)
+        for c in range(n, -1, -1):
+            if first[c] < 0:
+                first[c] = nxt
+            else:
+                nxt = first[c]
+        prev = 0
+        for c in range(n + 1):
+            if last[c] < 0:
+                last[c] = prev
+            else:
+                prev = last[c]
+        self.__dict__["_clean_to_hans"] = ((len(m), n), (first, last))
+        return first, last
 
 
 def sha1_bytes(data: bytes) -> str:

@@ -59,11 +59,15 @@ class Consolidator:
     """Groups one release's mentions into `Entity` rows.
 
     `text` is the text the mentions point into (clean_text for English, text_hans for Chinese);
-    `to_clean` maps a span of it to `clean_text`, where the output offsets point.
+    `to_clean` maps a span of it to `clean_text`, where the output offsets point. For Chinese,
+    `hans_offset` is where `text` starts in `text_hans`: each entity then also carries its mentions
+    there (`hans_mentions`), for the stages that read the Simplified text.
     """
 
-    def __init__(self, lang: str, text: str, clean_text: str, to_clean: Callable[[int, int], tuple[int, int]]) -> None:
+    def __init__(self, lang: str, text: str, clean_text: str, to_clean: Callable[[int, int], tuple[int, int]],
+                 hans_offset: int | None = None) -> None:
         self.lang, self.text, self.clean_text, self.to_clean = lang, text, clean_text, to_clean
+        self.hans_offset = hans_offset
 
     # -- aliases ---------------------------------------------------------------------------------
     def alias_definitions(self, mentions: list[Mention]) -> list[tuple[Mention, list[str], int]]:
@@ -334,8 +338,10 @@ class Consolidator:
             for a in g.aliases:
                 aliases.append(self._clean_form(a, g))
             score = min(1.0, max(m.score for m in g.mentions) + 0.03 * (len(spans) - 1))
+            hans = [] if self.hans_offset is None else sorted({(m.start + self.hans_offset, m.end + self.hans_offset) for m in g.mentions})
             rows.append(
-                (spans[0][0], Entity("", g.label, self.clean_text[c0:c1], norm, [list(s) for s in spans], aliases, source, round(score, 3)))
+                (spans[0][0], Entity("", g.label, self.clean_text[c0:c1], norm, [list(s) for s in spans], aliases, source, round(score, 3),
+                                     hans))
             )
         rows.sort(key=lambda r: r[0])
         for i, (_, e) in enumerate(rows, 1):

@@ -167,35 +167,6 @@ def to_hans(s: str) -> str:
 # mentions
 
 
-def _clean_to_work(release: Release) -> tuple[list[int], list[int]] | None:
-    """For zh: for each clean_text index, the first and one-past-last text_hans index it maps to."""
-    m = release.hans_to_clean
-    if release.lang != "zh" or m is None:
-        return None
-    n = len(release.clean_text)
-    first = [-1] * (n + 1)
-    last = [-1] * (n + 1)
-    for j, c in enumerate(m):
-        if 0 <= c < n:
-            if first[c] < 0:
-                first[c] = j
-            last[c] = j + 1
-    # fill holes (a clean character dropped by conversion) from the right / left
-    nxt = len(m)
-    for c in range(n, -1, -1):
-        if first[c] < 0:
-            first[c] = nxt
-        else:
-            nxt = first[c]
-    prev = 0
-    for c in range(n + 1):
-        if last[c] < 0:
-            last[c] = prev
-        else:
-            prev = last[c]
-    return first, last
-
-
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
 
@@ -228,7 +199,7 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
     looked up verbatim, so a mention the recogniser missed (a second `HKSH`) still anchors patterns.
     Overlaps keep the longer span (`Cancer Hospital CAMS, Shenzhen` over `Cancer Hospital CAMS`).
     """
-    conv = _clean_to_work(release)
+    in_hans = release.lang == "zh" and release.hans_to_clean is not None
     cands: list[tuple[int, int, int, Mention]] = []  # (priority, -length, order) sorting keys via tuple
 
     def add(s: int, e: int, ent: Entity, prio: int) -> None:
@@ -238,9 +209,7 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
     for ent in release.entities:
         if ent.label not in LABELS:
             continue
-        for s, e in ent.mentions:
-            if conv is not None:
-                s, e = conv[0][s], conv[1][e - 1] if e > 0 else conv[0][s]
+        for s, e in release.hans_spans(ent) if in_hans else ent.mentions:
             add(s, e, ent, 0)
         surfaces = {ent.text, ent.text_norm, *ent.aliases}
         if release.lang == "zh":

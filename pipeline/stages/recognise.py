@@ -106,9 +106,14 @@ class Recognise(Stage):
                 doc, mentions = self.english(piece, year)
                 docs.append(doc)
                 to_clean = lambda s, e, a=a: (s + a, e + a)
-            parts.append(Consolidator(lang, piece, release.clean_text, to_clean).entities(mentions))
+            parts.append(Consolidator(lang, piece, release.clean_text, to_clean, a if zh else None).entities(mentions))
         # One piece (every release of ordinary length): its rows as they are.
-        release.entities = parts[0] if len(parts) == 1 else merge_entities(parts, release.clean_text, lang)
+        if len(parts) == 1:
+            release.entities = parts[0]
+        else:  # joined by name across pieces: their Simplified offsets are mapped from the joined ones
+            release.entities = merge_entities(parts, release.clean_text, lang)
+            for e in release.entities:
+                e.hans_mentions = []
         if not zh and self.keep_docs:
             release.docs["en"] = with_entities(_joined(docs), release.entities)
         return release
