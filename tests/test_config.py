@@ -28,8 +28,9 @@ def test_the_shipped_toml_spells_out_every_default_of_the_stages_it_lists():
         written = data["stages"].get(name, {})
         defaults = {k: v for k, v in STAGES[name].defaults().items() if v is not None}
         assert written == defaults, f"default.toml [stages.{name}] differs from {STAGES[name].__name__}.__init__"
-    # every registered stage is in the shipped list: none has settings documented nowhere
-    assert sorted(data["pipeline"]["stages"]) == sorted(STAGES)
+    # every stage we ship is in the shipped list: none has settings documented nowhere (tests register others)
+    shipped = [name for name, cls in STAGES.items() if cls.__module__.startswith("pipeline.stages.")]
+    assert sorted(data["pipeline"]["stages"]) == sorted(shipped)
 
 
 def test_a_filled_config_written_as_toml_reads_back_equal(tmp_path):
