@@ -167,64 +167,25 @@ def to_hans(s: str) -> str:
 # mentions
 
 
-_LATIN = re.compile(r"[A-Za-z0-9]")
-
-
-def _find_all(text: str, needle: str, latin_bounds: bool) -> list[tuple[int, int]]:
-    out = []
-    if not needle:
-        return out
-    pat = re.escape(needle)
-    if latin_bounds:
-        if _LATIN.match(needle[0]):
-            pat = r"(?<![A-Za-z0-9])" + pat
-        if _LATIN.match(needle[-1]):
-            pat = pat + r"(?![A-Za-z0-9])"
-    for m in re.finditer(pat, text):
-        out.append((m.start(), m.end()))
-    return out
-
-
-def _useful_surface(s: str, lang: str) -> bool:
-    s = s.strip()
-    if lang == "zh":
-        return len(s) >= 2
-    return len(s) >= 3 or (len(s) >= 2 and s.isupper())
-
-
 def collect_mentions(release: Release, text: str) -> list[Mention]:
-    """Every mention of an ORG/PERSON/GPE/DATE entity in the working text, without overlaps.
-
-    The recogniser's mentions come first; each entity's text, normal form and aliases are then also
-    looked up verbatim, so a mention the recogniser missed (a second `HKSH`) still anchors patterns.
+    """Every mention of an ORG/PERSON/GPE/DATE entity in the working text, without overlaps: the
+    recogniser's mentions as it handed them over (in text_hans for Chinese), nothing searched again.
     Overlaps keep the longer span (`Cancer Hospital CAMS, Shenzhen` over `Cancer Hospital CAMS`).
     """
     in_hans = release.lang == "zh" and release.hans_to_clean is not None
-    cands: list[tuple[int, int, int, Mention]] = []  # (priority, -length, order) sorting keys via tuple
-
-    def add(s: int, e: int, ent: Entity, prio: int) -> None:
-        if e > s:
-            cands.append((prio, s, e, Mention(s, e, ent)))
-
+    cands: list[tuple[int, int, Mention]] = []
     for ent in release.entities:
         if ent.label not in LABELS:
             continue
         for s, e in release.hans_spans(ent) if in_hans else ent.mentions:
-            add(s, e, ent, 0)
-        surfaces = {ent.text, ent.text_norm, *ent.aliases}
-        if release.lang == "zh":
-            surfaces |= {to_hans(x) for x in surfaces if x}
-        for surf in surfaces:
-            if ent.label == "DATE" or not surf or not _useful_surface(surf, release.lang):
-                continue
-            for s, e in _find_all(text, surf.strip(), latin_bounds=True):
-                add(s, e, ent, 1)
-    # longest first, recogniser's before looked-up ones, then leftmost
-    cands.sort(key=lambda c: (-(c[2] - c[1]), c[0], c[1]))
+            if e > s:
+                cands.append((s, e, Mention(s, e, ent)))
+    # longest first, then leftmost
+    cands.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     # what is taken never overlaps, so a candidate need only be checked against its neighbours
     starts: list[int] = []
     kept: list[Mention] = []
-    for _, s, e, m in cands:
+    for s, e, m in cands:
         pos = bisect_right(starts, s)
         if (pos > 0 and kept[pos - 1].end > s) or (pos < len(kept) and kept[pos].start < e):
             continue

@@ -12,15 +12,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from pipeline.evaluate import evaluate, format_report, read_jsonl
 from pipeline.io.readers import discover, read_file
 from pipeline.io.tables import release_rows
 from pipeline.registry import PipelineConfig
-from pipeline.relations.common import _find_all, to_hans
+from pipeline.relations.common import to_hans
 from pipeline.release import Entity, Release
 from pipeline.runner import Pipeline
+
+_LATIN = re.compile(r"[A-Za-z0-9]")
+
+
+def _find_all(text: str, needle: str, latin_bounds: bool) -> list[tuple[int, int]]:
+    out = []
+    if not needle:
+        return out
+    pat = re.escape(needle)
+    if latin_bounds:
+        if _LATIN.match(needle[0]):
+            pat = r"(?<![A-Za-z0-9])" + pat
+        if _LATIN.match(needle[-1]):
+            pat = pat + r"(?![A-Za-z0-9])"
+    for m in re.finditer(pat, text):
+        out.append((m.start(), m.end()))
+    return out
+
+
+def _useful_surface(s: str, lang: str) -> bool:
+    s = s.strip()
+    if lang == "zh":
+        return len(s) >= 2
+    return len(s) >= 3 or (len(s) >= 2 and s.isupper())
+
 
 
 def gold_entities(release: Release, gold: dict) -> list[Entity]:
