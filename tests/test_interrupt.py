@@ -15,7 +15,7 @@ import pytest
 from pipeline.bench import synthesise
 from pipeline.io.output import LOCK
 from pipeline.registry import PipelineConfig
-from pipeline.runner import Pipeline, run_batch
+from pipeline.runner import CONFIG_FILE, Pipeline, run_batch
 
 N = 120
 
@@ -107,7 +107,7 @@ def test_a_second_signal_stops_at_once_and_keeps_the_previous_tables(corpus, lig
     with pytest.raises(KeyboardInterrupt):
         run_batch([corpus], out, light_align, force=True, on_file=_signal_at(10, times=2))
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before
-    assert not [p for p in out.iterdir() if p.suffix != ".parquet" and p.name != LOCK]  # no temporary files left behind
+    assert not [p for p in out.iterdir() if p.suffix != ".parquet" and p.name not in (LOCK, CONFIG_FILE)]  # no temporary files left behind
 
 
 def test_workers_stop_with_the_parent_and_the_rerun_completes(corpus, tmp_path, light_config):
@@ -142,4 +142,4 @@ def test_a_stop_during_the_corpus_stages_keeps_the_release_tables(corpus, tmp_pa
     assert summary.interrupted and summary.written == N
     assert len(_releases(out)) == N
     assert pd.read_parquet(out / "alignments.parquet").empty  # the stage's half-done update was dropped
-    assert not [p for p in out.iterdir() if p.suffix != ".parquet" and p.name != LOCK]
+    assert not [p for p in out.iterdir() if p.suffix != ".parquet" and p.name not in (LOCK, CONFIG_FILE)]
