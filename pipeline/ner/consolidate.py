@@ -20,8 +20,8 @@ from rapidfuzz.distance import Levenshtein
 
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
-from pipeline.relations.common import to_hans
 from pipeline.release import Entity
+from pipeline.text.hans import to_hans
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
 _EN_ALIAS_DEF = re.compile(r"\s*[(\[]\s*([^()\[\]\n]{1,120})[)\]]")
