@@ -20,10 +20,10 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from pipeline.io.tables import Tables
+from pipeline.labels import RELATION_TYPES
 from pipeline.text.hans import to_hans
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\-–—·・:：;；/&、「」《》]+")
-RELATION_TYPES = ("partnership", "role", "subsidiary_of", "located_in")
 
 
 @lru_cache(maxsize=200_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 
+from pipeline import labels
 from pipeline.text import dates, hans
 
 
@@ -50,3 +51,10 @@ def test_entity_date_norms():
     found = {f.norm for f in dates.find_dates_en("Signed on January 13 and in June 2025, founded in 1997.", 2026)}
     assert found == {"2026-01-13", "2025-06", "1997"}
     assert {f.norm for f in dates.find_dates_zh("2025年6月及12月24日")} == {"2025-06", "--12-24"}
+
+
+def test_labels_are_the_schema_s():
+    """SCHEMA.md's entity labels and relation types, in its order (the review app shows them so)."""
+    assert labels.ENTITY_LABELS == ("ORG", "PERSON", "GPE", "DATE", "MONEY", "TREATMENT", "DRUG", "DISEASE", "DEVICE")
+    assert labels.RELATION_TYPES == ("partnership", "role", "subsidiary_of", "located_in")
+    assert set(labels.TERM_LABELS) | set(labels.RELATION_ARGUMENT_LABELS) | {labels.MONEY} == set(labels.ENTITY_LABELS)

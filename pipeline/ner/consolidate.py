@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.labels import TERM_LABELS
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
 from pipeline.release import Entity
@@ -27,7 +28,6 @@ _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&�
 _EN_ALIAS_DEF = re.compile(r"\s*[(\[]\s*([^()\[\]\n]{1,120})[)\]]")
 _ZH_ALIAS_DEF = re.compile(r"\s*[（(]\s*([^（）()\n]{1,40})[）)]")
 _ZH_ALIAS_LEAD = re.compile(r"^(?:以下简称|以下称|以下统称|下称|简称|下同|统称|以下)\s*[:：]?\s*")
-TERM_LABELS = ("TREATMENT", "DRUG", "DISEASE", "DEVICE")
 _ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
 _QUOTES = "“”\"'‘’「」『』"
 # Head words that end a complete Chinese organisation name.

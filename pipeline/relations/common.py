@@ -16,11 +16,10 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from pipeline.labels import RELATION_ARGUMENT_LABELS
 from pipeline.release import Entity, Relation, Release
 from pipeline.text.dates import EN_DATE_MENTION, TODAY, ZH_DATE_MENTION, parse_date
 from pipeline.text.hans import to_hans
-
-LABELS = ("ORG", "PERSON", "GPE", "DATE")
 
 
 @dataclass(frozen=True)
@@ -222,7 +221,7 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
             cands.append((prio, s, e, Mention(s, e, ent)))
 
     for ent in release.entities:
-        if ent.label not in LABELS:
+        if ent.label not in RELATION_ARGUMENT_LABELS:
             continue
         for s, e in ent.mentions:
             if conv is not None:

@@ -17,10 +17,12 @@ from pathlib import Path
 from pipeline.evaluate import evaluate, format_report, read_jsonl
 from pipeline.io.readers import discover, read_file
 from pipeline.io.tables import release_rows
+from pipeline.labels import NAME_LABELS
 from pipeline.registry import PipelineConfig
-from pipeline.relations.common import _find_all, to_hans
+from pipeline.relations.common import _find_all
 from pipeline.release import Entity, Release
 from pipeline.runner import Pipeline
+from pipeline.text.hans import to_hans
 
 
 def gold_entities(release: Release, gold: dict) -> list[Entity]:
@@ -28,7 +30,7 @@ def gold_entities(release: Release, gold: dict) -> list[Entity]:
     out = []
     zh = release.lang == "zh" and release.text_hans is not None
     for n, g in enumerate(gold.get("entities", [])):
-        if g["label"] not in ("ORG", "PERSON", "GPE"):
+        if g["label"] not in NAME_LABELS:
             continue
         surfaces = [g.get("clean") or g["text"], *g.get("aliases", [])]
         spans: set[tuple[int, int]] = set()
