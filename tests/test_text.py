@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib import resources
 from types import SimpleNamespace
 
-from pipeline import labels
+from pipeline import labels, lang
 from pipeline.text import dates, hans
 
 
@@ -58,3 +59,22 @@ def test_labels_are_the_schema_s():
     assert labels.ENTITY_LABELS == ("ORG", "PERSON", "GPE", "DATE", "MONEY", "TREATMENT", "DRUG", "DISEASE", "DEVICE")
     assert labels.RELATION_TYPES == ("partnership", "role", "subsidiary_of", "located_in")
     assert set(labels.TERM_LABELS) | set(labels.RELATION_ARGUMENT_LABELS) | {labels.MONEY} == set(labels.ENTITY_LABELS)
+
+
+def test_every_word_list_is_found_and_says_where_it_came_from():
+    names = lang.files()
+    assert "en/honorifics" in names
+    root = resources.files("pipeline.lang")
+    for name in names:
+        code, stem = name.split("/")
+        lines = root.joinpath(code, f"{stem}.tsv").read_text("utf-8").splitlines()
+        comments = [line for line in lines[: next(i for i, line in enumerate(lines) if not line.startswith("#"))]]
+        assert comments and "Source:" in "\n".join(comments), f"{name} does not start with a # Source: comment"
+        assert lang.table(code, stem), f"{name} has no rows"
+
+
+def test_honorifics_keep_each_caller_s_subset():
+    assert {"dr", "professor", "madam"} <= lang.words("en", "honorifics", "consolidate")
+    assert "father" not in lang.words("en", "honorifics", "consolidate")
+    assert {"father", "academician", "sister", "brother"} <= lang.words("en", "honorifics", "relations")
+    assert lang.words("en", "honorifics") >= lang.words("en", "honorifics", "recognise") | lang.words("en", "honorifics", "translit")

@@ -16,32 +16,12 @@ from itertools import product
 
 from rapidfuzz import fuzz
 
+from pipeline import lang
 from pipeline.align import lexicon
 from pipeline.text.hans import converter, to_hans
 
-_HONORIFIC = frozenset(
-    [
-        "dr",
-        "doctor",
-        "prof",
-        "professor",
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "sir",
-        "madam",
-        "dame",
-        "mdm",
-        "hon",
-        "the",
-        "sbs",
-        "jp",
-        "gbs",
-        "mh",
-        "bbs",
-    ]
-)
+# Words around a name that are not part of it: honorifics, and `the` / Hong Kong post-nominals (`Hon Lo Chung-mau, SBS, JP`).
+_HONORIFIC = lang.words("en", "honorifics", "translit") | frozenset(["the", "sbs", "jp", "gbs", "mh", "bbs"])
 _CJK = re.compile(r"^[\u3400-\u9fff]+$")
 
 _INITIALS = {

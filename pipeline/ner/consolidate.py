@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline import lang
 from pipeline.labels import TERM_LABELS
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
@@ -419,7 +420,7 @@ _EN_HEADS = {"hospital", "hospitals", "university", "centre", "center", "institu
              "laboratory", "academy", "office", "ministry", "society", "committee", "board"}
 
 
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof", "professor", "madam", "mdm", "sir"}
+_HONORIFICS = lang.words("en", "honorifics", "consolidate")
 
 
 def _short_form_of(short: str, full: str) -> int | None:
