@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import opencc
 import pandas as pd
 
 from pipeline.align import lexicon
+from pipeline.text.hans import converter
 
 _SURNAMES = [
     "王",
@@ -116,7 +116,7 @@ def _noisy(text: str, rng: random.Random) -> str:
 def synthesise(n: int, wmt: list[tuple[str, str]], seed: int = 0) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """About `n` release rows (SCHEMA columns used by align) and the gold (en, zh) source pairs."""
     rng = random.Random(seed)
-    s2hk = opencc.OpenCC("s2hk")
+    s2hk = converter("s2hk")
     rows: list[dict] = []
     gold: set[tuple[str, str]] = set()
     k = 0

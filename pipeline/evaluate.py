@@ -16,15 +16,14 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import opencc
 import pandas as pd
 from rapidfuzz import fuzz
 
 from pipeline.io.tables import Tables
+from pipeline.labels import RELATION_TYPES
+from pipeline.text.hans import to_hans
 
-_T2S = opencc.OpenCC("t2s")
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\-–—·・:：;；/&、「」《》]+")
-RELATION_TYPES = ("partnership", "role", "subsidiary_of", "located_in")
 
 
 @lru_cache(maxsize=200_000)
@@ -32,7 +31,7 @@ def norm(s: object) -> str:
     if s is None or (isinstance(s, float) and pd.isna(s)):
         return ""
     s = unicodedata.normalize("NFKC", str(s)).casefold()
-    s = _T2S.convert(s)
+    s = to_hans(s)
     s = re.sub(r"^the\s+", "", s)
     return _PUNCT.sub("", s)
 

@@ -7,7 +7,8 @@ import pytest
 
 from pipeline.release import Release
 from pipeline.stages.clean import Clean
-from pipeline.stages.convert import Convert, _align, convert_with_offsets, detect_lang, detect_script, pick_config
+from pipeline.stages.convert import Convert, detect_lang, detect_script, pick_config
+from pipeline.text.hans import align_offsets, convert_with_offsets
 
 from .conftest import RAW
 from .test_readers import EN, ZHS, ZHT_HK, ZHT_TW
@@ -158,7 +159,7 @@ def test_opencc_cuts_at_nul_and_the_offset_map_still_holds():
 def test_length_changing_conversion_maps_spans_back(src, dst, hans_span, original):
     """Where the converted text is longer or shorter, the aligned map still finds the original words."""
     t2s = opencc.OpenCC("t2s")
-    offsets = _align(src, dst, key="".join(t2s.convert(c) for c in src))
+    offsets = align_offsets(src, dst, key="".join(t2s.convert(c) for c in src))
     assert len(offsets) == len(dst) and all(0 <= j < len(src) for j in offsets)
     r = Release(source_path="x", raw_text=src, clean_text=src, text_hans=dst, hans_to_clean=offsets)
     start = dst.index(hans_span)

@@ -18,10 +18,9 @@ import json
 import re
 from pathlib import Path
 
-import opencc
+from pipeline.text.hans import to_hans
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "align"
-_T2S = opencc.OpenCC("t2s")
 _DROP_GLOSS = re.compile(
     r"^(?:variant of|old variant|also written|see |CL:|surname |abbr\. for|Japanese variant|used in|erhua)", re.I
 )
@@ -102,7 +101,7 @@ def terms(lex: Path, seed: Path) -> list[tuple[str, str, str, str]]:
                 rows.append((en_short, short, "GPE", "cn-admin-divisions"))
     with open(seed, encoding="utf-8") as fh:
         for x in csv.DictReader((line for line in fh if not line.startswith("#")), delimiter="\t"):
-            rows.append((x["en"], _T2S.convert(x["zh"]), x["kind"], "seed"))
+            rows.append((x["en"], to_hans(x["zh"]), x["kind"], "seed"))
     seen: set[tuple[str, str]] = set()
     out = []
     for en, zh, kind, source in rows:

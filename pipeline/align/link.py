@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import opencc
 from scipy.optimize import linear_sum_assignment
 
 from pipeline.align import lexicon, translit
+from pipeline.text.hans import to_hans
 
-_T2S = opencc.OpenCC("t2s")
 _LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*")
 _SENT = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^.!?\n]+[.!?]?")
 _GENERIC = frozenset(["hong", "kong", "china", "chinese", "the", "of", "and", "limited", "ltd", "company", "group"])
@@ -48,7 +47,7 @@ class Link:
 @lru_cache(maxsize=50000)
 def zh_words(name: str) -> tuple[str, ...]:
     """Greedy longest-match segmentation of a Chinese name over CC-CEDICT words (Latin runs kept whole)."""
-    name = _T2S.convert(name)
+    name = to_hans(name)
     gl = lexicon.glosses()
     out, i = [], 0
     while i < len(name):
@@ -104,7 +103,7 @@ def term_score(en: str, zh: str) -> float:
     t = lexicon.terms()
     toks = lexicon.en_tokens(en)
     ce = t.find_en(toks)
-    zh_s = _T2S.convert(zh)
+    zh_s = to_hans(zh)
     cz = t.find_zh(zh_s)
     if not ce or not cz:
         return 0.0

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from pipeline import dates as _dates
 from pipeline.align import lexicon, translit
+from pipeline.text import dates as _dates
 
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _SHORT_YEAR_ZH = re.compile(r"(?<!\d)(\d{2})年")
@@ -107,12 +107,12 @@ def find_dates(text: str, default_year: int | None) -> tuple[set[date], set[tupl
     partial: set[tuple[int, int]] = set()
     spans: list[tuple[int, int]] = []
     patterns = [
-        (_dates._ISO, lambda m: (int(m[1]), int(m[2]), int(m[3]))),
-        (_dates._ZH, lambda m: (_dates._cn_number(m[1]) if m[1] else None, _dates._cn_number(m[2]), _dates._cn_number(m[3]))),
-        (_dates._EN_MDY, lambda m: (int(m[3]), _dates._MONTHS.get(m[1].lower()), int(m[2]))),
-        (_dates._EN_DMY, lambda m: (int(m[3]), _dates._MONTHS.get(m[2].lower()), int(m[1]))),
-        (_dates._EN_MD, lambda m: (None, _dates._MONTHS.get(m[1].lower()), int(m[2]))),
-        (_dates._EN_DM, lambda m: (None, _dates._MONTHS.get(m[2].lower()), int(m[1]))),
+        (_dates.ISO_DATE, lambda m: (int(m[1]), int(m[2]), int(m[3]))),
+        (_dates.ZH_DATE_PARTS, lambda m: (_dates.cn_number(m[1]) if m[1] else None, _dates.cn_number(m[2]), _dates.cn_number(m[3]))),
+        (_dates.EN_MDY, lambda m: (int(m[3]), _dates.MONTHS.get(m[1].lower()), int(m[2]))),
+        (_dates.EN_DMY, lambda m: (int(m[3]), _dates.MONTHS.get(m[2].lower()), int(m[1]))),
+        (_dates.EN_MD, lambda m: (None, _dates.MONTHS.get(m[1].lower()), int(m[2]))),
+        (_dates.EN_DM, lambda m: (None, _dates.MONTHS.get(m[2].lower()), int(m[1]))),
     ]
     taken = bytearray(len(text))
     for rx, parts in patterns:

@@ -14,36 +14,14 @@ import re
 from functools import cache, lru_cache
 from itertools import product
 
-import opencc
 from rapidfuzz import fuzz
 
+from pipeline import lang
 from pipeline.align import lexicon
+from pipeline.text.hans import converter, to_hans
 
-_S2T = opencc.OpenCC("s2hk")
-_T2S = opencc.OpenCC("t2s")
-_HONORIFIC = frozenset(
-    [
-        "dr",
-        "doctor",
-        "prof",
-        "professor",
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "sir",
-        "madam",
-        "dame",
-        "mdm",
-        "hon",
-        "the",
-        "sbs",
-        "jp",
-        "gbs",
-        "mh",
-        "bbs",
-    ]
-)
+# Words around a name that are not part of it: honorifics, and `the` / Hong Kong post-nominals (`Hon Lo Chung-mau, SBS, JP`).
+_HONORIFIC = lang.words("en", "honorifics", "translit") | frozenset(["the", "sbs", "jp", "gbs", "mh", "bbs"])
 _CJK = re.compile(r"^[\u3400-\u9fff]+$")
 
 _INITIALS = {
@@ -131,7 +109,7 @@ def syllables(char: str) -> frozenset[str]:
     out |= {r.replace("u", "v") for r in out if "u" in r}  # lü written lv / lyu
     import ToJyutping  # loads its trie (about 2 s) only when a name is romanised
 
-    trad = _S2T.convert(char)
+    trad = converter("s2hk").convert(char)
     for _, cands in ToJyutping.get_jyutping_candidates(trad):
         for jp in (cands or [])[:3]:
             out |= hk_spellings(jp)
@@ -205,7 +183,7 @@ def name_score(en: str, zh: str) -> float:
     1.0: surname and given name both match; ~0.8: given name close (a spelling variant);
     0.5: only the surname matches (an English given name, `Walton LI` <-> `李维达`); 0 otherwise.
     """
-    zh = _T2S.convert(zh.strip())
+    zh = to_hans(zh.strip())
     if not _CJK.match(zh):
         return 0.0
     parts = split_zh(zh)

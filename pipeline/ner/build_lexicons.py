@@ -18,10 +18,9 @@ import json
 import re
 from pathlib import Path
 
-import opencc
+from pipeline.text.hans import to_hans
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "ner"
-_T2S = opencc.OpenCC("t2s")
 # Placeholders of the division code table, not places.
 _PLACEHOLDER = re.compile(r"市辖区|^县$|直辖|Municipal districts|Administrative divisions|^county$", re.IGNORECASE)
 # Short names that are mostly ordinary words in press releases (来宾 "guests", 安康 "well-being").
@@ -40,7 +39,7 @@ def countries(folder: Path) -> tuple[set[str], set[str]]:
             en.add(name.replace(" & ", " and "))
             en.add(name)
             for col in ("zh_CN", "zh_TW", "zh_HK"):
-                z = _T2S.convert(row[col].strip())
+                z = to_hans(row[col].strip())
                 z = re.sub(r"^中国(香港|澳门)特别行政区$", r"\1", z)
                 if z:
                     zh.add(z)

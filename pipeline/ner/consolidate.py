@@ -18,16 +18,17 @@ from functools import cache, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline import lang
+from pipeline.labels import TERM_LABELS
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
-from pipeline.relations.common import to_hans
 from pipeline.release import Entity
+from pipeline.text.hans import to_hans
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
 _EN_ALIAS_DEF = re.compile(r"\s*[(\[]\s*([^()\[\]\n]{1,120})[)\]]")
 _ZH_ALIAS_DEF = re.compile(r"\s*[（(]\s*([^（）()\n]{1,40})[）)]")
 _ZH_ALIAS_LEAD = re.compile(r"^(?:以下简称|以下称|以下统称|下称|简称|下同|统称|以下)\s*[:：]?\s*")
-TERM_LABELS = ("TREATMENT", "DRUG", "DISEASE", "DEVICE")
 _ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
 _QUOTES = "“”\"'‘’「」『』"
 # Head words that end a complete Chinese organisation name.
@@ -425,7 +426,7 @@ _EN_HEADS = {"hospital", "hospitals", "university", "centre", "center", "institu
              "laboratory", "academy", "office", "ministry", "society", "committee", "board"}
 
 
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof", "professor", "madam", "mdm", "sir"}
+_HONORIFICS = lang.words("en", "honorifics", "consolidate")
 
 
 def _short_form_of(short: str, full: str) -> int | None:

@@ -14,7 +14,7 @@ import re
 from functools import cache
 
 from pipeline.ner import lexicon
-from pipeline.relations.common import to_hans
+from pipeline.text.hans import to_hans
 
 # The last word of a wire, paper, broadcaster or portal's name (`Global Times`, `Business Wire`,
 # `Xinhua News Agency`; `大公报`, `威海新闻网`, `中评社`): general newspaper naming, not a list of releases.

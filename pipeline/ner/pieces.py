@@ -62,7 +62,8 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
     (as a release read whole ties each use of a defined short form to its name). Ids are given
     again in order of first mention, as for a release read whole.
     """
-    from pipeline.ner.consolidate import _GENERIC, TERM_LABELS, canon
+    from pipeline.labels import TERM_LABELS
+    from pipeline.ner.consolidate import _GENERIC, canon
 
     def names(e: Entity) -> list[str]:
         if e.label in ("DATE", "MONEY"):

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
-from pipeline.ner.patterns import find_dates_zh, find_money
+from pipeline.ner.patterns import find_money
+from pipeline.text.dates import find_dates_zh
 
 # Variant characters OpenCC leaves in Simplified output; one for one, so offsets hold.
 _VARIANTS = str.maketrans({"衞": "卫", "衛": "卫", "綫": "线", "峯": "峰", "邨": "村"})

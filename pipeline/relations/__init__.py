@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pipeline.relations.common import Doc, collect_mentions, default_year, merge_facts
+from pipeline.relations.common import Doc, collect_mentions, merge_facts
 from pipeline.release import Relation, Release
+from pipeline.text.dates import default_year
 
 __all__ = ["RelationExtractor"]
 

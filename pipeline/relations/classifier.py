@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.labels import LOCATED_IN, ROLE, SUBSIDIARY_OF
 from pipeline.relations.common import Doc, Fact, Mention
 
-LABELS = ("none", "role", "subsidiary_of", "located_in")
+LABELS = ("none", ROLE, SUBSIDIARY_OF, LOCATED_IN)  # what the classifier predicts for a pair
 # which relation an ordered (head label, tail label) pair can hold
 SIGNATURES = {("PERSON", "ORG"): "role", ("ORG", "ORG"): "subsidiary_of", ("ORG", "GPE"): "located_in"}
 TYPE_WORDS = {"PERSON": "person", "ORG": "organization", "GPE": "location"}

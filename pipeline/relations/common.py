@@ -8,7 +8,6 @@ fact carries the sentence span it was read from, mapped back to `clean_text` for
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,12 +15,10 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-import opencc
-
-from pipeline.dates import parse_date
+from pipeline.labels import RELATION_ARGUMENT_LABELS
 from pipeline.release import Entity, Relation, Release
-
-LABELS = ("ORG", "PERSON", "GPE", "DATE")
+from pipeline.text.dates import EN_DATE_MENTION, TODAY, ZH_DATE_MENTION, parse_date
+from pipeline.text.hans import to_hans
 
 
 @dataclass(frozen=True)
@@ -151,19 +148,6 @@ def kind_of_phrase(phrase: str) -> KindRow | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# script
-
-
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def to_hans(s: str) -> str:
-    return _t2s().convert(s)
-
-
-# ---------------------------------------------------------------------------------------------
 # mentions
 
 
@@ -175,7 +159,7 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
     in_hans = release.lang == "zh" and release.hans_to_clean is not None
     cands: list[tuple[int, int, Mention]] = []
     for ent in release.entities:
-        if ent.label not in LABELS:
+        if ent.label not in RELATION_ARGUMENT_LABELS:
             continue
         for s, e in release.hans_spans(ent) if in_hans else ent.mentions:
             if e > s:
@@ -197,27 +181,6 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
 # ---------------------------------------------------------------------------------------------
 # dates
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-EN_DATE = re.compile(
-    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}})\b"
-)
-ZH_DATE = re.compile(r"(?:(?:\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
-_TODAY = re.compile(r"\btoday\b|今日|今天|本日")
-
-
-def default_year(release: Release) -> int | None:
-    """Year for dates written without one: the dateline's, else the first full date near the top."""
-    if release.dateline_date:
-        return release.dateline_date.year
-    head = (release.text_hans or release.clean_text)[:600]
-    for rx in (re.compile(r"(?<!\d)(20\d\d|19\d\d)[-./年]\s*\d{1,2}[-./月]\s*\d{1,2}"), EN_DATE):
-        for m in rx.finditer(head):
-            d = parse_date(m.group(0))
-            if d:
-                return d.year
-    return None
-
-
 @dataclass(frozen=True)
 class DateHit:
     start: int
@@ -228,14 +191,14 @@ class DateHit:
 def find_dates(doc: Doc, start: int, end: int) -> list[DateHit]:
     """Full calendar dates written in text[start:end] (a missing year from the dateline)."""
     seg = doc.text[start:end]
-    rx = ZH_DATE if doc.release.lang == "zh" else EN_DATE
+    rx = ZH_DATE_MENTION if doc.release.lang == "zh" else EN_DATE_MENTION
     out = []
     for m in rx.finditer(seg):
         d = parse_date(m.group(0), default_year=doc.default_year)
         if d:
             out.append(DateHit(start + m.start(), start + m.end(), d))
     if doc.release.dateline_date:
-        for m in _TODAY.finditer(seg):
+        for m in TODAY.finditer(seg):
             # "today (January 13)" carries its own date: keep the written one
             if not any(abs(h.start - (start + m.end())) < 4 for h in out):
                 out.append(DateHit(start + m.start(), start + m.end(), doc.release.dateline_date))

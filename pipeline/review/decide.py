@@ -11,17 +11,15 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import opencc
-
-from pipeline.dates import parse_date
 from pipeline.io.tables import Tables
 from pipeline.review.merge import LABELS, RELATION_TYPES, Merged, base_records, clean, merge
 from pipeline.review.queue import Filters, alignment_partners, queue
 from pipeline.review.store import Decision, ReviewStore
+from pipeline.text.dates import parse_date
+from pipeline.text.hans import to_hans
 
 ACTIONS = {
     "entity": {"accept", "reject", "relabel", "span", "add"},
@@ -39,16 +37,11 @@ class BadRequest(ValueError):
     """A request the reviewer's client should not have sent; answered with 400 and the reason."""
 
 
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def normalise(text: str, label: str, lang: str, default_year: int | None) -> str:
     """`text_norm` for a span a reviewer drew: ISO date for DATE, Simplified Chinese for zh, else the text."""
     if label == "DATE" and (d := parse_date(text, default_year)):
         return d.isoformat()
-    return _t2s().convert(text) if lang == "zh" else text
+    return to_hans(text) if lang == "zh" else text
 
 
 def sentence_around(text: str, start: int, end: int) -> str:

@@ -22,10 +22,12 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.io.tables import Tables
+from pipeline.labels import ENTITY_LABELS
+from pipeline.labels import RELATION_TYPES as _RELATION_TYPES
 from pipeline.review.store import Decision
 
-LABELS = ["ORG", "PERSON", "GPE", "DATE", "MONEY", "TREATMENT", "DRUG", "DISEASE", "DEVICE"]
-RELATION_TYPES = ["partnership", "role", "subsidiary_of", "located_in"]
+LABELS = list(ENTITY_LABELS)  # lists: the review page sends them as JSON
+RELATION_TYPES = list(_RELATION_TYPES)
 ENTITY_FIELDS = ("label", "text", "text_norm", "mentions", "aliases")
 RELATION_FIELDS = ("type", "head_id", "tail_id", "head", "tail", "date", "kind", "title", "evidence")
 

@@ -15,9 +15,9 @@ import re
 import unicodedata
 from datetime import date
 
-from pipeline.dates import parse_date
 from pipeline.registry import Stage, stage
 from pipeline.release import Release
+from pipeline.text.dates import MONTH_WORD, parse_date
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -152,7 +152,7 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 # --- datelines -----------------------------------------------------------------------------------
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_MONTH = MONTH_WORD
 _EN_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
 _WIRE = r"(?:PRNewswire|PR Newswire|Business Wire|BUSINESS WIRE|GLOBE NEWSWIRE|Xinhua|AP|Reuters|ACCESSWIRE|Media OutReach(?: Newswire)?)"
 _DATELINES = [

@@ -10,12 +10,12 @@ their full names, and dates normalised to ISO (pipeline/ner/consolidate.py).
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, ClassVar
 
 from pipeline.ner.pieces import DEFAULT_MAX_CHARS, merge_entities, split_text
 from pipeline.registry import Stage, stage
 from pipeline.release import Entity, Release
+from pipeline.text.dates import default_year
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 BACKENDS = ("auto", "lac", "model", "both")
 SPACY_MAX = 1_000_000  # spaCy's nlp.max_length: a longer text fails with its error E088
 MIN_PIECE = 1_000
-_YEAR_IN_DATE = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月|[-./]\d{1,2}[-./]\d{1,2})|\b\d{1,2}\s+[A-Z][a-z]+\.?,?\s+((?:19|20)\d{2})|[A-Z][a-z]+\.?\s+\d{1,2},?\s+((?:19|20)\d{2})")
 
 
 @stage("recognise")
@@ -140,13 +139,3 @@ def with_entities(doc: Doc, entities: list[Entity]) -> Doc:
                 spans.append(span)
     doc.ents = filter_spans(spans)
     return doc
-
-
-def default_year(release: Release) -> int | None:
-    """The year a date written without one belongs to: the dateline's, else the first full date's."""
-    if release.dateline_date is not None:
-        return release.dateline_date.year
-    m = _YEAR_IN_DATE.search(release.text_hans or release.clean_text)
-    if m:
-        return int(next(g for g in m.groups() if g))
-    return None

@@ -49,6 +49,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from spacy.util import filter_spans
 
+from pipeline.text.hans import to_hans
+
 LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE")
 
 #: Sentinel for "annotation unknown" (token left with ent_iob == 0).
@@ -99,17 +101,9 @@ CLUENER_MAP = {
 # Traditional -> Simplified
 # --------------------------------------------------------------------------------------
 
-_T2S = None
-
-
 def to_simplified(text: str) -> str:
-    """OpenCC ``t2s`` conversion (cached converter)."""
-    global _T2S
-    if _T2S is None:
-        import opencc
-
-        _T2S = opencc.OpenCC("t2s")
-    return _T2S.convert(text)
+    """OpenCC ``t2s`` conversion (the pipeline's one cached converter)."""
+    return to_hans(text)
 
 
 def simplify_keep_offsets(text: str) -> str | None:
