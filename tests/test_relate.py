@@ -14,6 +14,7 @@ from pipeline.relations.common import title_in_chinese, title_in_english
 from pipeline.release import Entity, Relation, Release
 from pipeline.runner import Pipeline
 from pipeline.stages.convert import Convert
+from pipeline.text.dates import default_year, find_dates_en, find_dates_zh
 from tests.conftest import RAW
 
 
@@ -33,7 +34,22 @@ def extract(extractor):
 def release(text: str, ents: dict[str, list[str]], aliases: dict[str, list[str]], dateline: date | None = None) -> Release:
     r = Convert()(Release(source_path="t.txt", raw_text=text, clean_text=text, dateline_date=dateline))
     r.entities = entities(r, ents, aliases)
+    r.entities += date_entities(r, len(r.entities))
     return r
+
+
+def date_entities(r: Release, first_id: int) -> list[Entity]:
+    """The DATE entities the recogniser's own date patterns give (relate reads its dates from them)."""
+    zh = r.lang == "zh" and r.text_hans is not None
+    text = r.text_hans if zh else r.clean_text
+    year = default_year(r)
+    found = find_dates_zh(text, year) if zh else find_dates_en(text, year)
+    out = []
+    for f in found:
+        span = r.hans_span_to_clean(f.start, f.end) if zh else (f.start, f.end)
+        out.append(Entity(f"E{first_id + len(out)}", "DATE", r.clean_text[span[0]:span[1]], f.norm, [span],
+                          hans_mentions=[(f.start, f.end)] if zh else []))
+    return out
 
 
 def entities(r: Release, ents: dict[str, list[str]], aliases: dict[str, list[str]]) -> list[Entity]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pipeline.relations.common import Doc, collect_mentions, merge_facts
+from pipeline.relations.common import Doc, collect_mentions, date_hits, merge_facts
 from pipeline.release import Relation, Release
 from pipeline.text.dates import default_year
 
@@ -30,7 +30,7 @@ class RelationExtractor:
 
     def doc(self, release: Release) -> Doc:
         text = release.text_hans if release.lang == "zh" and release.text_hans else release.clean_text
-        return Doc(release, text, collect_mentions(release, text), default_year(release))
+        return Doc(release, text, collect_mentions(release, text), default_year(release), dates=date_hits(release))
 
     def facts(self, release: Release) -> Doc:
         """The release's candidate facts, before merging (kept on the returned Doc)."""

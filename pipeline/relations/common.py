@@ -8,6 +8,7 @@ fact carries the sentence span it was read from, mapped back to `clean_text` for
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from importlib import resources
 
 from pipeline.labels import RELATION_ARGUMENT_LABELS
 from pipeline.release import Entity, Relation, Release
-from pipeline.text.dates import EN_DATE_MENTION, TODAY, ZH_DATE_MENTION, parse_date
+from pipeline.text.dates import TODAY
 from pipeline.text.hans import to_hans
 
 
@@ -62,6 +63,8 @@ class Doc:
     mentions: list[Mention]
     default_year: int | None
     facts: list[Fact] = field(default_factory=list)
+    # the recogniser's DATE entities that name a calendar day, in the working text (date_hits)
+    dates: list[DateHit] = field(default_factory=list)
 
     def clean_span(self, start: int, end: int) -> tuple[int, int]:
         if self.release.lang == "zh" and self.release.hans_to_clean is not None:
@@ -188,20 +191,31 @@ class DateHit:
     value: date
 
 
+def date_hits(release: Release) -> list[DateHit]:
+    """Where the recogniser's DATE entities name a full calendar day (text_norm YYYY-MM-DD: a
+    missing year was filled by `default_year` when they were read), in the working text. The dates
+    relations carry come from these: relate reads no dates of its own."""
+    in_hans = release.lang == "zh" and release.hans_to_clean is not None
+    hits = []
+    for ent in release.entities:
+        if ent.label != "DATE" or not ISO_DAY.fullmatch(ent.text_norm or ""):
+            continue
+        value = date.fromisoformat(ent.text_norm)
+        hits.extend(DateHit(s, e, value) for s, e in (release.hans_spans(ent) if in_hans else ent.mentions))
+    return sorted(hits, key=lambda h: (h.start, h.end))
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def find_dates(doc: Doc, start: int, end: int) -> list[DateHit]:
-    """Full calendar dates written in text[start:end] (a missing year from the dateline)."""
-    seg = doc.text[start:end]
-    rx = ZH_DATE_MENTION if doc.release.lang == "zh" else EN_DATE_MENTION
-    out = []
-    for m in rx.finditer(seg):
-        d = parse_date(m.group(0), default_year=doc.default_year)
-        if d:
-            out.append(DateHit(start + m.start(), start + m.end(), d))
+    """The calendar dates written in text[start:end] (DATE entities), and `today` as the dateline's."""
+    out = [h for h in doc.dates if start <= h.start < end]
     if doc.release.dateline_date:
-        for m in TODAY.finditer(seg):
+        for m in TODAY.finditer(doc.text, start, end):
             # "today (January 13)" carries its own date: keep the written one
-            if not any(abs(h.start - (start + m.end())) < 4 for h in out):
-                out.append(DateHit(start + m.start(), start + m.end(), doc.release.dateline_date))
+            if not any(abs(h.start - m.end()) < 4 for h in out):
+                out.append(DateHit(m.start(), m.end(), doc.release.dateline_date))
     out.sort(key=lambda h: h.start)
     return out
 

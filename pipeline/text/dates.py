@@ -8,8 +8,8 @@ relation, the dateline and the dates alignment compares are read by the same rul
 - `find_dates_en` / `find_dates_zh`: DATE entity spans with their ISO `norm` (`2025-12-24`,
   `2025-06`, `2025`, or `--12-24` when no year is known). A month alone, a weekday, `today` or a
   day number (`13日`) is not a DATE.
-- `EN_DATE_MENTION` / `ZH_DATE_MENTION` / `TODAY`: what the relation patterns read as the date of
-  a fact (looser than the entity patterns: `parse_date` decides).
+- `TODAY`: `today` / 今日, which relations date by the dateline (their written dates are the
+  recogniser's DATE entities: relate reads no dates of its own).
 - `default_year`: the one rule for the year of dates written without one.
 """
 
@@ -218,14 +218,10 @@ def _zh_int(s: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# dates of relations, and the year of dates written without one
+# `today`, and the year of dates written without one
 
 # A month word as press releases write it (`Jan`, `Jan.`, `January`, `Sept`); parse_date checks the spelling.
 MONTH_WORD = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-EN_DATE_MENTION = re.compile(
-    rf"\b(?:{MONTH_WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH_WORD}(?:,?\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}})\b"
-)
-ZH_DATE_MENTION = re.compile(r"(?:(?:\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 TODAY = re.compile(r"\btoday\b|今日|今天|本日")
 # A date that carries its year: 2025年12月 / 2025-12-24 / 24 December 2025 / December 24, 2025.
 _YEAR_OF_DATE = re.compile(
