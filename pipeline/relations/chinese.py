@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import combinations
 
+from pipeline import lang
 from pipeline.relations.common import Doc, Fact, Mention, find_dates, kind_table, nearest_date, title_table, to_hans
 
 ORG0, PER0, GPE0 = 0xE000, 0xE400, 0xE800
@@ -33,13 +34,14 @@ WITH = ("与", "同", "跟", "和")  # "with" before an object run; inside a run
 SPLIT = ("与", "同", "跟", "牵手", "携手")
 # people attending or witnessing: a run of organisations followed by these is not signing anything
 ATTEND = re.compile(r"出席|见证|参加|派代表|代表团|等|嘉宾|领导|官员|一行|人员")
-STRONG_VERBS = r"签署|签订|签约|签字|续签|订立|缔结|签下|牵手|携手|结成|组建|共建"
+# word lists that are data: pipeline/lang/zh/*.tsv, each with its source
+STRONG_VERBS = "|".join(r["verb"] for r in lang.table("zh", "signing_verbs"))
 
 
 @cache
 def title_core() -> str:
     heads = sorted({z for row in title_table() for z in row.zh}, key=len, reverse=True)
-    mods = "常务副|执行副|专职副|常务|执行|专职|名誉|荣誉|代理|署理|候任|首席|高级|资深|区域|助理|副"
+    mods = "|".join(r["modifier"] for r in lang.table("zh", "title_modifiers"))
     return rf"(?:(?:{mods})?(?:{'|'.join(map(re.escape, heads))}))"
 
 

@@ -53,20 +53,12 @@ HONORIFICS = {
     if r["relations"] == "1"
     for form in (r["honorific"].lower(), *([r["honorific"].lower() + "."] if r["dotted"] == "1" else []))
 }
-DEGREES = {"m.d.", "md", "ph.d.", "phd", "jp", "sbs", "bbs", "gbs", "mbe", "obe", "cbe", "frcs", "mph", "mba", "m.d", "ph.d"}
-TITLE_MODIFIERS = {
-    "deputy", "vice", "associate", "assistant", "acting", "executive", "senior", "honorary", "interim", "joint", "regional",
-    "global", "managing", "principal", "first", "standing", "permanent", "founding", "co", "non", "independent", "former",
-}
-EXTRA_TITLES = [
-    "president", "director", "chairman", "chairwoman", "chairperson", "manager", "officer", "dean", "provost", "head",
-    "chief", "secretary", "minister", "mayor", "governor", "superintendent", "commissioner", "editor", "editor-in-chief",
-    "treasurer", "trustee", "administrator", "chancellor", "vice-chancellor", "spokesperson", "spokesman", "spokeswoman",
-    "reporter", "correspondent", "ambassador", "consul", "founder", "co-founder", "board member", "party chief",
-    "party secretary", "director general", "director-general", "secretary-general", "secretary general", "ceo", "cfo",
-    "coo", "cto", "cmo", "cio", "cso", "controller", "member of the board", "rector", "vice-rector", "co-chair",
-    "co-chairman", "co-chairperson", "general manager", "managing director",
-]
+# word lists that are data: pipeline/lang/en/*.tsv, each with its source
+DEGREES = lang.words("en", "post_nominals")
+TITLE_MODIFIERS = lang.words("en", "title_modifiers")
+EXTRA_TITLES = [r["title"] for r in lang.table("en", "titles")]
+STRONG_VERBS = frozenset(r["verb"] for r in lang.table("en", "signing_verbs") if r["strength"] == "strong")
+WEAK_VERBS = frozenset(r["verb"] for r in lang.table("en", "signing_verbs") if r["strength"] == "weak")
 # a title ending like this points back to an organisation named elsewhere ("president of the hospital")
 ANAPHORIC = re.compile(r"\bof (?:the|this|our|its) (?:hospital|company|group|university|institution|institute|centre|center|foundation|organisation|organization|firm|school|bureau)$", re.I)
 # An organisation's governing body: a role in it is a role at the organisation.
@@ -76,17 +68,6 @@ ORGAN_OF = re.compile(rf"(?:the\s+)?{_ORGAN}\s+of\s+(?:the\s+)?(?P<org>.+)", re.
 # organisations that are parts of the one after them: folded into the title ("Dean of the Faculty of Engineering of PolyU")
 UNIT_ORG = re.compile(r"^(?:the\s+)?(?:department|dept\.?|faculty|division|section|unit|ward)\b", re.I)
 
-STRONG_VERBS = {
-    "sign", "signs", "signed", "ink", "inks", "inked", "forge", "forges", "forged", "partner", "partners", "partnered",
-    "collaborate", "collaborates", "collaborated", "ally", "allied", "renew", "renews", "renewed",
-}
-WEAK_VERBS = {
-    "form", "forms", "formed", "establish", "establishes", "established", "launch", "launches", "launched", "announce",
-    "announces", "announced", "solidify", "solidifies", "solidified", "reach", "reaches", "reached", "seal", "seals",
-    "sealed", "conclude", "concludes", "concluded", "execute", "executes", "executed", "enter", "enters", "entered",
-    "held", "hold", "holds", "build", "set", "sets", "create", "creates", "created", "agree", "agreed", "agrees",
-    "cooperate", "cooperates", "cooperated", "co-operate", "deepen", "deepens", "deepened", "expand", "expanded",
-}
 COORD = {",", "and", "&", "as well as", ", and"}
 SENT_STOP = {";", ":", "\u2014", "--"}
 
