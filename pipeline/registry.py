@@ -12,7 +12,8 @@ from __future__ import annotations
 import inspect
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -173,6 +174,16 @@ def _toml_value(value: Any) -> str:
     raise ConfigError(f"a setting of type {type(value).__name__} cannot be written to TOML: {value!r}")
 
 
+@cache
+def _declarable() -> frozenset[str]:
+    """What `requires` / `provides` may name: a field of `Release` (release stages, and the columns
+    corpus stages read from the releases table) or a table of SCHEMA.md (what corpus stages write)."""
+    from pipeline.io.tables import SCHEMAS
+    from pipeline.release import Release
+
+    return frozenset(f.name for f in fields(Release)) | frozenset(SCHEMAS)
+
+
 def _import_builtin_stages() -> None:
     # Importing the modules runs their @stage decorators.
     from pipeline import stages  # noqa: F401
@@ -186,12 +197,15 @@ def build_pipeline(config: PipelineConfig, kinds: tuple[str, ...] = ("release", 
     """
     _import_builtin_stages()
     built: list[Stage] = []
-    available: set[str] = {"raw_text"}
+    available: set[str] = {"source_path", "raw_text", "source_sha"}  # what a reader fills
     seen_corpus = False
     for name in config.stages:
         cls = STAGES.get(name)
         if cls is None:
             raise ConfigError(f"{config.source}: unknown stage {name!r}; known: {', '.join(sorted(STAGES))}")
+        unknown = [n for n in (*cls.requires, *cls.provides) if n not in _declarable()]
+        if unknown:
+            raise ConfigError(f"{config.source}: stage {name!r} declares {unknown}, which are neither Release fields nor tables")
         missing = [r for r in cls.requires if r not in available]
         if missing:
             raise ConfigError(f"{config.source}: stage {name!r} needs {missing}, which no earlier stage provides")

@@ -127,3 +127,17 @@ def test_model_settings_resolve_under_the_models_root(monkeypatch, tmp_path):
 
     with pytest.raises(ConfigError, match=str(tmp_path / "span-judge")):
         Pipeline(PipelineConfig.load())
+
+
+def test_requires_and_provides_name_release_fields_or_tables():
+    from pipeline.registry import Stage, build_pipeline, stage
+
+    @stage("test_reads_a_typo")
+    class ReadsATypo(Stage):
+        requires = ("clean_txt",)
+
+    with pytest.raises(ConfigError, match="clean_txt"):
+        build_pipeline(PipelineConfig(["clean", "test_reads_a_typo"]))
+    # the shipped stages declare every field they read
+    assert {"text_hans", "hans_to_clean", "title", "dateline_date", "entities"} <= set(STAGES["relate"].requires)
+    assert {"dateline_place", "dateline_date"} <= set(STAGES["clean"].provides)

@@ -211,7 +211,7 @@ class Clean(Stage):
     """Turns `raw_text` into `clean_text`; records title and dateline."""
 
     requires = ("raw_text",)
-    provides = ("clean_text", "title", "dateline")
+    provides = ("clean_text", "title", "dateline_place", "dateline_date")
 
     def __init__(self, max_title_chars: int = 200) -> None:
         self.max_title_chars = max_title_chars

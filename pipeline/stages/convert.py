@@ -67,7 +67,7 @@ class Convert(Stage):
     """Sets `lang`, `script`, `text_hans` and `hans_to_clean`."""
 
     requires = ("clean_text",)
-    provides = ("lang", "script", "text_hans")
+    provides = ("lang", "script", "opencc_config", "text_hans", "hans_to_clean")
 
     def __init__(self, config: str = "auto") -> None:
         if config != "auto" and config not in {"t2s", "hk2s", "tw2s"}:

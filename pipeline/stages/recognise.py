@@ -41,7 +41,8 @@ class Recognise(Stage):
     sentence ends; spaCy itself takes at most 1,000,000), their entities then joined by name.
     """
 
-    requires = ("lang", "text_hans")
+    # the dateline's year completes dates written without one
+    requires = ("clean_text", "lang", "text_hans", "hans_to_clean", "dateline_date")
     provides = ("entities",)
     model_settings: ClassVar[dict[str, str]] = {"zh_model": "config.cfg", "en_model": "ner"}
 

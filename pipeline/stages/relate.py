@@ -22,7 +22,8 @@ MODES = ("none", "filter", "add", "filter+add", "replace")
 class Relate(Stage):
     """Fills `release.relations` from `release.entities`."""
 
-    requires = ("clean_text", "lang", "entities")
+    # the title marks headline pairs; the dateline dates `today`
+    requires = ("clean_text", "lang", "text_hans", "hans_to_clean", "title", "dateline_date", "entities")
     provides = ("relations",)
     model_settings: ClassVar[dict[str, str]] = {"classifier_model": "delta.safetensors"}
 
