@@ -54,7 +54,11 @@ def pipeline_version(config: PipelineConfig) -> str:
     """The package version plus a hash of what decides the output: the filled config, the code and
     data of the package, and every model the configured stages load. Any of them changing makes
     `run` re-process releases it had written (`--force` is only needed to re-do them regardless)."""
-    return f"{__version__}+{hashlib.sha1(json.dumps(version_inputs(config), sort_keys=True).encode()).hexdigest()[:8]}"
+    return _version_of(version_inputs(config))
+
+
+def _version_of(inputs: dict) -> str:
+    return f"{__version__}+{hashlib.sha1(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:8]}"
 
 
 def version_inputs(config: PipelineConfig) -> dict:
@@ -106,7 +110,9 @@ class Pipeline:
         self.has_release_stages = release_stages
         self.release_stages = [s for s in self.stages if s.kind == "release"]
         self.corpus_stages = [s for s in self.stages if s.kind == "corpus"]
-        self.version = pipeline_version(config)
+        # what the version hashes, read once: the run's config.toml header names the same parts
+        self.version_inputs = version_inputs(config)
+        self.version = _version_of(self.version_inputs)
         self.usage: dict[str, StageUse] = defaultdict(StageUse)  # per stage, in this process and the workers
 
     def _apply(self, stage: Stage, data):

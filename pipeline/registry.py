@@ -163,8 +163,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        text = repr(value)
-        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(text, text)
+        return repr(value)  # TOML spells 1e-05, inf and nan as Python's repr does
     if isinstance(value, str | Path):
         return json.dumps(str(value), ensure_ascii=False)
     if isinstance(value, list | tuple):

@@ -31,7 +31,7 @@ from pipeline.io.tables import (
     to_arrow,
     write_parquet,
 )
-from pipeline.pipeline import Pipeline, StageError, StageUse, pipeline_version, rss_mb, version_inputs  # noqa: F401 (re-exported)
+from pipeline.pipeline import Pipeline, StageError, StageUse, pipeline_version, rss_mb  # noqa: F401 (re-exported)
 from pipeline.registry import Stage
 from pipeline.release import Release
 
@@ -271,7 +271,7 @@ CONFIG_FILE = "config.toml"
 def _stage_config(txn: Transaction, pipeline: Pipeline, started: str) -> None:
     """The filled config of this run, beside the tables it wrote (in the same commit): every
     setting spelled out, reloadable with `run --config OUT/config.toml`."""
-    inputs = version_inputs(pipeline.config)
+    inputs = pipeline.version_inputs
     header = "\n".join([
         f"The pipeline config of the run started {started} into this folder, every setting filled in.",
         f"Run it again with: run_pipeline.py run --config {txn.folder / CONFIG_FILE} ...",

@@ -67,7 +67,7 @@ class Doc:
     dates: list[DateHit] = field(default_factory=list)
 
     def clean_span(self, start: int, end: int) -> tuple[int, int]:
-        if self.release.lang == "zh" and self.release.hans_to_clean is not None:
+        if works_in_hans(self.release):
             return self.release.hans_span_to_clean(start, end)
         return start, end
 
@@ -154,17 +154,26 @@ def kind_of_phrase(phrase: str) -> KindRow | None:
 # mentions
 
 
+def works_in_hans(release: Release) -> bool:
+    """Whether the patterns read the release in `text_hans` (Chinese) rather than `clean_text`."""
+    return release.lang == "zh" and release.hans_to_clean is not None
+
+
+def working_spans(release: Release, entity: Entity) -> list[tuple[int, int]]:
+    """An entity's mentions in the working text: as handed over in text_hans for Chinese, else in clean_text."""
+    return release.hans_spans(entity) if works_in_hans(release) else list(entity.mentions)
+
+
 def collect_mentions(release: Release, text: str) -> list[Mention]:
     """Every mention of an ORG/PERSON/GPE/DATE entity in the working text, without overlaps: the
     recogniser's mentions as it handed them over (in text_hans for Chinese), nothing searched again.
     Overlaps keep the longer span (`Cancer Hospital CAMS, Shenzhen` over `Cancer Hospital CAMS`).
     """
-    in_hans = release.lang == "zh" and release.hans_to_clean is not None
     cands: list[tuple[int, int, Mention]] = []
     for ent in release.entities:
         if ent.label not in RELATION_ARGUMENT_LABELS:
             continue
-        for s, e in release.hans_spans(ent) if in_hans else ent.mentions:
+        for s, e in working_spans(release, ent):
             if e > s:
                 cands.append((s, e, Mention(s, e, ent)))
     # longest first, then leftmost
@@ -195,13 +204,12 @@ def date_hits(release: Release) -> list[DateHit]:
     """Where the recogniser's DATE entities name a full calendar day (text_norm YYYY-MM-DD: a
     missing year was filled by `default_year` when they were read), in the working text. The dates
     relations carry come from these: relate reads no dates of its own."""
-    in_hans = release.lang == "zh" and release.hans_to_clean is not None
     hits = []
     for ent in release.entities:
         if ent.label != "DATE" or not ISO_DAY.fullmatch(ent.text_norm or ""):
             continue
         value = date.fromisoformat(ent.text_norm)
-        hits.extend(DateHit(s, e, value) for s, e in (release.hans_spans(ent) if in_hans else ent.mentions))
+        hits.extend(DateHit(s, e, value) for s, e in working_spans(release, ent))
     return sorted(hits, key=lambda h: (h.start, h.end))
 
 
