@@ -71,6 +71,8 @@ class Release:
     # a reviewer can restore one and `evaluate --cv` can refit the judge on other folds.
     rejected: list[Entity] = field(default_factory=list)
     duplicate_of: str | None = None
+    # Set by align over the batch (`releases.event_id`): the event this release reports.
+    event_id: str | None = None
     # Set by the runner when another source already has this cleaned text: keeps release_id unique.
     id_salt: str | None = None
     # Parses kept by stages for later ones (recognise's English spaCy Doc as docs["en"]); never written out.

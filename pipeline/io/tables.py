@@ -35,6 +35,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("dateline_date", pa.date32()), ("clean_text", pa.string()), ("text_hans", pa.string()),
             ("duplicate_of", pa.string()), ("pipeline_version", pa.string()),
             ("source_sha", pa.string()), ("opencc_config", pa.string()), ("source_root", pa.string()),
+            ("event_id", pa.string()),
         ]
     ),
     "entities": ENTITY_SCHEMA,
@@ -329,7 +330,7 @@ def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str
                 "title": r.title, "dateline_place": r.dateline_place, "dateline_date": r.dateline_date,
                 "clean_text": r.clean_text, "text_hans": r.text_hans, "duplicate_of": r.duplicate_of,
                 "pipeline_version": version, "source_sha": r.source_sha, "opencc_config": r.opencc_config,
-                "source_root": root_of.get(r.source_path.split("#", 1)[0]),
+                "source_root": root_of.get(r.source_path.split("#", 1)[0]), "event_id": r.event_id,
             }
         )
         ent_rows += [_entity_row(rid, e) for e in r.entities]

@@ -34,7 +34,7 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 
-from pipeline.align import dedupe, pairs, signals
+from pipeline.align import dedupe, events, pairs, signals
 from pipeline.align.link import Ent, link_entities, pair_sentences, plan_links
 from pipeline.align.sides import Side, SideBuilder, Vocabs, canonical
 from pipeline.io.tables import Corpus, empty
@@ -123,11 +123,11 @@ class Entities:
 
 @stage("align")
 class Align(Stage):
-    """Fills `releases.duplicate_of`, `alignments` and `entity_links`."""
+    """Fills `releases.duplicate_of` and `releases.event_id`, `alignments` and `entity_links`."""
 
     kind = "corpus"
     requires = ("lang", "text_hans")
-    provides = ("duplicate_of", "alignments", "entity_links")
+    provides = ("duplicate_of", "event_id", "alignments", "entity_links")
 
     def __init__(
         self,
@@ -168,9 +168,12 @@ class Align(Stage):
         copies = self.fold_copies(corpus)
         corpus.set_column("releases", "duplicate_of", copies)
         en, zh = self.sides(corpus, copies, ents)
-        scored = self.score_pairs(en, zh, ents)
+        scored, within = self.score_pairs(en, zh, ents)
+        lang_of = {r.release_id: r.lang for r in self._rows(corpus, ["release_id", "lang"])}
         del en, zh  # the signals are done with: free them before the entity links read the texts
-        alignments = self.expand(scored, copies)
+        event_of = events.group(lang_of, copies, ((e, z) for e, z, _ in scored))
+        corpus.set_column("releases", "event_id", event_of)
+        alignments = self.expand(self.event_pairs(scored, within, event_of, lang_of, copies), copies)
         corpus.put("alignments", alignments)
         corpus.put("entity_links", self.links(alignments, corpus, ents))
         return corpus
@@ -216,9 +219,13 @@ class Align(Stage):
                     s.zh_names.setdefault(sur, set()).update(names)
         return s
 
-    def score_pairs(self, en: Side, zh: Side, ents: Entities) -> list[tuple[str, str, float]]:
+    def score_pairs(
+        self, en: Side, zh: Side, ents: Entities
+    ) -> tuple[list[tuple[str, str, float]], dict[tuple[str, str], float]]:
+        """The chosen pairs (en id, zh id, score), and the score of every other candidate pair whose two
+        releases the chosen pairs put in one event (read by `event_pairs`)."""
         if not len(en) or not len(zh):
-            return []
+            return [], {}
         cand = pairs.block(en, zh, self.max_df, self.top_k)
         # rounded: equal scores must tie exactly, whatever the last bit of a float sum
         p = np.round(pairs.Weights.load(bool(ents)).score(self.feature_matrix(en, zh, cand, ents)), 9)
@@ -228,7 +235,35 @@ class Align(Stage):
             if not pairs.full_date_conflict(en.dates[i], zh.dates[j])
         }
         chosen = pairs.choose(scores, self.threshold, self.mutual)
-        return [(en.ids[i], zh.ids[j], p_) for (i, j), p_ in sorted(chosen.items())]
+        scored = [(en.ids[i], zh.ids[j], p_) for (i, j), p_ in sorted(chosen.items())]
+        event_of = events.group((), {}, ((e, z) for e, z, _ in scored))
+        within = {
+            (en.ids[i], zh.ids[j]): float(p_)
+            for (i, j), p_ in zip(cand.tolist(), p.tolist())
+            if event_of.get(en.ids[i], 0) == event_of.get(zh.ids[j], 1)
+        }
+        return scored, within
+
+    @staticmethod
+    def event_pairs(
+        scored: list[tuple[str, str, float]],
+        within: dict[tuple[str, str], float],
+        event_of: dict[str, str],
+        lang_of: dict[str, str],
+        copies: dict[str, str],
+    ) -> list[tuple[str, str, float]]:
+        """Every EN-ZH pair of canonical releases inside one event, with its own score where it was a
+        candidate, else the lower of its two releases' chosen-pair scores (it is in the event through them)."""
+        best: dict[str, float] = {}
+        for e, z, p_ in scored:
+            best[e] = max(best.get(e, 0.0), p_)
+            best[z] = max(best.get(z, 0.0), p_)
+        chosen = {(e, z): p_ for e, z, p_ in scored}
+        out = []
+        for e, z in events.cross_pairs(event_of, lang_of, copies):
+            p_ = chosen.get((e, z), within.get((e, z), min(best.get(e, 0.0), best.get(z, 0.0))))
+            out.append((e, z, p_))
+        return out
 
     def feature_matrix(self, en: Side, zh: Side, cand: np.ndarray, ents: Entities, exact_cos: bool = False) -> np.ndarray:
         """Features of every candidate pair (rows of `cand`: en index, zh index).
