@@ -176,11 +176,13 @@ def _toml_value(value: Any) -> str:
 @cache
 def _declarable() -> frozenset[str]:
     """What `requires` / `provides` may name: a field of `Release` (release stages, and the columns
-    corpus stages read from the releases table) or a table of SCHEMA.md (what corpus stages write)."""
+    corpus stages read from the releases table), a table of SCHEMA.md (what corpus stages write), or
+    one column of a table (`entities.org_id`: a corpus stage filling a column of a release table)."""
     from pipeline.io.tables import SCHEMAS
     from pipeline.release import Release
 
-    return frozenset(f.name for f in fields(Release)) | frozenset(SCHEMAS)
+    columns = {f"{t}.{c}" for t, schema in SCHEMAS.items() for c in schema.names}
+    return frozenset(f.name for f in fields(Release)) | frozenset(SCHEMAS) | frozenset(columns)
 
 
 def _import_builtin_stages() -> None:

@@ -25,8 +25,10 @@ ENTITY_SCHEMA = pa.schema(
         ("release_id", pa.string()), ("entity_id", pa.string()), ("label", pa.string()),
         ("text", pa.string()), ("text_norm", pa.string()), ("mentions", pa.list_(pa.list_(pa.int64()))),
         ("aliases", pa.list_(pa.string())), ("source", pa.string()), ("score", pa.float64()),
+        ("org_id", pa.string()), ("person_id", pa.string()),
     ]
 )
+_STRINGS = pa.list_(pa.string())
 SCHEMAS: dict[str, pa.Schema] = {
     "releases": pa.schema(
         [
@@ -57,6 +59,41 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("score", pa.float64()),
         ]
     ),
+    "events": pa.schema(
+        [
+            ("event_id", pa.string()), ("date", pa.date32()), ("kind", pa.string()), ("title_en", pa.string()),
+            ("title_zh", pa.string()),
+            ("members", pa.list_(pa.struct([("release_id", pa.string()), ("lang", pa.string()), ("role", pa.string())]))),
+            ("n_releases", pa.int64()),
+        ]
+    ),
+    "deals": pa.schema(
+        [
+            ("deal_id", pa.string()), ("event_id", pa.string()), ("type", pa.string()), ("parties", _STRINGS),
+            ("parties_en", _STRINGS), ("parties_zh", _STRINGS), ("date", pa.date32()), ("kind", pa.string()),
+            ("dates", pa.list_(pa.date32())), ("kinds", _STRINGS), ("disagreements", _STRINGS), ("evidence", _STRINGS),
+            ("release_ids", _STRINGS), ("score", pa.float64()),
+        ]
+    ),
+    "organisations": pa.schema(
+        [
+            ("org_id", pa.string()), ("name_en", pa.string()), ("name_hans", pa.string()), ("name_hant", pa.string()),
+            ("aliases", _STRINGS), ("release_ids", _STRINGS), ("deal_ids", _STRINGS), ("n_mentions", pa.int64()),
+            ("joined_by", _STRINGS),
+        ]
+    ),
+    "people": pa.schema(
+        [
+            ("person_id", pa.string()), ("name_en", pa.string()), ("name_zh", pa.string()), ("aliases", _STRINGS),
+            (
+                "roles",
+                pa.list_(pa.struct([
+                    ("title", pa.string()), ("org_id", pa.string()), ("date", pa.date32()), ("release_id", pa.string()),
+                ])),
+            ),
+            ("release_ids", _STRINGS),
+        ]
+    ),
     "errors": pa.schema(
         [
             ("source_path", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("pipeline_version", pa.string()),
@@ -80,6 +117,10 @@ class Tables:
     rejected_entities: pd.DataFrame = field(default_factory=lambda: empty("rejected_entities"))
     alignments: pd.DataFrame = field(default_factory=lambda: empty("alignments"))
     entity_links: pd.DataFrame = field(default_factory=lambda: empty("entity_links"))
+    events: pd.DataFrame = field(default_factory=lambda: empty("events"))
+    deals: pd.DataFrame = field(default_factory=lambda: empty("deals"))
+    organisations: pd.DataFrame = field(default_factory=lambda: empty("organisations"))
+    people: pd.DataFrame = field(default_factory=lambda: empty("people"))
     errors: pd.DataFrame = field(default_factory=lambda: empty("errors"))
 
     @classmethod
@@ -106,9 +147,10 @@ class Tables:
         for start in range(0, len(df), batch_size):
             yield df.iloc[start : start + batch_size]
 
-    def set_column(self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id") -> None:
+    def set_column(self, name: str, column: str, values: Mapping[Any, Any], key: str | tuple[str, ...] = "release_id") -> None:
         df = getattr(self, name).copy()
-        df[column] = [values.get(k) for k in df[key]]
+        keys = df[key] if isinstance(key, str) else zip(*(df[k] for k in key))
+        df[column] = [values.get(k) for k in keys]
         setattr(self, name, df)
 
     def put(self, name: str, df: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
@@ -146,8 +188,9 @@ class Corpus(Protocol):
         """The table's rows in order, only `columns` (missing ones as None)."""
         ...
 
-    def set_column(self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id") -> None:
-        """Set `column` to `values[row[key]]` (None for rows not in `values`)."""
+    def set_column(self, name: str, column: str, values: Mapping[Any, Any], key: str | tuple[str, ...] = "release_id") -> None:
+        """Set `column` to `values[row[key]]` (None for rows not in `values`); a tuple `key` names
+        several columns and `values` is keyed by tuples of theirs."""
         ...
 
     def put(self, name: str, df: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
@@ -188,7 +231,7 @@ class TableFolder:
         self.txn.stage(f"{name}.parquet", tmp)
 
     def set_column(
-        self, name: str, column: str, values: Mapping[str, Any], key: str = "release_id", batch_size: int = 4096
+        self, name: str, column: str, values: Mapping[Any, Any], key: str | tuple[str, ...] = "release_id", batch_size: int = 4096
     ) -> None:
         src = self._path(name)
         if not src.exists():
@@ -200,7 +243,8 @@ class TableFolder:
             with pq.ParquetWriter(dest, schema) as writer:
                 for batch in reader.iter_batches(batch_size=batch_size):  # memory stays flat
                     t = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
-                    new = pa.array([values.get(k) for k in t[key].to_pylist()], type=schema.field(column).type)
+                    keys = t[key].to_pylist() if isinstance(key, str) else zip(*(t[k].to_pylist() for k in key))
+                    new = pa.array([values.get(k) for k in keys], type=schema.field(column).type)
                     writer.write_table(t.set_column(schema.get_field_index(column), column, new))
         except BaseException:
             dest.unlink(missing_ok=True)

@@ -1,3 +1,3 @@
 """Built-in stages; importing this package registers them."""
 
-from pipeline.stages import align, clean, convert, judge, recognise, relate  # noqa: F401
+from pipeline.stages import align, clean, convert, judge, recognise, records, relate  # noqa: F401

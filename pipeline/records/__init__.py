@@ -1,0 +1,1 @@
+"""Records across releases: events, deals, organisations and people (the `records` stage)."""
