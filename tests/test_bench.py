@@ -41,7 +41,7 @@ def test_bench_corpus_rounds_are_new_releases_with_some_copies(tmp_path):
 
 def test_a_pipeline_without_release_stages_loads_no_models_and_refuses_releases():
     pipe = Pipeline(PipelineConfig.load(None), release_stages=False)
-    assert [s.name for s in pipe.stages] == ["align"]
+    assert [s.name for s in pipe.stages] == ["align", "records"]
     with pytest.raises(RuntimeError, match="release stages"):
         pipe.process(Release(source_path="a.txt", raw_text="text"))
 

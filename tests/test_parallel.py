@@ -35,7 +35,7 @@ def local_run(pipeline, tmp_path_factory):
 
 def _costs_of_every_stage(usage) -> None:
     """The release stages' costs came back from the workers, the align stage's from this process."""
-    assert set(usage) == {"clean", "convert", "recognise", "relate", "judge_entities", "align"}
+    assert set(usage) == {"clean", "convert", "recognise", "relate", "judge_entities", "align", "records"}
     assert all(u.seconds > 0 and u.rss_mb > 100 for u in usage.values()), usage
 
 

@@ -79,10 +79,13 @@ def test_an_abbreviation_two_organisations_define_stays_with_neither():
         _node("r3", "E1", "HA"),
         _node("r4", "E1", "Hong Kong Sanatorium & Hospital", aliases=["HKSH"]),
         _node("r5", "E1", "HKSH"),
+        _node("r6", "E1", "UMP Healthcare Holdings", aliases=["the Group"]),
+        _node("r7", "E1", "Group"),
     ]
     of = {(n.release_id, n.entity_id): r.record_id for r in build(nodes) for n in r.nodes}
     assert len({of[("r1", "E1")], of[("r2", "E1")], of[("r3", "E1")]}) == 3
     assert of[("r4", "E1")] == of[("r5", "E1")]  # one organisation defines HKSH: the bare HKSH is it
+    assert of[("r6", "E1")] != of[("r7", "E1")]  # "the Group" is nobody's short form elsewhere
 
 
 def test_a_public_bilingual_list_joins_names_that_share_nothing():

@@ -34,7 +34,7 @@ _QUOTES = "“”\"'‘’「」『』"
 # Head words that end a complete Chinese organisation name.
 _ZH_HEADS = ("大学", "医院", "学院", "中心", "集团", "公司", "委员会", "研究所", "研究院", "基金会", "协会", "学会", "政府", "银行")
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
-_GENERIC = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
+GENERIC_NAMES = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
 
 
 @lru_cache(maxsize=1 << 16)  # asked for the same few names again and again (every use of a short form)
@@ -130,7 +130,7 @@ class Consolidator:
             defined.update((canon(a), canon(self.text[full.start:full.end])) for a in items)
             for alias in items:
                 key = canon(alias)
-                if key in _GENERIC:
+                if key in GENERIC_NAMES:
                     continue
                 for s, e in self._occurrences(alias):
                     if full.start <= s < full.end:

@@ -63,7 +63,7 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
     again in order of first mention, as for a release read whole.
     """
     from pipeline.labels import TERM_LABELS
-    from pipeline.ner.consolidate import _GENERIC, canon
+    from pipeline.ner.consolidate import GENERIC_NAMES, canon
 
     def names(e: Entity) -> list[str]:
         if e.label in ("DATE", "MONEY"):
@@ -72,7 +72,7 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
             own = [e.text_norm]
         else:
             own = [e.text_norm, e.text]
-        keys = [canon(s) for s in own] + [canon(a) for a in e.aliases if canon(a) not in _GENERIC]
+        keys = [canon(s) for s in own] + [canon(a) for a in e.aliases if canon(a) not in GENERIC_NAMES]
         return list(dict.fromkeys(k for k in keys if k))
 
     merged: list[Entity] = []
@@ -90,7 +90,7 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
             for k in keys:
                 index.setdefault((e.label, k), target)
     if text is not None:
-        _short_forms_everywhere(merged, text, lang, canon, _GENERIC)
+        _short_forms_everywhere(merged, text, lang, canon, GENERIC_NAMES)
     merged.sort(key=lambda e: e.mentions[0][0] if e.mentions else 0)
     for i, e in enumerate(merged, 1):
         e.entity_id = f"E{i}"

@@ -25,6 +25,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pipeline.ner.consolidate import GENERIC_NAMES
+from pipeline.text.hans import to_hans
+
 _NOT_WORD = re.compile(r"[\W_]+")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 
@@ -35,6 +38,9 @@ def name_key(name: str) -> str:
     s = unicodedata.normalize("NFKC", name or "").strip()
     s = _LEADING_THE.sub("", s).casefold()
     return _NOT_WORD.sub("", s)
+
+
+_GENERIC_KEYS = frozenset(name_key(g) for g in GENERIC_NAMES)  # "the Group", "本公司": no short form of anything
 
 
 @dataclass
@@ -140,11 +146,12 @@ def build(
         a, b = by_key.get(name_key(en)), by_key.get(name_key(zh))
         if a and b:
             g.join(a[0], b[0], "lexicon")
-    owners: dict[str, set[int]] = {}  # 4. a short form exactly one record defines
+    owners: dict[str, set[int]] = {}  # 4. a short form exactly one record defines (not "the Group")
     for i, n in enumerate(nodes):
         for alias in n.aliases:
-            if name_key(alias) and name_key(alias) != n.key:
-                owners.setdefault(name_key(alias), set()).add(g.find(i))
+            key = name_key(to_hans(alias))
+            if len(key) >= 2 and key != n.key and key not in _GENERIC_KEYS:
+                owners.setdefault(key, set()).add(g.find(i))
     for key in sorted(owners):
         roots = {g.find(r) for r in owners[key]}
         if len(roots) == 1 and key in by_key:
