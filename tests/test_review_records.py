@@ -103,6 +103,26 @@ def test_deal_view_has_every_report_and_the_one_that_disagrees(client):
     assert v["event"]["event_id"] == rd.EVENT
 
 
+def test_a_report_of_the_event_that_does_not_state_the_deal_is_shown_beside_the_others(tmp_path):
+    t = rd.records_tables()
+    t.relations = t.relations[t.relations["release_id"] != rd.RPT]
+    t.deals.at[0, "release_ids"] = [rd.EN, rd.ZH]
+    t.deals.at[0, "disagreements"] = ["parties"]
+    t.write(tmp_path / "x")
+    v = client_for(tmp_path / "x").get(f"/api/deal/{rd.MOU}").json()
+    assert [(r["release"]["release_id"], r["in_deal"], r["states_deal"], r["differs"]) for r in v["reports"]] == [
+        (rd.EN, True, True, []), (rd.ZH, True, True, []), (rd.RPT, False, False, ["parties"])]
+
+
+def test_a_party_the_span_judge_dropped_is_found_by_its_name(tmp_path):
+    t = rd.records_tables()  # the records stage registers such a party under its name; entities has no row for it
+    t.entities = t.entities[~((t.entities["release_id"] == rd.RPT) & (t.entities["entity_id"] == "r2"))]
+    t.write(tmp_path / "x")
+    reports = client_for(tmp_path / "x").get(f"/api/deal/{rd.MOU}").json()["reports"]
+    odd = next(r for r in reports if r["release"]["release_id"] == rd.RPT)
+    assert odd["states_deal"] and odd["date"] == "2025-12-10" and odd["differs"] == ["date"]
+
+
 def test_unknown_ids_are_404(client):
     for path in (f"/api/org/{rd.HKSH}x", "/api/org/org-%3Cscript%3E", f"/api/deal/{rd.MOU}x", "/api/deal/..%2F..%2Fetc"):
         res = client.get(path)

@@ -163,6 +163,14 @@ class Records:
             "graph": {"nodes": list(nodes.values()), "edges": edges},
         }
 
+    def end_org(self, rid: str, entity_id: str | None, name: str | None, parties: list[str]) -> str | None:
+        """The org_id of a relation's end: its entity's, else (a party the span judge dropped from `entities`,
+        which the records stage registers under its name) the party of the deal with that name."""
+        if oid := self.entity_org.get((rid, entity_id or "")):
+            return oid
+        want = fold(name or "")
+        return next((p for p in parties if want and want in {fold(n) for n in self._names(self.orgs.get(p) or {})}), None)
+
     def report(self, deal: dict[str, Any], rid: str) -> dict[str, Any]:
         """What one release says of a deal: its relation whose parties are the deal's org_ids."""
         parties = list(deal.get("parties") or [])
@@ -170,7 +178,7 @@ class Records:
         for r in sorted(self.relations.get(rid, []), key=lambda r: -(r.get("score") or 0.0)):
             if r.get("type") != deal.get("type"):
                 continue
-            ends = [self.entity_org.get((rid, r.get("head_id") or "")), self.entity_org.get((rid, r.get("tail_id") or ""))]
+            ends = [self.end_org(rid, r.get(f"{end}_id"), r.get(end), parties) for end in ("head", "tail")]
             same = ends == parties if deal.get("type") == "subsidiary_of" else sorted(e or "" for e in ends) == sorted(parties)
             if same:
                 found = r
@@ -193,6 +201,10 @@ class Records:
         if deal is None:
             return None
         event = self.events.get(deal.get("event_id") or "") or {}
+        mine = list(deal.get("release_ids") or [])
+        # the event's other releases (not its copies): a report that does not state the deal is the
+        # `parties` disagreement, so it is shown beside the ones that do
+        others = [m["release_id"] for m in event.get("members") or [] if m.get("role") != "copy" and m.get("release_id") not in mine]
         return {
             "deal": {
                 **{k: deal.get(k) for k in ("deal_id", "event_id", "type", "date", "kind", "score")},
@@ -200,7 +212,8 @@ class Records:
                 "parties": self.parties(deal),
             },
             "event": {k: event.get(k) for k in ("event_id", "title_en", "title_zh", "date", "kind")} if event else None,
-            "reports": [self.report(deal, rid) for rid in deal.get("release_ids") or []],
+            "reports": [{**self.report(deal, rid), "in_deal": True} for rid in mine]
+            + [{**self.report(deal, rid), "in_deal": False} for rid in others],
         }
 
     def decide(self, store: ReviewStore, kind: str, action: str, data: dict[str, Any], reviewer: str, base: int | None,

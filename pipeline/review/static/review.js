@@ -700,7 +700,8 @@
         el("p", { class: "muted" }, [rel.lang, rel.script, rel.dateline_place, rel.dateline_date].filter(Boolean).join(" · ") || "no dateline"),
         el("dl", {}, ...row("Date", r.date), ...row("Kind", r.kind), ...row("Parties", r.head ? `${r.head} – ${r.tail || ""}` : null)),
         r.states_deal ? el("blockquote", { class: "evidence" }, dash(r.evidence))
-          : el("p", { class: "differs", dataset: { field: "parties" } }, "This report of the event does not state this deal.")));
+          : el("p", { class: "differs", dataset: { field: "parties" } },
+            r.in_deal ? "No relation of this release names these parties." : "This report of the event does not state this deal.")));
     }
     $("#n-reports").textContent = String(v.reports.length);
   }
