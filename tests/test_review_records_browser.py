@@ -242,3 +242,47 @@ def test_a_folder_without_records_says_there_are_none(browser, tmp_path):
         s.close()
         srv.should_exit = True
         thread.join(10)
+
+
+EVIL = '<img src=x onerror="window.__pwned = 1">'
+
+
+def test_hostile_organisation_names_are_shown_as_text(browser, tmp_path):
+    import pandas as pd
+
+    t = rd.records_tables()
+    t.organisations = pd.concat([t.organisations, pd.DataFrame([
+        {"org_id": "org-evil", "name_en": EVIL, "name_hans": "<script>window.__pwned = 2</script>", "name_hant": None,
+         "aliases": ["</text><script>window.__pwned = 3</script>"], "release_ids": [rd.CALM], "deal_ids": ["deal-evil"], "n_mentions": 9,
+         "joined_by": ["name"]}])], ignore_index=True)
+    t.organisations.at[int((t.organisations["org_id"] == rd.QUIET).idxmax()), "deal_ids"] = ["deal-evil"]
+    t.deals = pd.concat([t.deals, pd.DataFrame([
+        {"deal_id": "deal-evil", "event_id": "ev-" + rd.CALM, "type": "partnership", "parties": ["org-evil", rd.QUIET],
+         "parties_en": [EVIL, "Quiet Hospital"], "parties_zh": [None, None], "date": None, "kind": '<b onmouseover="window.__pwned = 4">MOU</b>',
+         "dates": [], "kinds": [], "disagreements": [], "evidence": [], "release_ids": [rd.CALM], "score": 0.5}])], ignore_index=True)
+    t.write(tmp_path / "evil")
+    address, srv, thread = start(tmp_path / "evil")
+    s = Session(browser, address, "ann")
+    try:
+        goto(s, f"org={rd.QUIET}")
+        node = s.page.locator('#o-graph g.node.partner[data-org-id="org-evil"]')
+        expect(node.locator("text.nlabel.zh")).to_have_text("<script>window.__pwned = 2</script>"[:15] + "…")
+        label = " ".join(node.locator("text.nlabel:not(.zh)").all_text_contents())  # at most two lines, as text
+        assert label.startswith('<img src=x onerror="window.__pwned') and label.endswith("…")
+        assert node.locator("title").text_content().startswith(EVIL + " / ")  # the whole name on hover
+        expect(s.page.locator("#o-graph g.edge text")).to_have_text('<b onmouseover="window.__pwned = 4">MOU</b>, no date')
+        expect(s.page.locator("#orgs li").first.locator(".qtitle")).to_have_text(EVIL)
+        node.click()
+        expect(s.page.locator("#o-name")).to_have_text(EVIL)
+        expect(s.page.locator('#o-names dd[data-field="aliases"]')).to_have_text("</text><script>window.__pwned = 3</script>")
+        s.page.locator("#o-deals a[data-deal-id]").click()
+        expect(s.page.locator("#d-parties tbody tr").first).to_contain_text(EVIL)
+        s.page.wait_for_timeout(200)  # give an injected handler the chance it must not get
+        injected = s.page.evaluate("document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #orgs img, #orgs script').length")
+        assert injected == 0
+        assert s.page.evaluate("typeof window.__pwned") == "undefined"
+        assert s.errors == [] and s.dialogs == []
+    finally:
+        s.close()
+        srv.should_exit = True
+        thread.join(10)
