@@ -126,6 +126,9 @@ def test_the_organisation_view_shows_names_in_three_scripts_and_a_partner_graph(
 
 
 def test_screenshot_of_the_organisation_view(ann, tmp_path):
+    goto(ann, f"org={rd.HKSH}")
+    expect(ann.page.locator("#o-graph g.edge")).to_have_count(3)
+    expect(ann.page.locator(f'#orgs li.current[data-org-id="{rd.HKSH}"]')).to_have_count(1)  # the list, with it marked
     target = Path(os.environ.get("REVIEW_ORG_SCREENSHOT") or tmp_path / "review-org.png")
     ann.page.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
