@@ -175,11 +175,14 @@ def test_a_deal_shows_its_reports_side_by_side_and_highlights_the_date_they_disa
     en = page.locator(f'#d-reports article[data-rid="{rd.EN}"]')
     expect(en.locator('dd[data-field="date"]')).to_have_text("2025-12-11")
     expect(en.locator('dd[data-field="date"]')).not_to_have_class("differs")
-    # a report's title opens the release view
+    # a report's title opens the release view, and an entity there leads back to its organisation
     en.locator("h4 a").click()
     expect(page.locator("#release")).to_be_visible()
     expect(page.locator("#r-title")).to_have_text("HKSH signs MOU with Shenzhen Cancer Hospital")
     expect(page.locator("#queue-panel")).to_be_visible()
+    expect(page.locator('#entities tr[data-key="e3"] a.org-link')).to_have_count(0)  # a person has none
+    page.locator('#entities tr[data-key="e2"] a.org-link').click()
+    expect(page.locator("#o-name")).to_have_text("Shenzhen Cancer Hospital")
 
 
 def test_merge_two_organisations_and_find_the_decision_in_the_export(ann, folder):

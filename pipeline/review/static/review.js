@@ -246,7 +246,8 @@
       const sel = el("select", { "aria-label": "label", on: { change: () => decide("entity", e.entity_id, "relabel", { label: sel.value }, e.decision_id) } });
       sel.append(...labelOptions(e.label));
       const tr = el("tr", { class: `st-${e.status}`, dataset: { kind: "entity", key: e.entity_id, label: e.label } },
-        td(sel), td(e.text), td(e.text_norm), td(String((e.mentions || []).length)), td(fmtScore(e.score)), td(e.source),
+        td(sel), td(e.text), td(e.text_norm, e.org_id ? el("a", { class: "org-link", href: `#org=${encodeURIComponent(e.org_id)}`, title: "open its organisation" }, " ⟶ organisation") : null),
+        td(String((e.mentions || []).length)), td(fmtScore(e.score)), td(e.source),
         statusCell(e),
         actionButtons("entity", e, [el("button", { type: "button", title: "set span from the text selection (s)", on: { click: () => fixSpan(e) } }, "Span")]));
       tr.addEventListener("click", (ev) => { if (ev.target.closest("button, select")) return; S.cursor = i; showCursor(); });
