@@ -7,6 +7,10 @@
   `kb_id_` = its entity_id, and `doc.user_data` holding plain data (see `USER_DATA`);
 - `reviewed.jsonl`: one object per release, text + entities + relations, with character offsets and
   each item's review status (and Prodigy-style `spans`);
+- `org_decisions.jsonl`: the organisation decisions in force, one object per line: `{"kind": "org_merge",
+  "org_ids": [A, B], "names", ...}` (A and B are one organisation) or `{"kind": "org_split", "release_id",
+  "entity_id", "org_id", "text", ...}` (that entity is not organisation org_id), with reviewer and
+  decided_at, for a later records run or retraining (pipeline/review/records.py);
 - `manifest.json`: what was exported, from where, when.
 A release a reviewer marked reviewed is gold: tokens outside its entities are `O`. In a release
 nobody marked (only with `include="all"`), they are missing, so training does not learn that the
@@ -38,6 +42,7 @@ from spacy.util import filter_spans
 from pipeline.io.output import OutputLock, Transaction
 from pipeline.io.tables import SCHEMAS, Tables, write_parquet
 from pipeline.review.merge import Merged, finalise, kept, merge, records
+from pipeline.review.records import org_decisions
 from pipeline.review.store import ReviewStore
 
 INCLUDE = ("reviewed", "decided", "all")
@@ -189,6 +194,10 @@ def export_reviews(extracted: Path, db: Path, out: Path, include: str = "reviewe
         files.append(f"{lang}.spacy")
     _atomic_bytes(out / "reviewed.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"))
     files.append("reviewed.jsonl")
+    orgs = org_decisions(ReviewStore(Path(db)))
+    _atomic_bytes(out / "org_decisions.jsonl", "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in orgs).encode("utf-8"))
+    files.append("org_decisions.jsonl")
+    counts["org_decisions"] = len(orgs)
     manifest = {
         **counts, "include": include, "extracted": str(Path(extracted).resolve()), "db": str(Path(db).resolve()),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "user_data": USER_DATA, "files": files,

@@ -106,3 +106,88 @@ def tables() -> Tables:
 def write(folder: Path) -> Path:
     tables().write(folder)
     return folder
+
+
+# ---- records across releases (organisations, deals, events), for the organisation and deal views ----
+# Two more releases: a second English report of the HKSH - Shenzhen MOU that gives another date (so the
+# reports disagree on the date), and a release with two HKSH - HKUST deals (an MOU and its renewal).
+RPT_TEXT = "SHENZHEN, 10 December 2025 – HKSH Medical Group and Shenzhen Cancer Hospital signed a memorandum of understanding on 10 December 2025."
+UST_TEXT = (
+    "HKSH Medical Group signed an MOU with the Hong Kong University of Science and Technology on 11 March 2025.\n"
+    "HKSH Medical Group Limited and the Hong Kong University of Science and Technology renewed the agreement on 5 January 2026."
+)
+RPT, UST = ids(RPT_TEXT), ids(UST_TEXT)
+HKSH, SZCH, HKUST, QUIET, HKSH_LTD = "org-hksh", "org-szch", "org-hkust", "org-quiet", "org-hkshltd"
+MOU, UST_MOU, UST_RENEWAL = "deal-hksh-szch", "deal-hksh-ust-mou", "deal-hksh-ust-renewal"
+EVENT = "ev-" + min(EN, ZH, RPT)
+
+
+def records_tables() -> Tables:
+    """`tables()` with two more releases and the records tables a records run would write over them."""
+    t = tables()
+    t.releases = pd.concat([t.releases, pd.DataFrame([
+        {"release_id": RPT, "source_path": "en/hksh-report.txt", "lang": "en", "script": "Latn", "title": "Shenzhen hospital and HKSH join hands",
+         "dateline_place": "SHENZHEN", "dateline_date": date(2025, 12, 10), "clean_text": RPT_TEXT, "pipeline_version": "test"},
+        {"release_id": UST, "source_path": "en/hkust.txt", "lang": "en", "script": "Latn", "title": "HKSH and HKUST: MOU and renewal",
+         "dateline_place": None, "dateline_date": date(2026, 1, 5), "clean_text": UST_TEXT, "pipeline_version": "test"},
+    ])], ignore_index=True)
+    t.releases["event_id"] = [EVENT if r in (EN, ZH, RPT) else "ev-" + r for r in t.releases["release_id"]]
+    more = []
+    for rid, text, eid, surface in (
+        (RPT, RPT_TEXT, "r1", "HKSH Medical Group"), (RPT, RPT_TEXT, "r2", "Shenzhen Cancer Hospital"),
+        (UST, UST_TEXT, "u1", "HKSH Medical Group"), (UST, UST_TEXT, "u2", "Hong Kong University of Science and Technology"),
+        (UST, UST_TEXT, "u3", "HKSH Medical Group Limited"),
+    ):
+        more.append({"release_id": rid, "entity_id": eid, "label": "ORG", "text": surface, "text_norm": surface, "mentions": [span(text, surface)],
+                     "aliases": [], "source": "model", "score": 0.9})
+    t.entities = pd.concat([t.entities, pd.DataFrame(more)], ignore_index=True)
+    org_of = {(EN, "e1"): HKSH, (EN, "e2"): SZCH, (ZH, "z1"): HKSH, (ZH, "z2"): SZCH, (CALM, "c1"): QUIET,
+              (RPT, "r1"): HKSH, (RPT, "r2"): SZCH, (UST, "u1"): HKSH, (UST, "u2"): HKUST, (UST, "u3"): HKSH_LTD}
+    t.entities["org_id"] = [org_of.get(k) for k in zip(t.entities["release_id"], t.entities["entity_id"])]
+    first, second = UST_TEXT.split("\n")
+    t.relations = pd.concat([t.relations, pd.DataFrame([
+        {"release_id": RPT, "type": "partnership", "head": "HKSH Medical Group", "tail": "Shenzhen Cancer Hospital", "head_id": "r1", "tail_id": "r2",
+         "date": date(2025, 12, 10), "kind": "MOU", "title": None, "evidence": RPT_TEXT, "score": 0.9},
+        {"release_id": UST, "type": "partnership", "head": "HKSH Medical Group", "tail": "Hong Kong University of Science and Technology",
+         "head_id": "u1", "tail_id": "u2", "date": date(2025, 3, 11), "kind": "MOU", "title": None, "evidence": first, "score": 0.9},
+        {"release_id": UST, "type": "partnership", "head": "HKSH Medical Group Limited", "tail": "Hong Kong University of Science and Technology",
+         "head_id": "u3", "tail_id": "u2", "date": date(2026, 1, 5), "kind": "agreement", "title": None, "evidence": second, "score": 0.8},
+    ])], ignore_index=True)
+    t.organisations = pd.DataFrame([
+        {"org_id": HKSH, "name_en": "HKSH Medical Group", "name_hans": "养和医疗集团", "name_hant": "養和醫療集團", "aliases": ["HKSH", "養和"],
+         "release_ids": [EN, ZH, RPT, UST], "deal_ids": [MOU, UST_MOU, UST_RENEWAL], "n_mentions": 5, "joined_by": ["link", "name"]},
+        {"org_id": SZCH, "name_en": "Shenzhen Cancer Hospital", "name_hans": "深圳市肿瘤医院", "name_hant": "深圳市腫瘤醫院", "aliases": [],
+         "release_ids": [EN, ZH, RPT], "deal_ids": [MOU], "n_mentions": 3, "joined_by": ["link"]},
+        {"org_id": HKUST, "name_en": "Hong Kong University of Science and Technology", "name_hans": "香港科技大学", "name_hant": None,
+         "aliases": ["HKUST"], "release_ids": [UST], "deal_ids": [UST_MOU, UST_RENEWAL], "n_mentions": 1, "joined_by": ["lexicon"]},
+        {"org_id": HKSH_LTD, "name_en": "HKSH Medical Group Limited", "name_hans": None, "name_hant": None, "aliases": [],
+         "release_ids": [UST], "deal_ids": [], "n_mentions": 1, "joined_by": []},
+        {"org_id": QUIET, "name_en": "Quiet Hospital", "name_hans": None, "name_hant": None, "aliases": [],
+         "release_ids": [CALM], "deal_ids": [], "n_mentions": 1, "joined_by": []},
+    ])
+    t.deals = pd.DataFrame([
+        {"deal_id": MOU, "event_id": EVENT, "type": "partnership", "parties": [HKSH, SZCH], "parties_en": ["HKSH Medical Group", "Shenzhen Cancer Hospital"],
+         "parties_zh": ["养和医疗集团", "深圳市肿瘤医院"], "date": date(2025, 12, 11), "kind": "MOU", "dates": [date(2025, 12, 10), date(2025, 12, 11)],
+         "kinds": ["MOU"], "disagreements": ["date"], "evidence": [EN_TEXT.split("\n")[0], ZH_TEXT.split("\n")[0], RPT_TEXT],
+         "release_ids": [EN, ZH, RPT], "score": 0.9},
+        {"deal_id": UST_MOU, "event_id": "ev-" + UST, "type": "partnership", "parties": [HKSH, HKUST],
+         "parties_en": ["HKSH Medical Group", "Hong Kong University of Science and Technology"], "parties_zh": ["养和医疗集团", "香港科技大学"],
+         "date": date(2025, 3, 11), "kind": "MOU", "dates": [date(2025, 3, 11)], "kinds": ["MOU"], "disagreements": [], "evidence": [first],
+         "release_ids": [UST], "score": 0.9},
+        {"deal_id": UST_RENEWAL, "event_id": "ev-" + UST, "type": "partnership", "parties": [HKSH, HKUST],
+         "parties_en": ["HKSH Medical Group", "Hong Kong University of Science and Technology"], "parties_zh": ["养和医疗集团", "香港科技大学"],
+         "date": date(2026, 1, 5), "kind": "agreement", "dates": [date(2026, 1, 5)], "kinds": ["agreement"], "disagreements": [],
+         "evidence": [second], "release_ids": [UST], "score": 0.8},
+    ])
+    t.events = pd.DataFrame([
+        {"event_id": EVENT, "date": date(2025, 12, 11), "kind": "MOU", "title_en": "HKSH signs MOU with Shenzhen Cancer Hospital",
+         "title_zh": "養和與深圳市腫瘤醫院簽署合作備忘錄",
+         "members": [{"release_id": EN, "lang": "en", "role": "original"}, {"release_id": ZH, "lang": "zh", "role": "translation"},
+                     {"release_id": RPT, "lang": "en", "role": "report"}], "n_releases": 3},
+    ])
+    return t
+
+
+def write_records(folder: Path) -> Path:
+    records_tables().write(folder)
+    return folder

@@ -288,7 +288,8 @@ def test_cli_export_reviews(data, folder, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["export-reviews", "--extracted", str(folder), "--out", str(tmp_path / "cli"), "--apply"])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in (tmp_path / "cli").iterdir()} == {"en.spacy", "zh.spacy", "reviewed.jsonl", "manifest.json"}
+    assert {p.name for p in (tmp_path / "cli").iterdir()} == {"en.spacy", "zh.spacy", "reviewed.jsonl", "org_decisions.jsonl", "manifest.json"}
+    assert "0 organisation decisions" in " ".join(res.output.split())
     assert "review" in set(Tables.read(folder).entities.source)
     assert runner.invoke(app, ["export-reviews", "--extracted", str(folder)]).exit_code == 2
     assert runner.invoke(app, ["export-reviews", "--extracted", str(tmp_path / "none"), "--out", str(tmp_path / "x")]).exit_code == 2

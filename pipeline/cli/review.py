@@ -111,7 +111,7 @@ def export_reviews_command(
     if out is not None:
         summary = export_reviews(extracted, db, out, include)
         console.print(f"exported {summary['releases']} releases ({summary['reviewed']} reviewed), {summary['entities']} entities, "
-                      f"{summary['relations']} relations -> {out}: {', '.join(summary['files'])}")
+                      f"{summary['relations']} relations, {summary['org_decisions']} organisation decisions -> {out}: {', '.join(summary['files'])}")
     if apply:
         from pipeline.io.output import OutputBusy
 

@@ -157,6 +157,23 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
             raise HTTPException(404, "no such release")
         return JSONResponse({"decisions": [{**d.public(), "state": d.state} for d in store.history(rid)]})
 
+    def orgs(request: Request) -> Response:
+        recs = data.records()
+        q = str(request.query_params.get("q", "") or "").strip()[:200]
+        return JSONResponse({"records": recs.available, "items": recs.search(q)})
+
+    def org(request: Request) -> Response:
+        view = data.org_view(request.path_params["org_id"])
+        if view is None:
+            raise HTTPException(404, "no such organisation")
+        return JSONResponse(view)
+
+    def deal(request: Request) -> Response:
+        view = data.records().deal(request.path_params["deal_id"])
+        if view is None:
+            raise HTTPException(404, "no such deal")
+        return JSONResponse(view)
+
     async def decision(request: Request) -> Response:
         body = await json_body(request)
         try:
@@ -188,6 +205,9 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
         Route("/api/queue", queue),
         Route("/api/release/{rid}", release),
         Route("/api/history/{rid}", history),
+        Route("/api/orgs", orgs),
+        Route("/api/org/{org_id}", org),
+        Route("/api/deal/{deal_id}", deal),
         Route("/api/decision", decision, methods=["POST"]),
         Route("/api/export", export, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

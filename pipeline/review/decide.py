@@ -17,7 +17,8 @@ from typing import Any
 from pipeline.io.tables import Tables
 from pipeline.review.merge import LABELS, RELATION_TYPES, Merged, base_records, clean, merge
 from pipeline.review.queue import Filters, alignment_partners, queue
-from pipeline.review.store import Decision, ReviewStore
+from pipeline.review.records import ORG_ACTIONS, Records
+from pipeline.review.store import ORG_KINDS, Decision, ReviewStore
 from pipeline.text.dates import parse_date
 from pipeline.text.hans import to_hans
 
@@ -71,6 +72,7 @@ class ReviewData:
         self._releases: dict[str, dict[str, Any]] = {}
         self._merged: tuple[Any, Merged] | None = None
         self._base: dict[str, list[dict[str, Any]]] = {}
+        self._records: tuple[Any, Records] | None = None
 
     def tables(self) -> Tables:
         stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(self.extracted.glob("*.parquet")))
@@ -81,6 +83,21 @@ class ReviewData:
                 self._base = base_records(self._tables)
                 self._stamp = stamp
             return self._tables
+
+    def records(self) -> Records:
+        """The organisations, deals and events of the folder (empty for a folder written before them)."""
+        tables = self.tables()
+        with self._lock:
+            stamp = self._stamp
+            if self._records is not None and self._records[0] == stamp:
+                return self._records[1]
+        built = Records(tables)
+        with self._lock:
+            self._records = (stamp, built)
+        return built
+
+    def org_view(self, org_id: str) -> dict[str, Any] | None:
+        return self.records().org(org_id, self.store.of_kinds(ORG_KINDS))
 
     def release(self, release_id: str) -> dict[str, Any] | None:
         self.tables()
@@ -115,6 +132,7 @@ class ReviewData:
             "langs": sorted(set(t.releases["lang"].dropna())),
             "orgs": [str(o) for o in orgs],
             "releases": len(t.releases),
+            "records": self.records().available,
         }
 
     def view(self, release_id: str) -> dict[str, Any] | None:
@@ -141,6 +159,8 @@ class ReviewData:
             raise BadRequest("expected a JSON object")
         reviewer = reviewer_name(body.get("reviewer"))
         kind, action = str(body.get("kind")), str(body.get("action"))
+        if kind in ORG_ACTIONS:
+            return self._org_decision(body, kind, action, reviewer)
         if action not in ACTIONS.get(kind, ()):
             raise BadRequest(f"unknown action {kind}/{action}")
         rid = str(body.get("release_id") or "")
@@ -168,6 +188,21 @@ class ReviewData:
                 raise BadRequest("no such entity link")
             rid, state = link["en_release_id"], {"status": "accepted" if action == "accept" else "rejected"}
         return self.store.record(rid, kind, key, action, state, reviewer, base)
+
+    def _org_decision(self, body: dict[str, Any], kind: str, action: str, reviewer: str) -> tuple[Decision, Decision | None]:
+        """org_merge (data.org_ids: two org_ids) or org_split (release_id and key: the entity leaving its organisation)."""
+        data = body.get("data") or {}
+        if not isinstance(data, dict):
+            raise BadRequest("data must be an object")
+        base = body.get("base")
+        base = int(base) if isinstance(base, int) and not isinstance(base, bool) else None
+        rid, key = str(body.get("release_id") or ""), str(body.get("key") or "")
+        if kind == "org_split" and (not _ID.match(rid) or not _ID.match(key)):
+            raise BadRequest("a split names the entity's release_id and entity_id")
+        try:
+            return self.records().decide(self.store, kind, action, data, reviewer, base, rid, key)
+        except ValueError as e:
+            raise BadRequest(str(e)) from e
 
     def _span(self, rel: dict[str, Any], data: dict[str, Any]) -> tuple[int, int]:
         text = rel["clean_text"] or ""

@@ -18,22 +18,45 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-KINDS = ("entity", "relation", "link", "release")
+# org_merge: two organisations are one (release_id "", key "ORG_A|ORG_B", sorted); org_split: an
+# entity leaves its organisation (release_id and key: the entity's). See pipeline/review/records.py.
+KINDS = ("entity", "relation", "link", "release", "org_merge", "org_split")
+ORG_KINDS = ("org_merge", "org_split")
 
-_SCHEMA = """
+_DECISIONS = f"""
 CREATE TABLE IF NOT EXISTS decisions (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     release_id  TEXT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('entity', 'relation', 'link', 'release')),
+    kind        TEXT NOT NULL CHECK (kind IN ({", ".join(repr(k) for k in KINDS)})),
     item_key    TEXT NOT NULL,
     action      TEXT NOT NULL,
     state       TEXT NOT NULL,          -- JSON: the whole item as it stands after this decision
     reviewer    TEXT NOT NULL,
     created_at  TEXT NOT NULL           -- ISO 8601, UTC
-);
+)"""
+_SCHEMA = _DECISIONS + """;
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions (release_id, kind, item_key, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """A database made before the organisation decisions allows fewer kinds: copy it into the new table."""
+    sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
+    if all(f"'{k}'" in (db.execute(sql).fetchone() or [""])[0] for k in KINDS):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not all(f"'{k}'" in db.execute(sql).fetchone()[0] for k in KINDS):  # another process may have done it
+            db.execute("ALTER TABLE decisions RENAME TO decisions_old")
+            db.execute(_DECISIONS)
+            db.execute("INSERT INTO decisions SELECT * FROM decisions_old")
+            db.execute("DROP TABLE decisions_old")
+            db.execute("CREATE INDEX IF NOT EXISTS decisions_item ON decisions (release_id, kind, item_key, id)")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,7 @@ class ReviewStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            _migrate(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -137,6 +161,16 @@ class ReviewStore:
             sql += f" WHERE d.release_id IN ({','.join('?' * len(params))})"
         with self._connect() as db:
             return {(d := _row(r)).item: d for r in db.execute(sql, params)}
+
+    def of_kinds(self, kinds: Iterable[str]) -> dict[tuple[str, str, str], Decision]:
+        """The current decision of every decided item of these kinds (e.g. the organisation decisions)."""
+        kinds = list(kinds)
+        sql = (
+            "SELECT d.* FROM decisions d JOIN (SELECT MAX(id) AS id FROM decisions"
+            f" WHERE kind IN ({','.join('?' * len(kinds))}) GROUP BY release_id, kind, item_key) m ON d.id = m.id ORDER BY d.id"
+        )
+        with self._connect() as db:
+            return {(d := _row(r)).item: d for r in db.execute(sql, kinds)}
 
     def history(self, release_id: str) -> list[Decision]:
         """Every decision on a release, oldest first."""

@@ -10,6 +10,7 @@
   const S = {
     meta: null, queue: [], rid: null, view: null,
     items: [], cursor: 0, lastSel: null, loading: 0,
+    mode: "release", records: null, orgId: null, org: null, orgLoading: 0,
   };
 
   // ---- small DOM helpers (text only) ----
@@ -191,8 +192,7 @@
 
   function renderRelease(changed) {
     const v = S.view, r = v.release;
-    $("#empty").hidden = true;
-    $("#release").hidden = false;
+    showPane("#release");
     $("#r-title").textContent = r.title || r.source_path || r.release_id;
     $("#r-meta").textContent = [r.lang, r.script, r.dateline_place, r.dateline_date, r.source_path, r.release_id].filter(Boolean).join(" · ");
     $("#r-reviewed").textContent = v.reviewed ? `reviewed by ${v.reviewed.by} ${shortTime(v.reviewed.at)}` : "";
@@ -246,7 +246,8 @@
       const sel = el("select", { "aria-label": "label", on: { change: () => decide("entity", e.entity_id, "relabel", { label: sel.value }, e.decision_id) } });
       sel.append(...labelOptions(e.label));
       const tr = el("tr", { class: `st-${e.status}`, dataset: { kind: "entity", key: e.entity_id, label: e.label } },
-        td(sel), td(e.text), td(e.text_norm), td(String((e.mentions || []).length)), td(fmtScore(e.score)), td(e.source),
+        td(sel), td(e.text), td(e.text_norm, e.org_id ? el("a", { class: "org-link", href: `#org=${encodeURIComponent(e.org_id)}`, title: "open its organisation" }, " ⟶ organisation") : null),
+        td(String((e.mentions || []).length)), td(fmtScore(e.score)), td(e.source),
         statusCell(e),
         actionButtons("entity", e, [el("button", { type: "button", title: "set span from the text selection (s)", on: { click: () => fixSpan(e) } }, "Span")]));
       tr.addEventListener("click", (ev) => { if (ev.target.closest("button, select")) return; S.cursor = i; showCursor(); });
@@ -416,6 +417,310 @@
     }
   }
 
+  // ---- records across releases: organisations, their partner graph, deals and their reports ----
+  const PANES = ["#empty", "#release", "#org-view", "#deal-view", "#no-records"];
+  function showPane(which, records = which !== "#release" && which !== "#empty") {
+    for (const p of PANES) $(p).hidden = p !== which;
+    S.mode = records ? "records" : "release";
+    $("#queue-panel").hidden = records;
+    $("#orgs-panel").hidden = !records;
+    $("#nav-releases").classList.toggle("on", !records);
+    $("#nav-orgs").classList.toggle("on", records);
+  }
+  const go = (what, id) => { location.hash = `${what}=${encodeURIComponent(id)}`; };
+  const hashLink = (what, id, ...kids) => el("a", { href: `#${what}=${encodeURIComponent(id)}`, dataset: { [what === "org" ? "orgId" : what === "deal" ? "dealId" : "rid"]: id } }, ...kids);
+  const dash = (x) => (x === null || x === undefined || x === "" ? "—" : String(x));
+
+  async function loadOrgs() {
+    const token = ++S.orgLoading;
+    const data = await api(`/api/orgs?${new URLSearchParams({ q: $("#org-q").value.trim() })}`);
+    if (token !== S.orgLoading) return;
+    S.records = data.records;
+    const list = $("#orgs");
+    list.textContent = "";
+    for (const o of data.items) {
+      const zh = [o.name_hant, o.name_hans].filter((n) => n && n !== o.name).filter((n, i, a) => a.indexOf(n) === i);
+      const facts = [zh.join(" / "), `${o.n_deals} deal${o.n_deals === 1 ? "" : "s"}`, `${o.n_releases} release${o.n_releases === 1 ? "" : "s"}`];
+      list.append(el("li", { class: o.org_id === S.orgId ? "current" : "", dataset: { orgId: o.org_id } },
+        el("button", { type: "button", class: "qitem", on: { click: () => go("org", o.org_id) } },
+          el("span", { class: "qtitle" }, o.name),
+          el("span", { class: "qmeta" }, facts.filter(Boolean).join(" · ")))));
+    }
+    $("#orgs-count").textContent = data.records
+      ? `${data.items.length} organisation${data.items.length === 1 ? "" : "s"}`
+      : "No records in this folder.";
+  }
+
+  async function showOrgs() {
+    showPane(S.orgId ? "#org-view" : "#empty", true);
+    if (!S.orgId) $("#empty").textContent = "Pick an organisation.";
+    await loadOrgs();
+    if (!S.records) showPane("#no-records");
+  }
+
+  async function openOrg(id) {
+    let v;
+    try {
+      v = await api(`/api/org/${encodeURIComponent(id)}`);
+    } catch (e) {
+      await loadOrgs().catch(() => {});
+      showPane(S.records === false ? "#no-records" : "#empty", true);
+      flash(`Cannot open organisation: ${e.message}`, true);
+      return;
+    }
+    S.orgId = id;
+    S.org = v;
+    showPane("#org-view");  // first: the graph measures its labels
+    renderOrg(v);
+    if ($("#orgs").children.length === 0) await loadOrgs();
+    for (const li of $("#orgs").children) li.classList.toggle("current", li.dataset.orgId === id);
+  }
+
+  function renderOrg(v) {
+    const o = v.org;
+    $("#o-name").textContent = o.name;
+    $("#o-meta").textContent = [o.org_id, `${o.n_mentions} mention${o.n_mentions === 1 ? "" : "s"}`,
+      o.joined_by.length ? `names joined by ${o.joined_by.join(", ")}` : "one name"].join(" · ");
+    const names = $("#o-names");
+    names.textContent = "";
+    for (const [label, value, lang] of [["English", o.name_en, "en"], ["Simplified", o.name_hans, "zh-Hans"], ["Traditional", o.name_hant, "zh-Hant"],
+      ["Aliases", o.aliases.join(" · "), null], ["Joined by", o.joined_by.join(", "), null]]) {
+      names.append(el("dt", {}, label), el("dd", { lang, class: value ? "" : "muted", dataset: { field: label.toLowerCase() } }, value || "—"));
+    }
+    const partners = v.graph.nodes.filter((n) => !n.center).length;
+    $("#n-partners").textContent = `${partners} partner${partners === 1 ? "" : "s"}, ${v.graph.edges.length} deal${v.graph.edges.length === 1 ? "" : "s"}`;
+    renderGraph($("#o-graph"), v.graph);
+    const body = $("#o-deals tbody");
+    body.textContent = "";
+    for (const d of v.deals) {
+      const others = el("td", {});
+      d.partners.forEach((p, i) => { if (i) others.append(", "); others.append(hashLink("org", p.org_id, p.name)); });
+      const kind = d.kind || (d.role === "subsidiary" ? "subsidiary of" : d.role === "parent" ? "parent of" : d.type);
+      body.append(el("tr", { dataset: { key: d.deal_id }, class: d.disagreements.length ? "disagrees" : "" },
+        td(dash(d.date)), td(dash(kind)), others, td(String(d.n_reports)), td(d.disagreements.join(", ")),
+        td(hashLink("deal", d.deal_id, "open deal"))));
+    }
+    if (!v.deals.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "no deals")));
+    $("#n-deals").textContent = String(v.deals.length);
+    const rels = $("#o-releases");
+    rels.textContent = "";
+    for (const r of v.releases) {
+      rels.append(el("li", {}, hashLink("release", r.release_id, r.title || r.source_path || r.release_id),
+        el("span", { class: "muted" }, ` ${[r.lang, r.dateline_date].filter(Boolean).join(" · ")}`)));
+    }
+    $("#n-o-releases").textContent = String(v.releases.length);
+    const merged = $("#o-merged");
+    merged.textContent = "";
+    for (const m of v.merged_with) {
+      merged.append(el("li", { dataset: { orgId: m.org_id } }, "One organisation with ", hashLink("org", m.org_id, m.name),
+        el("span", { class: "muted" }, ` (merged by ${m.by} ${shortTime(m.at)}) `),
+        el("button", { type: "button", on: { click: () => decideOrg({ kind: "org_merge", action: "unmerge", data: { org_ids: [o.org_id, m.org_id] }, base: m.decision_id }) } }, "Undo merge")));
+    }
+    if (!v.merged_with.length) merged.append(el("li", { class: "muted" }, "not merged with another organisation"));
+    const ents = $("#o-entities tbody");
+    ents.textContent = "";
+    for (const e of v.entities) {
+      const split = !!e.split;
+      ents.append(el("tr", { dataset: { key: `${e.release_id}:${e.entity_id}` }, class: split ? "st-rejected" : "" },
+        td(hashLink("release", e.release_id, e.release_id)), td(e.label), td(e.text), td(e.text_norm),
+        el("td", { class: `status ${split ? "st-rejected" : ""}` }, split ? `split off · ${e.split.by}` : "in this organisation"),
+        el("td", { class: "actions" }, el("button", {
+          type: "button", title: split ? "It is this organisation after all" : "This mention is another organisation",
+          on: { click: () => decideOrg({ kind: "org_split", action: split ? "unsplit" : "split", release_id: e.release_id, key: e.entity_id, base: e.decision_id }) },
+        }, split ? "Undo split" : "Split off"))));
+    }
+    $("#n-o-entities").textContent = String(v.entities.length);
+    $("#merge-q").value = "";
+    $("#merge-target").textContent = "";
+  }
+
+  async function findMergeTarget() {
+    const q = $("#merge-q").value.trim();
+    const sel = $("#merge-target");
+    const data = q ? await api(`/api/orgs?${new URLSearchParams({ q })}`) : { items: [] };
+    sel.textContent = "";
+    for (const o of data.items) if (o.org_id !== S.orgId) sel.append(new Option(`${o.name} (${o.org_id})`, o.org_id));
+  }
+
+  async function decideOrg(body) {
+    const name = reviewer();
+    if (!name) {
+      flash("Type your name in the Reviewer box first: every decision records who made it.", true);
+      $("#reviewer").focus();
+      return null;
+    }
+    try {
+      const res = await api("/api/decision", { ...body, reviewer: name });
+      flash(`Saved: ${body.kind.replace("_", " ")} ${body.action}`);
+      await openOrg(S.orgId);
+      return res;
+    } catch (e) {
+      flash(`Not saved: ${e.message}`, true);
+      return null;
+    }
+  }
+
+  function mergeNow() {
+    const target = $("#merge-target").value;
+    if (!target) { flash("Find the organisation to merge with first.", true); $("#merge-q").focus(); return; }
+    decideOrg({ kind: "org_merge", action: "merge", data: { org_ids: [S.orgId, target] } });
+  }
+
+  // The partner graph: the organisation in the middle, its partners on an ellipse around it, one
+  // edge per deal (several deals with one partner bend apart), built as SVG nodes, text as text.
+  const SVGNS = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs = {}, ...kids) {
+    const node = document.createElementNS(SVGNS, tag);
+    for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, String(v));
+    for (const kid of kids) if (kid !== undefined && kid !== null) node.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    return node;
+  }
+  // a name in at most two lines of about n characters, broken at spaces
+  function wrap(name, n) {
+    const words = String(name || "").split(/\s+/).filter(Boolean);
+    const lines = [""];
+    for (const w of words) {
+      const cur = lines[lines.length - 1];
+      if (cur && Array.from(cur).length + 1 + Array.from(w).length > n) lines.push(w);
+      else lines[lines.length - 1] = cur ? `${cur} ${w}` : w;
+    }
+    return lines.length > 2 ? [clip(lines[0], n), clip(lines.slice(1).join(" "), n)] : lines.map((l) => clip(l, n + 6));
+  }
+  const clip = (s, n) => { const cps = Array.from(s || ""); return cps.length > n ? `${cps.slice(0, n - 1).join("")}…` : cps.join(""); };
+
+  function renderGraph(box, graph) {
+    box.textContent = "";
+    const center = graph.nodes.find((n) => n.center);
+    const partners = graph.nodes.filter((n) => !n.center);
+    const W = 760, H = partners.length <= 2 ? 320 : 480, cx = W / 2, cy = H / 2;
+    const pos = new Map([[center.org_id, [cx, cy]]]);
+    const rx = W / 2 - 120, ry = H / 2 - 70;
+    partners.forEach((p, i) => {
+      const n = partners.length;  // an odd count starts at the top; an even one straddles it (two: left and right)
+      const a = -Math.PI / 2 + (2 * Math.PI * i) / n + (n % 2 === 0 ? Math.PI / n : 0);
+      pos.set(p.org_id, [cx + rx * Math.cos(a), cy + ry * Math.sin(a)]);
+    });
+    const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `partners of ${center.name}`, class: "partner-graph" });
+    root.append(svg("title", {}, `Partners of ${center.name}`));
+    const byTarget = new Map();
+    for (const e of graph.edges) byTarget.set(e.target, [...(byTarget.get(e.target) || []), e]);
+    const edges = svg("g", { class: "edges" });
+    for (const [target, list] of byTarget) {
+      const [x0, y0] = pos.get(center.org_id), [x1, y1] = pos.get(target);
+      const len = Math.hypot(x1 - x0, y1 - y0) || 1, nx = -(y1 - y0) / len, ny = (x1 - x0) / len;
+      list.forEach((e, k) => {
+        const step = k - (list.length - 1) / 2;
+        const off = step * 120;
+        const qx = (x0 + x1) / 2 + nx * off, qy = (y0 + y1) / 2 + ny * off;
+        const lx = 0.25 * x0 + 0.5 * qx + 0.25 * x1, ly = 0.25 * y0 + 0.5 * qy + 0.25 * y1;  // the curve's midpoint
+        const kind = e.kind || (e.role === "subsidiary" ? "subsidiary of" : e.role === "parent" ? "parent of" : e.type);
+        const label = `${kind || "deal"}, ${e.date || "no date"}`;
+        const g = svg("g", { class: "edge", tabindex: 0, role: "link", "data-deal-id": e.deal_id, "data-target": target, "aria-label": `deal: ${label}` },
+          svg("title", {}, `${label}: open the deal`),
+          svg("path", { d: `M ${x0} ${y0} Q ${qx} ${qy} ${x1} ${y1}` }),
+          svg("text", { x: lx, y: ly, "text-anchor": "middle", "dominant-baseline": "middle", class: "elabel" }, label));
+        const open = () => go("deal", e.deal_id);
+        g.addEventListener("click", open);
+        g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open(); });
+        edges.append(g);
+      });
+    }
+    root.append(edges);
+    const nodes = svg("g", { class: "nodes" });
+    for (const n of [center, ...partners]) {
+      const [x, y] = pos.get(n.org_id);
+      const zh = n.name_hant || n.name_hans;
+      const r = n.center ? 16 : 11;
+      const g = svg("g", { class: n.center ? "node center" : "node partner", "data-org-id": n.org_id, transform: `translate(${x} ${y})` },
+        svg("title", {}, [n.name_en, n.name_hant, n.name_hans].filter(Boolean).filter((v, i, a) => a.indexOf(v) === i).join(" / ") || n.name),
+        svg("circle", { r }),
+        ...wrap(n.name_en || n.name, 26).map((line, i) => svg("text", { y: r + 15 + 15 * i, "text-anchor": "middle", class: "nlabel" }, line)));
+      const lines = g.querySelectorAll("text").length;
+      if (zh && zh !== (n.name_en || n.name)) g.append(svg("text", { y: r + 16 + 15 * lines, "text-anchor": "middle", class: "nlabel zh", lang: "zh" }, clip(zh, 16)));
+      if (!n.center) {
+        g.setAttribute("tabindex", "0");
+        g.setAttribute("role", "link");
+        g.setAttribute("aria-label", `open ${n.name}`);
+        const open = () => go("org", n.org_id);
+        g.addEventListener("click", open);
+        g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open(); });
+      }
+      nodes.append(g);
+    }
+    root.append(nodes);
+    if (!partners.length) root.append(svg("text", { x: cx, y: cy + 70, "text-anchor": "middle", class: "nlabel muted" }, "no deals with other organisations"));
+    box.append(root);
+    for (const t of root.querySelectorAll("text.elabel")) {  // a plate under each edge label, now that it has a size
+      const b = t.getBBox();
+      t.before(svg("rect", { x: b.x - 4, y: b.y - 1, width: b.width + 8, height: b.height + 2, rx: 3, class: "lbg" }));
+    }
+  }
+
+  async function openDeal(id) {
+    let v;
+    try {
+      v = await api(`/api/deal/${encodeURIComponent(id)}`);
+    } catch (e) {
+      await loadOrgs().catch(() => {});
+      showPane(S.records === false ? "#no-records" : "#empty", true);
+      flash(`Cannot open deal: ${e.message}`, true);
+      return;
+    }
+    renderDeal(v);
+    showPane("#deal-view");
+    if ($("#orgs").children.length === 0) await loadOrgs();
+  }
+
+  function renderDeal(v) {
+    const d = v.deal;
+    const disagree = new Set(d.disagreements);
+    $("#d-title").textContent = `${d.parties.map((p) => p.name).join(" – ")}${d.kind ? `: ${d.kind}` : ""}`;
+    const meta = $("#d-meta");
+    meta.textContent = "";
+    const field = (name, value, all) => el("span", { class: disagree.has(name) ? "differs" : "", dataset: { field: name } },
+      `${name} ${dash(value)}${all && all.length > 1 ? ` (reports: ${all.join(", ")})` : ""}`);
+    meta.append(`${d.type} · `, field("date", d.date, d.dates), " · ", field("kind", d.kind, d.kinds), ` · ${d.deal_id}`);
+    if (v.event) meta.append(` · event ${v.event.event_id}`);
+    const parties = $("#d-parties tbody");
+    parties.textContent = "";
+    d.parties.forEach((p, i) => {
+      const role = d.type === "subsidiary_of" ? (i === 0 ? "subsidiary" : "parent") : `party ${i + 1}`;
+      parties.append(el("tr", { dataset: { orgId: p.org_id } }, td(p.known ? hashLink("org", p.org_id, role) : role),
+        td(dash(p.name_en)), el("td", { lang: "zh-Hans" }, dash(p.name_hans)), el("td", { lang: "zh-Hant" }, dash(p.name_hant))));
+    });
+    const box = $("#d-disagree");
+    box.className = d.disagreements.length ? "differs" : "muted";
+    box.textContent = d.disagreements.length ? `The reports disagree on: ${d.disagreements.join(", ")}` : "The reports agree.";
+    const reports = $("#d-reports");
+    reports.textContent = "";
+    for (const r of v.reports) {
+      const rel = r.release, differs = new Set(r.differs);
+      const row = (name, value) => [el("dt", {}, name), el("dd", { class: differs.has(name.toLowerCase()) ? "differs" : "", dataset: { field: name.toLowerCase() } }, dash(value))];
+      reports.append(el("article", { class: `report${differs.size ? " disagrees" : ""}`, dataset: { rid: rel.release_id }, lang: rel.lang === "zh" ? "zh" : "en" },
+        el("h4", {}, hashLink("release", rel.release_id, rel.title || rel.source_path || rel.release_id)),
+        el("p", { class: "muted" }, [rel.lang, rel.script, rel.dateline_place, rel.dateline_date].filter(Boolean).join(" · ") || "no dateline"),
+        el("dl", {}, ...row("Date", r.date), ...row("Kind", r.kind), ...row("Parties", r.head ? `${r.head} – ${r.tail || ""}` : null)),
+        r.states_deal ? el("blockquote", { class: "evidence" }, dash(r.evidence))
+          : el("p", { class: "differs", dataset: { field: "parties" } },
+            r.in_deal ? "No relation of this release names these parties." : "This report of the event does not state this deal.")));
+    }
+    $("#n-reports").textContent = String(v.reports.length);
+  }
+
+  // ---- the address says what is open: #release=ID, #org=ID, #deal=ID, #orgs, #releases ----
+  async function route() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    if (params.get("org")) return openOrg(params.get("org"));
+    if (params.get("deal")) return openDeal(params.get("deal"));
+    if (params.has("orgs")) { S.orgId = null; return showOrgs(); }
+    const rid = params.get("release");
+    if (rid) return openRelease(rid);
+    showPane(S.rid ? "#release" : "#empty", false);
+    $("#empty").textContent = "Pick a release from the queue.";
+    if (!S.rid && S.queue.length) return openRelease(S.queue[0].release_id);
+    return null;
+  }
+
   // ---- keyboard ----
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -425,6 +730,11 @@
       return;
     }
     if ($("#help").open && ev.key !== "?" && ev.key !== "Escape") return;
+    if (S.mode === "records") {
+      if (ev.key === "/") { ev.preventDefault(); $("#org-q").focus(); }
+      if (ev.key === "?") { ev.preventDefault(); if ($("#help").open) $("#help").close(); else $("#help").showModal(); }
+      return;
+    }
     const cur = current();
     const form = $("#add-relation");
     const keys = {
@@ -480,14 +790,14 @@
       const i = S.items.findIndex((it) => it.kind === "entity" && it.key === m.dataset.eid);
       if (i >= 0) { S.cursor = i; showCursor(); }
     });
-    window.addEventListener("hashchange", () => {
-      const rid = new URLSearchParams(location.hash.slice(1)).get("release");
-      if (rid && rid !== S.rid) openRelease(rid);
-    });
+    let orgTimer = null, mergeTimer = null;
+    $("#org-q").addEventListener("input", () => { clearTimeout(orgTimer); orgTimer = setTimeout(() => loadOrgs().catch((e) => flash(e.message, true)), 200); });
+    $("#merge-q").addEventListener("input", () => { clearTimeout(mergeTimer); mergeTimer = setTimeout(() => findMergeTarget().catch((e) => flash(e.message, true)), 200); });
+    $("#merge").addEventListener("click", mergeNow);
+    $("#nav-orgs").classList.toggle("disabled", !S.meta.records);
+    window.addEventListener("hashchange", () => { route().catch((e) => flash(e.message, true)); });
     await loadQueue();
-    const rid = new URLSearchParams(location.hash.slice(1)).get("release");
-    if (rid) await openRelease(rid);
-    else if (S.queue.length) await openRelease(S.queue[0].release_id);
+    await route();
     document.body.dataset.ready = "1";
   }
 
