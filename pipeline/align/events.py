@@ -7,7 +7,13 @@ reordered or incremental run that ends with the same members gives the same id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from pipeline.align.pairs import choose, full_date_conflict
 
 
 class _Union:
@@ -55,3 +61,75 @@ def cross_pairs(event_of: dict[str, str], lang_of: dict[str, str], copies: dict[
         if rid not in copies and lang_of.get(rid) in ("en", "zh"):
             by_event.setdefault(ev, {"en": [], "zh": []})[lang_of[rid]].append(rid)
     return sorted((e, z) for sides in by_event.values() for e in sides["en"] for z in sides["zh"])
+
+
+@dataclass
+class Decision:
+    """What the align stage decides from candidate scores: each release's event and the EN-ZH pairs
+    of canonical releases (with scores) that `alignments` keeps before copies inherit them."""
+
+    event_of: dict[str, str]
+    pairs: list[tuple[str, str, float]]
+    chosen: list[tuple[str, str, float]]
+
+
+def decide(
+    en_ids: Sequence[str],
+    zh_ids: Sequence[str],
+    cand: np.ndarray,
+    p: np.ndarray,
+    en_dates: Sequence[frozenset[date]],
+    zh_dates: Sequence[frozenset[date]],
+    lang_of: dict[str, str],
+    copies: dict[str, str],
+    threshold: float = 0.5,
+    mutual: bool = False,
+) -> Decision:
+    """From the scores `p` of the candidate pairs `cand` (rows: en index, zh index; both sides in
+    release_id order) to events and alignments: the one rule the stage applies and the out-of-fold
+    estimate (`calibrate.cross_validate`) scores, so the figure measures what the stage writes.
+
+    1. scores rounded to 9 decimals (equal evidence ties exactly, whatever the last bit of a sum);
+    2. a candidate whose releases both carry full dates, all more than a week apart, is vetoed;
+    3. each release keeps its best counterpart above `threshold` (`pairs.choose`);
+    4. the chosen pairs and the copies are joined into events (`group`);
+    5. every EN-ZH pair of canonical releases inside an event is kept, with its own score where it
+       was a candidate, else the lower of its two releases' best chosen scores.
+    """
+    cand = np.asarray(cand, dtype=np.int64).reshape(-1, 2)
+    p = np.round(np.asarray(p, dtype=float), 9)
+    keep = p >= threshold
+    scores = {
+        (i, j): float(s)
+        for (i, j), s in zip(cand[keep].tolist(), p[keep].tolist())
+        if not full_date_conflict(en_dates[i], zh_dates[j])
+    }
+    chosen = [(en_ids[i], zh_ids[j], s) for (i, j), s in choose(scores, threshold, mutual).items()]
+    paired = group((), {}, ((e, z) for e, z, _ in chosen))
+    within = {
+        (en_ids[i], zh_ids[j]): float(s)
+        for (i, j), s in zip(cand.tolist(), p.tolist())
+        if paired.get(en_ids[i], 0) == paired.get(zh_ids[j], 1)
+    }
+    event_of = group(lang_of, copies, ((e, z) for e, z, _ in chosen))
+    return Decision(event_of, event_pairs(chosen, within, event_of, lang_of, copies), chosen)
+
+
+def event_pairs(
+    chosen: list[tuple[str, str, float]],
+    within: dict[tuple[str, str], float],
+    event_of: dict[str, str],
+    lang_of: dict[str, str],
+    copies: dict[str, str],
+) -> list[tuple[str, str, float]]:
+    """Every EN-ZH pair of canonical releases inside one event, with its own score where it was a
+    candidate, else the lower of its two releases' chosen-pair scores (it is in the event through them)."""
+    best: dict[str, float] = {}
+    for e, z, s in chosen:
+        best[e] = max(best.get(e, 0.0), s)
+        best[z] = max(best.get(z, 0.0), s)
+    direct = {(e, z): s for e, z, s in chosen}
+    return [
+        (e, z, direct.get((e, z), within.get((e, z), min(best.get(e, 0.0), best.get(z, 0.0)))))
+        for e, z in cross_pairs(event_of, lang_of, copies)
+    ]
