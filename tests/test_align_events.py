@@ -99,3 +99,22 @@ def test_hard_negatives_come_from_the_notes_and_pair_groups():
         ("en_a", "zht_c"),
         ("en_b", "zht_c"),
     }
+
+
+def test_a_pair_that_would_join_two_events_scored_apart_is_dropped():
+    """e2 (an undated report of another year's agreement of the same parties) takes z2 as its best
+    counterpart, but z2 is in e1's event, whose dated report z1 scored e2 far below the floor."""
+    en, zh = ["e1", "e2"], ["z1", "z2"]
+    lang = {"e1": "en", "e2": "en", "z1": "zh", "z2": "zh"}
+    none = [frozenset(), frozenset()]
+    cand = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    d = events.decide(en, zh, cand, np.array([0.95, 0.70, 0.01, 0.66]), none, none, lang, {})
+    assert [(e, z) for e, z, _ in d.pairs] == [("e1", "z1"), ("e1", "z2")]
+    assert d.event_of["e2"] not in (d.event_of["e1"], d.event_of["z2"])
+    # no low score between them: e2 is a second English report of the event, as before
+    d = events.decide(en, zh, cand, np.array([0.95, 0.70, 0.30, 0.66]), none, none, lang, {})
+    assert [(e, z) for e, z, _ in d.pairs] == [("e1", "z1"), ("e1", "z2"), ("e2", "z1"), ("e2", "z2")]
+    # the same decision whatever order the candidates come in
+    order = np.array([3, 1, 0, 2])
+    d2 = events.decide(en, zh, cand[order], np.array([0.95, 0.70, 0.01, 0.66])[order], none, none, lang, {})
+    assert [(e, z) for e, z, _ in d2.pairs] == [("e1", "z1"), ("e1", "z2")]

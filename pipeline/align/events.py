@@ -15,6 +15,8 @@ import numpy as np
 
 from pipeline.align.pairs import choose, full_date_conflict
 
+FLOOR = 0.05  # a candidate scored below this is evidence of two events, not a lack of evidence
+
 
 class _Union:
     def __init__(self) -> None:
@@ -84,6 +86,7 @@ def decide(
     copies: dict[str, str],
     threshold: float = 0.5,
     mutual: bool = False,
+    floor: float = FLOOR,
 ) -> Decision:
     """From the scores `p` of the candidate pairs `cand` (rows: en index, zh index; both sides in
     release_id order) to events and alignments: the one rule the stage applies and the out-of-fold
@@ -92,7 +95,9 @@ def decide(
     1. scores rounded to 9 decimals (equal evidence ties exactly, whatever the last bit of a sum);
     2. a candidate whose releases both carry full dates, all more than a week apart, is vetoed;
     3. each release keeps its best counterpart above `threshold` (`pairs.choose`);
-    4. the chosen pairs and the copies are joined into events (`group`);
+    4. the chosen pairs are joined into events, best first, except a pair whose join would put an
+       English and a Chinese release that scored below `floor` against each other in one event
+       (`joinable`); then the copies join their canonical releases (`group`);
     5. every EN-ZH pair of canonical releases inside an event is kept, with its own score where it
        was a candidate, else the lower of its two releases' best chosen scores.
     """
@@ -104,7 +109,9 @@ def decide(
         for (i, j), s in zip(cand[keep].tolist(), p[keep].tolist())
         if not full_date_conflict(en_dates[i], zh_dates[j])
     }
-    chosen = [(en_ids[i], zh_ids[j], s) for (i, j), s in choose(scores, threshold, mutual).items()]
+    picked = choose(scores, threshold, mutual)
+    low = {(i, j) for (i, j), s in zip(cand.tolist(), p.tolist()) if s < floor}
+    chosen = [(en_ids[i], zh_ids[j], s) for (i, j), s in joinable(picked, low).items()]
     paired = group((), {}, ((e, z) for e, z, _ in chosen))
     within = {
         (en_ids[i], zh_ids[j]): float(s)
@@ -113,6 +120,32 @@ def decide(
     }
     event_of = group(lang_of, copies, ((e, z) for e, z, _ in chosen))
     return Decision(event_of, event_pairs(chosen, within, event_of, lang_of, copies), chosen)
+
+
+def joinable(picked: dict[tuple[int, int], float], low: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """The chosen pairs (en index, zh index) -> score that join without a conflict, in (i, j) order.
+
+    A release keeps its best counterpart even when that counterpart prefers another release, so
+    one pair can pull a release into another release's event. The pairs join best first (score
+    desc, then indices); a pair is dropped when its two groups hold an English and a Chinese
+    release whose candidate pair is in `low` (scored below the floor): an undated release that
+    looks like the event's Chinese version can be another year's agreement of the same parties,
+    which the event's other, dated, Chinese report then contradicts. Pairs never scored (not
+    candidates) are no evidence either way."""
+    u = _Union()
+    members: dict[str, tuple[set[int], set[int]]] = {}
+    kept: dict[tuple[int, int], float] = {}
+    for (i, j), s in sorted(picked.items(), key=lambda t: (-t[1], t[0])):
+        a, b = u.find(f"e{i}"), u.find(f"z{j}")
+        if a != b:
+            ea, za = members.get(a, ({i}, set()))
+            eb, zb = members.get(b, (set(), {j}))
+            if any((x, y) in low for x in ea for y in zb) or any((x, y) in low for x in eb for y in za):
+                continue
+            u.join(a, b)
+            members[u.find(a)] = (ea | eb, za | zb)
+        kept[(i, j)] = s
+    return dict(sorted(kept.items()))
 
 
 def event_pairs(
