@@ -17,12 +17,14 @@ What is fitted on dev releases is refitted per fold; what is not stays as shippe
 from __future__ import annotations
 
 import hashlib
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.align.pairs import FEATURES
 from pipeline.evaluate import evaluate, gold_pairs
 from pipeline.io.tables import Tables
 
@@ -105,7 +107,8 @@ def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0,
         raise ValueError("a release id appears in two gold files")
     pair_rows = [p for s in sets for p in s.pairs]
     gp = gold_pairs(pair_rows) if pair_rows else set()
-    events = event_groups(ids, gp, [d for s in sets for d in s.docs])
+    docs = [d for s in sets for d in s.docs]
+    events = event_groups(ids, gp, docs)
     fold = assign_folds({i: events[i] for i in ids}, k)
     result: dict = {"folds": k, "events": len(set(events[i] for i in ids)), "releases": len(ids), "judge": judge}
     tables = candidate_tables(tables)
@@ -118,18 +121,75 @@ def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0,
     result["per_fold"] = [evaluate(tables, [d for d in all_gold if fold[d["id"]] == f]) for f in range(k)]
     result["per_lang"] = {lang: evaluate(tables, all_gold, lang=lang) for lang in ("en", "zh")}
     if gp:
+        negatives = hard_negatives(docs)
         result["align_in_sample"] = evaluate(tables, all_gold, pair_rows)["ALIGN"]
-        result["align_out_of_fold"] = align_out_of_fold(tables, gp, fold, c)
+        result["align_in_sample"]["negatives_aligned"] = sorted(aligned_names(tables) & negatives)
+        result["align_out_of_fold"] = align_out_of_fold(tables, gp, fold, c, negatives)
+        result["align_hard_negatives"] = len(negatives)
     return result
 
 
-def align_out_of_fold(tables: Tables, gold: set[tuple[str, str]], fold: dict[str, int], c: float) -> dict:
-    """The alignment weights fitted without each fold and scored on it (pipeline/align/calibrate.py)."""
-    from pipeline.align.calibrate import cross_validate as cv_pairs
-    from pipeline.align.calibrate import training_rows
+def align_out_of_fold(
+    tables: Tables, gold: set[tuple[str, str]], fold: dict[str, int], c: float, negatives: set[tuple[str, str]] = frozenset()
+) -> dict:
+    """The alignment weights fitted without each fold, the fold's candidates scored with them, and
+    the whole batch then decided as the stage decides (`calibrate.Batch.decide`: blocking, the date
+    veto, each release's best counterpart, events, every pair inside an event, copies inheriting).
+    With the missed and wrong pairs (their out-of-fold score and feature row) and the hard
+    negatives (`negatives`) that were aligned."""
+    from pipeline.align.calibrate import batch_rows, out_of_fold_scores, pair_f1
 
-    x, y, names = training_rows(tables, gold)
-    return cv_pairs(x, y, names, c, fold_of=lambda name: fold.get(name, -1), gold={g for g in gold if set(g) <= fold.keys()})
+    b = batch_rows(tables, gold)
+    p = out_of_fold_scores(b.x, b.y, b.names, c, fold_of=lambda name: fold.get(name, -1))
+    pred = b.decide(p)
+    scored = {g for g in gold if set(g) <= fold.keys()}
+    result = pair_f1(pred, scored)
+
+    def row(pair: tuple[str, str]) -> dict:
+        k = b.row_of(*pair)
+        if k is None:
+            return {"pair": pair, "p": None, "blocked": False, "x": {}}
+        return {"pair": pair, "p": round(float(p[k]), 3), "blocked": bool(b.blocked[k]), "x": dict(zip(FEATURES, b.x[k].round(2).tolist()))}
+
+    result["missed"] = [row(g) for g in sorted(scored - pred)]
+    result["wrong"] = [row(g) for g in sorted(pred - scored) if set(g) <= fold.keys()]
+    result["negatives_aligned"] = sorted(pred & set(negatives))
+    return result
+
+
+_NEGATIVE_NOTE = re.compile(r"hard negative|not align|different event", re.I)
+
+
+def hard_negatives(docs: Iterable[dict]) -> set[tuple[str, str]]:
+    """(en, zh) pairs docs.jsonl says must not be aligned: the same parties at another date or event.
+
+    A note that marks its release a hard negative for a `pair` group, says not to align it with one,
+    or names one as a different event, makes the release a hard negative of every release of the
+    other language in each group it names (groups named by their `pair` value)."""
+    docs = list(docs)
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for d in docs:
+        if d.get("pair"):
+            groups[str(d["pair"])].append(d)
+    out: set[tuple[str, str]] = set()
+    for d in docs:
+        note = str(d.get("note") or "")
+        if not _NEGATIVE_NOTE.search(note):
+            continue
+        lang = str(d.get("lang") or "")[:2]
+        for key in set(re.findall(r"[A-Za-z0-9_-]+", note)) - {str(d.get("pair"))}:
+            for other in groups.get(key, []):
+                other_lang = str(other.get("lang") or "")[:2]
+                if {lang, other_lang} == {"en", "zh"}:
+                    out.add((d["id"], other["id"]) if lang == "en" else (other["id"], d["id"]))
+    return out
+
+
+def aligned_names(tables: Tables) -> set[tuple[str, str]]:
+    """The (en, zh) file-stem pairs of the alignments table (as `evaluate` names releases)."""
+    stem = dict(zip(tables.releases["release_id"], tables.releases["source_path"].map(lambda p: Path(str(p)).stem)))
+    a = tables.alignments
+    return {(stem.get(e), stem.get(z)) for e, z in zip(a["en_release_id"], a["zh_release_id"])}
 
 
 def read_set(gold: Path, pairs: Path | None = None, docs: Path | None = None, conform: bool = False) -> GoldSet:
@@ -174,4 +234,15 @@ def format_cv(result: dict) -> str:
         a, o = result["align_in_sample"], result["align_out_of_fold"]
         lines.append(f"ALIGN in-sample (shipped weights)  P={a['p']:.3f} R={a['r']:.3f} F={a['f']:.3f} (gold={a['gold']})")
         lines.append(f"ALIGN out of fold (refitted)       P={o['p']:.3f} R={o['r']:.3f} F={o['f']:.3f} (gold={o['gold']})")
+        n = result.get("align_hard_negatives", 0)
+        lines.append(
+            f"ALIGN hard negatives aligned       in-sample {len(a.get('negatives_aligned', []))} of {n}, "
+            f"out of fold {len(o.get('negatives_aligned', []))} of {n}"
+        )
+        for pair in sorted(set(a.get("negatives_aligned", [])) | set(o.get("negatives_aligned", []))):
+            lines.append(f"  hard negative aligned: {pair[0]} {pair[1]}")
+        for kind in ("missed", "wrong"):
+            for r in o.get(kind, []):
+                feats = " ".join(f"{k}={v:g}" for k, v in r["x"].items())
+                lines.append(f"  out of fold {kind}: {r['pair'][0]} {r['pair'][1]} p={r['p']} blocked={r['blocked']} {feats}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from datetime import date
 
 from pipeline.align import lexicon, translit
 from pipeline.text import dates as _dates
+from pipeline.text.hans import to_hans
 
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _SHORT_YEAR_ZH = re.compile(r"(?<!\d)(\d{2})年")
@@ -164,20 +165,76 @@ def find_numbers(text: str, lang: str, skip: list[tuple[int, int]]) -> set[str]:
 
 
 def summary_text(text: str, title: str | None, lang: str, max_lines: int = 1) -> str:
-    """The title (else the first substantial sentence), cut short: what the encoder compares.
+    """The release's headline, else its first substantial sentence, cut short: what the encoder compares.
 
-    Short on purpose: the numpy encoder costs about 5 ms per short line on a shared core, and a
-    release's first lines carry its event (who signed what) best.
+    The title field is often page chrome (a site name, a byline with a timestamp, an unrelated
+    company line on a spam copy), so the headline is the first of the title and the text's first
+    short lines that the text bears out (`headline_support`: most of its words or character pairs
+    recur further down). Short on purpose: the numpy encoder costs about 5 ms per short line on a
+    shared core, and a release's first lines carry its event (who signed what) best.
     """
     min_len, max_len = (12, 60) if lang == "zh" else (40, 150)
-    parts = [title.strip()[:max_len]] if isinstance(title, str) and title.strip() else []
+    title = title.strip() if isinstance(title, str) else ""
+    if lang == "zh":
+        title = to_hans(title)
+    head = text[:_HEAD_CHARS]
+    lines = [x.strip() for x in head[:_HEAD_LINES_CHARS].split("\n")]
+    parts = [h for h in (headline(title, lines, head, lang, max_len),) if h]
     for s in _SENT_END.split(text[:3000]):
         s = (s or "").strip()
         if len(parts) >= max_lines:
             break
-        if len(s) >= min_len and s[:max_len] not in parts:
+        if len(s) >= min_len and s[:max_len] not in parts and len(headline_units(s[:max_len], lang)) >= _HEAD_UNITS[lang]:
             parts.append(s[:max_len])
     return "\n".join(parts)
+
+
+def headline(title: str, lines: list[str], text: str, lang: str, max_len: int) -> str | None:
+    """The first of the title and the text's short lines before its first paragraph (a line
+    longer than `max_len`; at most `_HEAD_LINES` lines) with enough content (`_HEAD_UNITS`) that the text bears out (support >= `_HEAD_SUPPORT`)."""
+    cands = [title]
+    for x in lines[:_HEAD_LINES]:
+        if len(x) > max_len:
+            break  # the body has begun: a headline comes before it
+        cands.append(x)
+    for c in dict.fromkeys(x for x in cands if x and len(x) <= max_len):
+        share, n = headline_support(c, text, lang)
+        if n >= _HEAD_UNITS[lang] and share >= _HEAD_SUPPORT:
+            return c
+    return None
+
+
+_HEAD_CHARS, _HEAD_LINES_CHARS, _HEAD_LINES = 3000, 1500, 10
+_HEAD_UNITS = {"zh": 8, "en": 6}  # a headline has at least this many character pairs / content words
+_HEAD_SUPPORT = 0.6
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+
+
+def headline_units(s: str, lang: str) -> set[str]:
+    """What a line says, as a set: Chinese character pairs and Latin words; English content words."""
+    s = _URL.sub(" ", s)
+    if lang != "zh":
+        return lexicon.content_words(s)
+    out = {w.lower() for w in _LATIN_WORD.findall(s)}
+    for run in _HAN_RUN.findall(s):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def headline_support(line: str, text: str, lang: str) -> tuple[float, int]:
+    """(share of the line's units found in the rest of `text`, how many units the line has).
+
+    The line's own first occurrence is left out of the text, so a line counts only for what the
+    text says again: a headline's parties and act recur in the body, a site name or an unrelated
+    company line pasted on top of a copied page mostly do not."""
+    units = headline_units(line, lang)
+    if not units:
+        return 0.0, 0
+    k = text.find(line)
+    rest = text[:k] + text[k + len(line) :] if k >= 0 else text
+    return len(units & headline_units(rest, lang)) / len(units), len(units)
 
 
 def extract(text: str, lang: str, title: str | None, dateline: date | None, max_chars: int = 8000) -> Signals:

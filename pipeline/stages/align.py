@@ -168,12 +168,12 @@ class Align(Stage):
         copies = self.fold_copies(corpus)
         corpus.set_column("releases", "duplicate_of", copies)
         en, zh = self.sides(corpus, copies, ents)
-        scored, within = self.score_pairs(en, zh, ents)
+        cand, p = self.score_candidates(en, zh, ents)
         lang_of = {r.release_id: r.lang for r in self._rows(corpus, ["release_id", "lang"])}
-        del en, zh  # the signals are done with: free them before the entity links read the texts
-        event_of = events.group(lang_of, copies, ((e, z) for e, z, _ in scored))
-        corpus.set_column("releases", "event_id", event_of)
-        alignments = self.expand(self.event_pairs(scored, within, event_of, lang_of, copies), copies)
+        decision = self.decide(en, zh, cand, p, lang_of, copies)
+        del en, zh, cand, p  # the signals are done with: free them before the entity links read the texts
+        corpus.set_column("releases", "event_id", decision.event_of)
+        alignments = self.expand(decision.pairs, copies)
         corpus.put("alignments", alignments)
         corpus.put("entity_links", self.links(alignments, corpus, ents))
         return corpus
@@ -219,51 +219,19 @@ class Align(Stage):
                     s.zh_names.setdefault(sur, set()).update(names)
         return s
 
-    def score_pairs(
-        self, en: Side, zh: Side, ents: Entities
-    ) -> tuple[list[tuple[str, str, float]], dict[tuple[str, str], float]]:
-        """The chosen pairs (en id, zh id, score), and the score of every other candidate pair whose two
-        releases the chosen pairs put in one event (read by `event_pairs`)."""
+    def score_candidates(self, en: Side, zh: Side, ents: Entities) -> tuple[np.ndarray, np.ndarray]:
+        """The blocked candidate pairs (rows: en index, zh index) and their scores under the shipped weights."""
         if not len(en) or not len(zh):
-            return [], {}
+            return np.zeros((0, 2), dtype=np.int64), np.zeros(0)
         cand = pairs.block(en, zh, self.max_df, self.top_k)
-        # rounded: equal scores must tie exactly, whatever the last bit of a float sum
-        p = np.round(pairs.Weights.load(bool(ents)).score(self.feature_matrix(en, zh, cand, ents)), 9)
-        scores = {
-            (i, j): float(p_)
-            for (i, j), p_ in zip(cand[p >= self.threshold].tolist(), p[p >= self.threshold])  # choose() ignores the rest
-            if not pairs.full_date_conflict(en.dates[i], zh.dates[j])
-        }
-        chosen = pairs.choose(scores, self.threshold, self.mutual)
-        scored = [(en.ids[i], zh.ids[j], p_) for (i, j), p_ in sorted(chosen.items())]
-        event_of = events.group((), {}, ((e, z) for e, z, _ in scored))
-        within = {
-            (en.ids[i], zh.ids[j]): float(p_)
-            for (i, j), p_ in zip(cand.tolist(), p.tolist())
-            if event_of.get(en.ids[i], 0) == event_of.get(zh.ids[j], 1)
-        }
-        return scored, within
+        return cand, pairs.Weights.load(bool(ents)).score(self.feature_matrix(en, zh, cand, ents))
 
-    @staticmethod
-    def event_pairs(
-        scored: list[tuple[str, str, float]],
-        within: dict[tuple[str, str], float],
-        event_of: dict[str, str],
-        lang_of: dict[str, str],
-        copies: dict[str, str],
-    ) -> list[tuple[str, str, float]]:
-        """Every EN-ZH pair of canonical releases inside one event, with its own score where it was a
-        candidate, else the lower of its two releases' chosen-pair scores (it is in the event through them)."""
-        best: dict[str, float] = {}
-        for e, z, p_ in scored:
-            best[e] = max(best.get(e, 0.0), p_)
-            best[z] = max(best.get(z, 0.0), p_)
-        chosen = {(e, z): p_ for e, z, p_ in scored}
-        out = []
-        for e, z in events.cross_pairs(event_of, lang_of, copies):
-            p_ = chosen.get((e, z), within.get((e, z), min(best.get(e, 0.0), best.get(z, 0.0))))
-            out.append((e, z, p_))
-        return out
+    def decide(
+        self, en: Side, zh: Side, cand: np.ndarray, p: np.ndarray, lang_of: dict[str, str], copies: dict[str, str]
+    ) -> events.Decision:
+        """Events and the pairs of canonical releases from candidate scores (`events.decide`: the same
+        rule the out-of-fold estimate scores)."""
+        return events.decide(en.ids, zh.ids, cand, p, en.dates, zh.dates, lang_of, copies, self.threshold, self.mutual)
 
     def feature_matrix(self, en: Side, zh: Side, cand: np.ndarray, ents: Entities, exact_cos: bool = False) -> np.ndarray:
         """Features of every candidate pair (rows of `cand`: en index, zh index).
