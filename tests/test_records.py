@@ -6,6 +6,7 @@ pipeline on the samples for the joins the issue names and for incremental runs.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import date
@@ -253,3 +254,33 @@ def test_an_incremental_run_writes_the_records_of_one_run_over_everything(tmp_pa
     ea = pd.read_parquet(archive / "entities.parquet").sort_values(key).reset_index(drop=True)
     eb = pd.read_parquet(everything / "entities.parquet").sort_values(key).reset_index(drop=True)
     assert ea.org_id.equals(eb.org_id) and ea.person_id.equals(eb.person_id)
+
+
+def test_a_reviewers_merge_and_split_are_applied_by_the_next_records_run(tmp_path):
+    first = Records()(_mou_event())
+    ents = first.entities.set_index(["release_id", "entity_id"])
+    alpha, beta = ents.loc[("en1", "E1"), "org_id"], ents.loc[("en1", "E2"), "org_id"]
+    decisions = tmp_path / "org_decisions.jsonl"
+    decisions.write_text(
+        json.dumps({"kind": "org_merge", "org_ids": [alpha, beta], "reviewer": "ann"}) + "\n"
+        + json.dumps({"kind": "org_split", "release_id": "en9", "entity_id": "E1", "org_id": alpha, "reviewer": "ann"}) + "\n",
+        encoding="utf-8",
+    )
+    second = Records(decisions=str(decisions))(_mou_event())
+    ents = second.entities.set_index(["release_id", "entity_id"])
+    merged = ents.loc[("en1", "E1"), "org_id"]
+    assert ents.loc[("zh2", "E2"), "org_id"] == merged  # Beta's names are Alpha's now
+    assert ents.loc[("en9", "E1"), "org_id"] != merged  # the bare AMG was split off
+    row = second.organisations.set_index("org_id").loc[merged]
+    assert "review" in row.joined_by and len(second.organisations) == len(first.organisations)
+
+
+def test_a_decisions_file_that_is_missing_or_not_decisions_is_a_config_error(tmp_path):
+    from pipeline.registry import ConfigError, PipelineConfig, build_pipeline
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"kind": "org_merge", "org_ids": ["only-one"]}\n', encoding="utf-8")
+    for path, message in ((tmp_path / "none.jsonl", "no such file"), (bad, "bad.jsonl:1")):
+        config = PipelineConfig.load().override([f'stages.records.decisions="{path}"'])
+        with pytest.raises(ConfigError, match=message):
+            build_pipeline(config, kinds=("corpus",))

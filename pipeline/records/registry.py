@@ -10,6 +10,8 @@ not depend on the order the releases were read):
 3. `lexicon`: a bilingual public list (`pipeline/data/align/terms.tsv`: Hospital Authority open
    data, the seed of health bodies) naming both;
 4. `alias`: a bare short form (`HKSH` alone) that exactly one registered organisation defines.
+5. `review`: a reviewer's decisions (exported `org_decisions.jsonl`): two organisations merged, or
+   an entity split off its organisation (it then joins nothing).
 No evidence joins two entities of one release: the recogniser has already resolved a release's
 aliases, so two entities there are two organisations, and a join that would put them together is
 refused (which also stops one wrong link from chaining two large groups together).
@@ -90,7 +92,8 @@ def most_common(names: Counter) -> str | None:
 class _Groups:
     """Union-find over node indices that refuses a join putting two entities of one release together."""
 
-    def __init__(self, nodes: list[Node]) -> None:
+    def __init__(self, nodes: list[Node], blocked: set[int] = frozenset()) -> None:
+        self.blocked = blocked  # entities a reviewer split off: they join nothing
         self.parent = list(range(len(nodes)))
         self.releases = [{n.release_id} for n in nodes]
         self.evidence: list[set[str]] = [set() for _ in nodes]
@@ -105,6 +108,8 @@ class _Groups:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
+        if ra in self.blocked or rb in self.blocked:
+            return False
         if check and self.releases[ra] & self.releases[rb]:
             return False
         keep, gone = min(ra, rb), max(ra, rb)
@@ -126,11 +131,15 @@ def build(
     links: Iterable[tuple[str, str, str, str, float]] = (),
     lexicon: Iterable[tuple[str, str]] = (),
     prefix: str = "org",
+    merges: Iterable[tuple[str, str]] = (),
+    splits: Iterable[tuple[str, str]] = (),
 ) -> list[Record]:
-    """Records from entity `nodes`; `links` are (en release, en entity, zh release, zh entity, score)."""
+    """Records from entity `nodes`; `links` are (en release, en entity, zh release, zh entity, score).
+    `merges` are pairs of record ids (as the same evidence without the merges gives them) a reviewer
+    made one; `splits` are (release id, entity id) a reviewer took out of their record."""
     nodes = sorted(nodes, key=lambda n: (n.release_id, n.entity_id))
-    g = _Groups(nodes)
     index = {(n.release_id, n.entity_id): i for i, n in enumerate(nodes)}
+    g = _Groups(nodes, {index[s] for s in splits if s in index})
     by_key: dict[str, list[int]] = {}
     for i, n in enumerate(nodes):
         if n.key:
@@ -156,13 +165,25 @@ def build(
         roots = {g.find(r) for r in owners[key]}
         if len(roots) == 1 and key in by_key:
             g.join(next(iter(roots)), by_key[key][0], "alias")
+    merges = sorted(tuple(sorted(m)) for m in merges)
+    if merges:  # 5. a reviewer's merges, by the ids the evidence alone gives
+        root_of = {record_id(prefix, members): root for root, members in _groups(g, nodes).items()}
+        for a, b in merges:
+            if a in root_of and b in root_of:
+                g.join(root_of[a], root_of[b], "review", check=False)
+    records = [Record(record_id(prefix, members), members, sorted(g.evidence[root])) for root, members in _groups(g, nodes).items()]
+    records.sort(key=lambda r: r.record_id)
+    return records
+
+
+def _groups(g: _Groups, nodes: list[Node]) -> dict[int, list[Node]]:
     groups: dict[int, list[Node]] = {}
     for i, n in enumerate(nodes):
         groups.setdefault(g.find(i), []).append(n)
-    records = []
-    for root, members in groups.items():
-        canonical = min(n.key or n.text for n in members)
-        rid = f"{prefix}-" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:12]
-        records.append(Record(rid, members, sorted(g.evidence[root])))
-    records.sort(key=lambda r: r.record_id)
-    return records
+    return groups
+
+
+def record_id(prefix: str, members: list[Node]) -> str:
+    """`prefix-` + a hash of the smallest name key of the members: a function of the members only."""
+    canonical = min(n.key or n.text for n in members)
+    return f"{prefix}-" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:12]

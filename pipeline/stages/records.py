@@ -13,7 +13,9 @@ Everything is a function of the tables' content, not of their row order, so an i
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 
@@ -30,6 +32,27 @@ _RELATION_COLUMNS = ["release_id", "type", "head", "tail", "head_id", "tail_id",
 _LINK_COLUMNS = ["en_release_id", "en_entity_id", "zh_release_id", "zh_entity_id", "score"]
 
 
+def read_decisions(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The organisation merges (org id pairs) and splits ((release id, entity id)) of an exported
+    org_decisions.jsonl; a missing file is an error (a setting that names it means to use it)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"decisions: no such file {path} (export-reviews writes org_decisions.jsonl)")
+    merges, splits = [], []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            if d["kind"] == "org_merge":
+                a, b = d["org_ids"]
+                merges.append((str(a), str(b)))
+            elif d["kind"] == "org_split":
+                splits.append((str(d["release_id"]), str(d["entity_id"])))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}:{n}: not an organisation decision ({e})") from e
+    return merges, splits
+
+
 def _str(v) -> str | None:
     return v if isinstance(v, str) and v else None
 
@@ -43,16 +66,19 @@ class Records(Stage):
     """Writes `events`, `deals`, `organisations`, `people`; fills `entities.org_id` and `person_id`.
 
     Settings: `lexicon` joins organisations a bilingual public list names in both languages;
-    `min_link_score` is the lowest entity-link score that joins two names.
+    `min_link_score` is the lowest entity-link score that joins two names; `decisions` is a reviewer's
+    exported `org_decisions.jsonl` (`export-reviews`): its merges and splits are applied.
     """
 
     kind = "corpus"
     requires = ("event_id", "duplicate_of", "entities", "relations", "entity_links")
     provides = ("events", "deals", "organisations", "people", "entities.org_id", "entities.person_id")
 
-    def __init__(self, lexicon: bool = True, min_link_score: float = 0.5) -> None:
+    def __init__(self, lexicon: bool = True, min_link_score: float = 0.5, decisions: str = "") -> None:
         self.lexicon = lexicon
         self.min_link_score = min_link_score
+        self.decisions = decisions
+        self.merges, self.splits = read_decisions(Path(decisions)) if decisions else ([], [])
 
     def __call__(self, corpus: Corpus) -> Corpus:
         releases = {r.release_id: r for b in corpus.batches("releases", _RELEASE_COLUMNS) for r in b.itertuples(index=False)}
@@ -72,7 +98,7 @@ class Records(Stage):
             if float(x.score) >= self.min_link_score
         ]
         lexicon = self.bilingual_names() if self.lexicon else []
-        orgs = registry.build(nodes["ORG"], links, lexicon, prefix="org")
+        orgs = registry.build(nodes["ORG"], links, lexicon, prefix="org", merges=self.merges, splits=self.splits)
         people = registry.build(nodes["PERSON"], links, (), prefix="per")
         org_of = {(n.release_id, n.entity_id): o.record_id for o in orgs for n in o.nodes}
         person_of = {(n.release_id, n.entity_id): p.record_id for p in people for n in p.nodes}
