@@ -126,7 +126,32 @@ def cross_validate(tables: Tables, sets: list[GoldSet], k: int, c: float = 10.0,
         result["align_in_sample"]["negatives_aligned"] = sorted(aligned_names(tables) & negatives)
         result["align_out_of_fold"] = align_out_of_fold(tables, gp, fold, c, negatives)
         result["align_hard_negatives"] = len(negatives)
+        result["events_in_sample"] = event_bcubed(tables, {i: events[i] for i in ids})
     return result
+
+
+def event_bcubed(tables: Tables, gold_events: dict[str, str]) -> dict:
+    """B-cubed precision, recall and F1 of `releases.event_id` against the gold events (gold pairs and
+    docs.jsonl groups), over the gold releases in the tables: each release's predicted event compared
+    with its gold event, averaged. In-sample: the shipped alignment weights group the releases."""
+    from pathlib import PurePath
+
+    predicted = {
+        PurePath(str(r.source_path)).stem: r.event_id
+        for r in tables.releases.itertuples()
+        if PurePath(str(r.source_path)).stem in gold_events and isinstance(r.event_id, str)
+    }
+    ids = sorted(predicted)
+    if not ids:
+        return {"p": 0.0, "r": 0.0, "f": 0.0, "releases": 0}
+    p = r = 0.0
+    for i in ids:
+        same_pred = {j for j in ids if predicted[j] == predicted[i]}
+        same_gold = {j for j in ids if gold_events[j] == gold_events[i]}
+        p += len(same_pred & same_gold) / len(same_pred)
+        r += len(same_pred & same_gold) / len(same_gold)
+    p, r = p / len(ids), r / len(ids)
+    return {"p": round(p, 3), "r": round(r, 3), "f": round(2 * p * r / max(p + r, 1e-9), 3), "releases": len(ids)}
 
 
 def align_out_of_fold(
@@ -239,6 +264,9 @@ def format_cv(result: dict) -> str:
             f"ALIGN hard negatives aligned       in-sample {len(a.get('negatives_aligned', []))} of {n}, "
             f"out of fold {len(o.get('negatives_aligned', []))} of {n}"
         )
+        if "events_in_sample" in result:
+            e = result["events_in_sample"]
+            lines.append(f"EVENTS B-cubed in-sample          P={e['p']:.3f} R={e['r']:.3f} F={e['f']:.3f} ({e['releases']} releases)")
         for pair in sorted(set(a.get("negatives_aligned", [])) | set(o.get("negatives_aligned", []))):
             lines.append(f"  hard negative aligned: {pair[0]} {pair[1]}")
         for kind in ("missed", "wrong"):

@@ -106,3 +106,19 @@ def test_cli_cv_prints_each_gold_file_and_refuses_bad_input(cli, tmp_path):
     assert code == 2 and "need --cv" in output
     code, output = cli("evaluate", "--gold", first, "--gold", second, "--pairs", first, "--extracted", out, "--cv", "2")
     assert code == 2 and "one --pairs per --gold" in output
+
+
+def test_event_bcubed_scores_grouping_against_the_gold_events():
+    import pandas as pd
+
+    from pipeline.cv import event_bcubed
+    from pipeline.io.tables import Tables
+
+    t = Tables()
+    t.releases = pd.DataFrame(
+        {"source_path": ["a.txt", "b.txt", "c.txt", "d.txt"], "event_id": ["ev-1", "ev-1", "ev-1", "ev-4"]}
+    )
+    # gold: {a, b} and {c, d}; predicted {a, b, c} and {d}
+    got = event_bcubed(t, {"a": "x", "b": "x", "c": "y", "d": "y"})
+    assert got["releases"] == 4 and got["p"] == round((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4, 3) and got["r"] == 0.75
+    assert event_bcubed(t, {"a": "x", "b": "x", "c": "y", "d": "z"})["p"] < 1.0
