@@ -102,18 +102,32 @@ def main_year(text: str, dateline: date | None) -> int | None:
     return years.most_common(1)[0][0] if years else None
 
 
+# A date range gives both ends (a trip "24 日至 26 日", "November 24-26, 2025"): a report may date
+# the event by either. A compact stamp (`20251127 16:22:39`, a wire service's) is a date too.
+_ZH_RANGE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]?\s*(?:至|到|[-–—~～])\s*(\d{1,2})\s*[日号號]")
+_EN_RANGE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})\s*(?:-|–|—|to)\s*(\d{1,2}),?\s+(\d{4})\b")
+_COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def _year(s: str | None) -> int | None:
+    return _dates.cn_number(s) if s else None
+
+
 def find_dates(text: str, default_year: int | None) -> tuple[set[date], set[tuple[int, int]], list[tuple[int, int]]]:
     """Full dates, year-less (month, day) dates, and the spans they occupy."""
     full: set[date] = set()
     partial: set[tuple[int, int]] = set()
     spans: list[tuple[int, int]] = []
     patterns = [
-        (_dates.ISO_DATE, lambda m: (int(m[1]), int(m[2]), int(m[3]))),
-        (_dates.ZH_DATE_PARTS, lambda m: (_dates.cn_number(m[1]) if m[1] else None, _dates.cn_number(m[2]), _dates.cn_number(m[3]))),
-        (_dates.EN_MDY, lambda m: (int(m[3]), _dates.MONTHS.get(m[1].lower()), int(m[2]))),
-        (_dates.EN_DMY, lambda m: (int(m[3]), _dates.MONTHS.get(m[2].lower()), int(m[1]))),
-        (_dates.EN_MD, lambda m: (None, _dates.MONTHS.get(m[1].lower()), int(m[2]))),
-        (_dates.EN_DM, lambda m: (None, _dates.MONTHS.get(m[2].lower()), int(m[1]))),
+        (_ZH_RANGE, lambda m: [(_year(m[1]), int(m[2]), int(m[3])), (_year(m[1]), int(m[2]), int(m[4]))]),
+        (_EN_RANGE, lambda m: [(int(m[4]), _dates.MONTHS.get(m[1].lower()), int(d)) for d in (m[2], m[3])]),
+        (_dates.ISO_DATE, lambda m: [(int(m[1]), int(m[2]), int(m[3]))]),
+        (_COMPACT_DATE, lambda m: [(int(m[1]), int(m[2]), int(m[3]))]),
+        (_dates.ZH_DATE_PARTS, lambda m: [(_year(m[1]), _dates.cn_number(m[2]), _dates.cn_number(m[3]))]),
+        (_dates.EN_MDY, lambda m: [(int(m[3]), _dates.MONTHS.get(m[1].lower()), int(m[2]))]),
+        (_dates.EN_DMY, lambda m: [(int(m[3]), _dates.MONTHS.get(m[2].lower()), int(m[1]))]),
+        (_dates.EN_MD, lambda m: [(None, _dates.MONTHS.get(m[1].lower()), int(m[2]))]),
+        (_dates.EN_DM, lambda m: [(None, _dates.MONTHS.get(m[2].lower()), int(m[1]))]),
     ]
     taken = bytearray(len(text))
     for rx, parts in patterns:
@@ -121,20 +135,20 @@ def find_dates(text: str, default_year: int | None) -> tuple[set[date], set[tupl
             if any(taken[m.start() : m.end()]):
                 continue
             try:
-                y, mo, d = parts(m)
+                found = [(y, mo, d) for y, mo, d in parts(m) if mo and 1 <= mo <= 12 and 1 <= d <= 31]
             except (KeyError, ValueError):
                 continue
-            if not mo or not (1 <= mo <= 12 and 1 <= d <= 31):
-                continue
-            if y is not None and not 1980 <= y <= 2049:
+            found = [(y, mo, d) for y, mo, d in found if y is None or 1980 <= y <= 2049]
+            if not found:
                 continue
             taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
             spans.append((m.start(), m.end()))
-            partial.add((mo, d))
-            year = y if y is not None else default_year
-            if year is not None:
-                with contextlib.suppress(ValueError):  # 29 February of a common year
-                    full.add(date(year, mo, d))
+            for y, mo, d in found:
+                partial.add((mo, d))
+                year = y if y is not None else default_year
+                if year is not None:
+                    with contextlib.suppress(ValueError):  # 29 February of a common year
+                        full.add(date(year, mo, d))
     return full, partial, spans
 
 
@@ -164,7 +178,7 @@ def find_numbers(text: str, lang: str, skip: list[tuple[int, int]]) -> set[str]:
     return out
 
 
-def summary_text(text: str, title: str | None, lang: str, max_lines: int = 1) -> str:
+def summary_text(text: str, title: str | None, lang: str, max_lines: int = 2) -> str:
     """The release's headline, else its first substantial sentence, cut short: what the encoder compares.
 
     The title field is often page chrome (a site name, a byline with a timestamp, an unrelated
