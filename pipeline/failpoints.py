@@ -27,4 +27,7 @@ def failpoint(name: str) -> None:
         return
     point, _, sig = wanted.partition(":SIG")
     if point == name:
-        os.kill(os.getpid(), getattr(signal, f"SIG{sig}") if sig else signal.SIGKILL)
+        # raise_signal, not os.kill(getpid()): the signal goes to this thread, so its handler has run
+        # before the next line (a process-directed signal may land on another thread, and the stop
+        # be seen a chunk late: flaky under load)
+        signal.raise_signal(getattr(signal, f"SIG{sig}") if sig else signal.SIGKILL)
