@@ -97,7 +97,12 @@ def run_child(corpus: Path, out: Path, config: Path | None, stop: Stop) -> int:
     env = {k: v for k, v in os.environ.items() if k != "MEDPR_FAILPOINT"}
     if stop.failpoint:
         env["MEDPR_FAILPOINT"] = stop.failpoint
-    child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # SIGINT at its default, as in a terminal's foreground job: a shell's background job (CI, `make &`)
+    # ignores it, the child would inherit that, and the Ctrl-C rows would test nothing
+    child = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     if stop.kill_after is not None:
         try:
             return child.wait(stop.kill_after)
