@@ -115,7 +115,7 @@ class Records(Stage):
         corpus.put("deals", pd.DataFrame(deals) if deals else empty("deals"))
         corpus.put("events", pd.DataFrame(event_rows(members, deals)) if members else empty("events"))
         corpus.put("organisations", self.organisation_rows(orgs, deals))
-        corpus.put("people", self.people_rows(people, relations, releases, org_of))
+        corpus.put("people", self.people_rows(people, relations, releases, org_of, person_of))
         return corpus
 
     @staticmethod
@@ -178,8 +178,7 @@ class Records(Stage):
         return pd.DataFrame(rows) if rows else empty("organisations")
 
     @staticmethod
-    def people_rows(people: list[Record], relations: list, releases: dict, org_of: dict) -> pd.DataFrame:
-        person_of = {(n.release_id, n.entity_id): p.record_id for p in people for n in p.nodes}
+    def people_rows(people: list[Record], relations: list, releases: dict, org_of: dict, person_of: dict) -> pd.DataFrame:
         roles: dict[str, list[dict]] = {}
         for x in relations:
             pid = person_of.get((x.release_id, x.head_id)) if x.type == "role" else None
