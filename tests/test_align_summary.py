@@ -56,3 +56,41 @@ def test_a_spam_titled_canonical_copy_still_pairs():
     name = dict(zip(rel["release_id"], rel["source_path"]))
     got = {(name[e], name[z]) for e, z in zip(t.alignments["en_release_id"], t.alignments["zh_release_id"])}
     assert got == {("en", "zh_spam"), ("en", "zh_spam_hant")}
+
+
+def test_a_bilingual_newsletter_without_line_breaks_is_summarised_by_its_chinese_sentences():
+    """A PDF newsletter: an English photo caption runs straight into the Chinese sentence, and the
+    page's hard wraps cut Chinese words with spaces. The summary is the Chinese sentence, joined."""
+    text = (
+        "Newsletter No. 321\n\n第321期 2025年3月4日 No. 321 4 March 2025 陈大文教授主持研讨会开幕仪式 Prof. "
+        "Chan Tai-man presiding at the opening ceremony of the conference 养和医疗集团今日与深圳前海泰康医院 "
+        "签署合作备忘录，在粤港澳大湾区建立转介网 络。双方将于五年内投资1.2亿港元，用于培训及远程医疗。"
+    )
+    lines = signals.summary_text(text, None, "zh").split("\n")
+    assert lines[0].startswith("养和医疗集团今日与深圳前海泰康医院签署合作备忘录")
+    assert all("Prof" not in x and "presiding" not in x for x in lines)
+    assert "转介网络" in signals.summary_text(text.replace("签署", "签署。"), None, "zh")
+
+
+def test_a_timestamp_line_is_no_summary_line_but_a_sentence_is():
+    """A line without a sentence end that the text never says again (a page timestamp, a pasted
+    company name) is chrome; a real first sentence is kept even when the text does not repeat it."""
+    en = (
+        "HKSH Medical Group signs MOU with Shenzhen Qianhai Taikang Hospital\n"
+        "March 4, 2025 / 9:24 AM / 24 days ago\n\n"
+        "Reuters Staff\n\n"
+        "HKSH Medical Group today signed a memorandum of understanding with Shenzhen Qianhai Taikang Hospital."
+    )
+    lines = signals.summary_text(en, None, "en").split("\n")
+    assert lines[0].startswith("HKSH Medical Group signs MOU")
+    assert not any("9:24 AM" in x for x in lines)
+    assert lines[1].startswith("HKSH Medical Group today signed")
+    short = "近日，辉瑞公司与上药控股正式宣布达成战略合作。这一合作标志着两家企业在公共卫生领域的联合。"
+    assert signals.summary_text(short, None, "zh").startswith("近日，辉瑞公司与上药控股正式宣布达成战略合作")
+
+
+def test_a_release_of_chrome_only_still_has_a_summary():
+    """When every line is filtered as chrome or caption, the first substantial one is kept: an
+    empty summary would give the encoder nothing and the pair score a meaningless cosine."""
+    text = "Prof. Chan Tai-man presiding at the opening ceremony of the annual conference\nMarch 4, 2025 / 9:24 AM"
+    assert "presiding at the opening ceremony" in signals.summary_text(text, None, "zh")

@@ -194,13 +194,31 @@ def summary_text(text: str, title: str | None, lang: str, max_lines: int = 2) ->
     head = text[:_HEAD_CHARS]
     lines = [x.strip() for x in head[:_HEAD_LINES_CHARS].split("\n")]
     parts = [h for h in (headline(title, lines, head, lang, max_len),) if h]
-    for s in _SENT_END.split(text[:3000]):
-        s = (s or "").strip()
+    first = ""  # the first substantial segment, kept if the filters below leave nothing
+    for segment in _SENT_END.split(text[:3000]):
         if len(parts) >= max_lines:
             break
-        if len(s) >= min_len and s[:max_len] not in parts and len(headline_units(s[:max_len], lang)) >= _HEAD_UNITS[lang]:
-            parts.append(s[:max_len])
-    return "\n".join(parts)
+        whole = _summary_sentence(segment or "", lang)
+        s = whole[:max_len]
+        if len(s) < min_len or any(s in p for p in parts) or len(headline_units(s, lang)) < _HEAD_UNITS[lang]:
+            continue
+        first = first or s
+        if lang == "zh" and len(_HAN.findall(s)) < _SUMMARY_HAN_SHARE * len(s.replace(" ", "")):
+            continue  # an English caption or page line on the Chinese side says nothing the encoder can pair
+        if not _ENDS_SENTENCE.search(whole) and headline_support(s, head, lang)[0] < _SUMMARY_SUPPORT:
+            continue  # a line, not a sentence, the text does not say again: page chrome (a timestamp, a spam title)
+        parts.append(s)
+    return "\n".join(parts or [first])
+
+
+def _summary_sentence(s: str, lang: str) -> str:
+    """A sentence as the encoder should see it: on the Chinese side, a PDF's hard wraps inside
+    words joined and a long English caption run in front of the sentence (a bilingual newsletter
+    without line breaks) cut off."""
+    s = s.strip()
+    if lang != "zh":
+        return s
+    return _HAN_GAP.sub("", _LATIN_LEAD.sub("", s))
 
 
 def headline(title: str, lines: list[str], text: str, lang: str, max_len: int) -> str | None:
@@ -221,6 +239,12 @@ def headline(title: str, lines: list[str], text: str, lang: str, max_len: int) -
 _HEAD_CHARS, _HEAD_LINES_CHARS, _HEAD_LINES = 3000, 1500, 10
 _HEAD_UNITS = {"zh": 8, "en": 6}  # a headline has at least this many character pairs / content words
 _HEAD_SUPPORT = 0.6
+_SUMMARY_SUPPORT = 0.3  # looser than a headline: a title the text only half repeats still counts
+_SUMMARY_HAN_SHARE = 0.5
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_ENDS_SENTENCE = re.compile(r"[。！？!?；;.”」\"]$")
+_LATIN_LEAD = re.compile(r"^[^\u3400-\u9fff]{20,}(?=[\u3400-\u9fff])")
+_HAN_GAP = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
