@@ -59,8 +59,8 @@ def folder(tmp_path_factory) -> Path:
     return rd.write(tmp_path_factory.mktemp("browser") / "extracted")
 
 
-@pytest.fixture(scope="module")
-def url(folder) -> Iterator[str]:
+def start(folder: Path) -> tuple[str, object, threading.Thread]:
+    """The review app on a free local port in a thread: (its address, the server, the thread)."""
     app = create_app(folder, hosts=allowed_hosts("127.0.0.1"), token=TOKEN)
     sock = bind("127.0.0.1", 0)
     srv = server(app)
@@ -70,13 +70,20 @@ def url(folder) -> Iterator[str]:
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert srv.started, "the review server did not start"
-    yield url_of(sock)
+    return url_of(sock), srv, thread
+
+
+@pytest.fixture(scope="module")
+def url(folder) -> Iterator[str]:
+    address, srv, thread = start(folder)
+    yield address
     srv.should_exit = True
     thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture():
+    """One headless Chromium per test module (imported by the organisation view's tests too)."""
     with playwright_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b

@@ -11,31 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pipeline.review.app import allowed_hosts, bind, create_app, server, url_of
 from pipeline.review.store import ReviewStore
 
 from . import review_data as rd
-from .test_review_browser import ARGS, CHROMIUM, TOKEN, Session, expect, playwright_api
-
-
-def start(folder: Path) -> tuple[str, object, threading.Thread]:
-    app = create_app(folder, hosts=allowed_hosts("127.0.0.1"), token=TOKEN)
-    sock = bind("127.0.0.1", 0)
-    srv = server(app)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "the review server did not start"
-    return url_of(sock), srv, thread
+from .test_review_browser import TOKEN, Session, browser_fixture, expect, start  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +33,6 @@ def url(folder) -> Iterator[str]:
     yield address
     srv.should_exit = True
     thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

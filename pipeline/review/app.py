@@ -145,11 +145,14 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
     def queue(request: Request) -> Response:
         return JSONResponse({"items": data.queue(Filters.from_query(request.query_params))})
 
-    def release(request: Request) -> Response:
-        view = data.view(request.path_params["rid"])
+    def found(view: dict | None, what: str) -> Response:
+        """The view as JSON, or 404 naming what was not found."""
         if view is None:
-            raise HTTPException(404, "no such release")
+            raise HTTPException(404, f"no such {what}")
         return JSONResponse(view)
+
+    def release(request: Request) -> Response:
+        return found(data.view(request.path_params["rid"]), "release")
 
     def history(request: Request) -> Response:
         rid = request.path_params["rid"]
@@ -163,16 +166,10 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
         return JSONResponse({"records": recs.available, "items": recs.search(q)})
 
     def org(request: Request) -> Response:
-        view = data.org_view(request.path_params["org_id"])
-        if view is None:
-            raise HTTPException(404, "no such organisation")
-        return JSONResponse(view)
+        return found(data.org_view(request.path_params["org_id"]), "organisation")
 
     def deal(request: Request) -> Response:
-        view = data.records().deal(request.path_params["deal_id"])
-        if view is None:
-            raise HTTPException(404, "no such deal")
-        return JSONResponse(view)
+        return found(data.records().deal(request.path_params["deal_id"]), "deal")
 
     async def decision(request: Request) -> Response:
         body = await json_body(request)

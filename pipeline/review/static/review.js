@@ -458,16 +458,21 @@
     if (!S.records) showPane("#no-records");
   }
 
-  async function openOrg(id) {
-    let v;
+  // The record behind `path`, or null after saying why it cannot be opened (the list stays usable).
+  async function fetchRecord(path, what) {
     try {
-      v = await api(`/api/org/${encodeURIComponent(id)}`);
+      return await api(path);
     } catch (e) {
       await loadOrgs().catch(() => {});
       showPane(S.records === false ? "#no-records" : "#empty", true);
-      flash(`Cannot open organisation: ${e.message}`, true);
-      return;
+      flash(`Cannot open ${what}: ${e.message}`, true);
+      return null;
     }
+  }
+
+  async function openOrg(id) {
+    const v = await fetchRecord(`/api/org/${encodeURIComponent(id)}`, "organisation");
+    if (!v) return;
     S.orgId = id;
     S.org = v;
     showPane("#org-view");  // first: the graph measures its labels
@@ -657,15 +662,8 @@
   }
 
   async function openDeal(id) {
-    let v;
-    try {
-      v = await api(`/api/deal/${encodeURIComponent(id)}`);
-    } catch (e) {
-      await loadOrgs().catch(() => {});
-      showPane(S.records === false ? "#no-records" : "#empty", true);
-      flash(`Cannot open deal: ${e.message}`, true);
-      return;
-    }
+    const v = await fetchRecord(`/api/deal/${encodeURIComponent(id)}`, "deal");
+    if (!v) return;
     renderDeal(v);
     showPane("#deal-view");
     if ($("#orgs").children.length === 0) await loadOrgs();
