@@ -275,6 +275,23 @@ def test_a_reviewers_merge_and_split_are_applied_by_the_next_records_run(tmp_pat
     assert "review" in row.joined_by and len(second.organisations) == len(first.organisations)
 
 
+def test_a_merge_whose_ids_have_changed_is_found_by_the_names_the_reviewer_saw(tmp_path):
+    """Org ids hash a record's smallest name, so a new name joining it changes its id: the merge
+    then falls back to the names exported beside the ids; an unknown name merges nothing."""
+    first = Records()(_mou_event())
+    orgs = first.organisations.set_index("org_id")
+    ents = first.entities.set_index(["release_id", "entity_id"])
+    alpha, beta = ents.loc[("en1", "E1"), "org_id"], ents.loc[("en1", "E2"), "org_id"]
+    stale = {"kind": "org_merge", "org_ids": ["org-000000000000", "org-111111111111"],
+             "names": [orgs.loc[alpha, "name_en"], orgs.loc[beta, "name_hant"]], "reviewer": "ann"}
+    unknown = {**stale, "names": [orgs.loc[alpha, "name_en"], "No Such Hospital"]}
+    decisions = tmp_path / "org_decisions.jsonl"
+    for decision, joined in ((stale, True), (unknown, False)):
+        decisions.write_text(json.dumps(decision) + "\n", encoding="utf-8")
+        ents = Records(decisions=str(decisions))(_mou_event()).entities.set_index(["release_id", "entity_id"])
+        assert (ents.loc[("en1", "E1"), "org_id"] == ents.loc[("zh2", "E2"), "org_id"]) is joined
+
+
 def test_a_decisions_file_that_is_missing_or_not_decisions_is_a_config_error(tmp_path):
     from pipeline.registry import ConfigError, PipelineConfig, build_pipeline
 

@@ -10,8 +10,9 @@ not depend on the order the releases were read):
 3. `lexicon`: a bilingual public list (`pipeline/data/align/terms.tsv`: Hospital Authority open
    data, the seed of health bodies) naming both;
 4. `alias`: a bare short form (`HKSH` alone) that exactly one registered organisation defines.
-5. `review`: a reviewer's decisions (exported `org_decisions.jsonl`): two organisations merged, or
-   an entity split off its organisation (it then joins nothing).
+5. `review`: a reviewer's decisions (exported `org_decisions.jsonl`): two organisations merged (found
+   by their ids, else by the names the reviewer saw, so a merge outlives an id change), or an entity
+   split off its organisation (it then joins nothing).
 No evidence joins two entities of one release: the recogniser has already resolved a release's
 aliases, so two entities there are two organisations, and a join that would put them together is
 refused (which also stops one wrong link from chaining two large groups together).
@@ -26,6 +27,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipeline.ner.consolidate import GENERIC_NAMES
 from pipeline.text.hans import to_hans
@@ -126,17 +128,27 @@ def bilingual_names(path) -> list[tuple[str, str]]:
         return [(r["en"], r["zh"]) for r in csv.DictReader(fh, delimiter="\t") if r["kind"] == "ORG"]
 
 
+class Merge(NamedTuple):
+    """A reviewer's merge of two records: their ids then, and a name of each as the reviewer saw it."""
+
+    org_a: str
+    org_b: str
+    name_a: str = ""
+    name_b: str = ""
+
+
 def build(
     nodes: list[Node],
     links: Iterable[tuple[str, str, str, str, float]] = (),
     lexicon: Iterable[tuple[str, str]] = (),
     prefix: str = "org",
-    merges: Iterable[tuple[str, str]] = (),
+    merges: Iterable[Merge] = (),
     splits: Iterable[tuple[str, str]] = (),
 ) -> list[Record]:
     """Records from entity `nodes`; `links` are (en release, en entity, zh release, zh entity, score).
-    `merges` are pairs of record ids (as the same evidence without the merges gives them) a reviewer
-    made one; `splits` are (release id, entity id) a reviewer took out of their record."""
+    `merges` are two records a reviewer made one, by the ids the same evidence without the merges
+    gives them, else by a name each was shown with (an id changes when a new name joins its record);
+    `splits` are (release id, entity id) a reviewer took out of their record."""
     nodes = sorted(nodes, key=lambda n: (n.release_id, n.entity_id))
     index = {(n.release_id, n.entity_id): i for i, n in enumerate(nodes)}
     g = _Groups(nodes, {index[s] for s in splits if s in index})
@@ -165,12 +177,20 @@ def build(
         roots = {g.find(r) for r in owners[key]}
         if len(roots) == 1 and key in by_key:
             g.join(next(iter(roots)), by_key[key][0], "alias")
-    merges = sorted(tuple(sorted(m)) for m in merges)
-    if merges:  # 5. a reviewer's merges, by the ids the evidence alone gives
+    merges = sorted(set(merges))
+    if merges:  # 5. a reviewer's merges, by the ids the evidence alone gives, else by their names
         root_of = {record_id(prefix, members): root for root, members in _groups(g, nodes).items()}
-        for a, b in merges:
-            if a in root_of and b in root_of:
-                g.join(root_of[a], root_of[b], "review", check=False)
+
+        def side(org_id: str, name: str) -> int | None:
+            if org_id in root_of:
+                return root_of[org_id]
+            named = by_key.get(name_key(to_hans(name))) if name else None
+            return g.find(named[0]) if named else None
+
+        for m in merges:
+            a, b = side(m.org_a, m.name_a), side(m.org_b, m.name_b)
+            if a is not None and b is not None:
+                g.join(a, b, "review", check=False)
     records = [Record(record_id(prefix, members), members, sorted(g.evidence[root])) for root, members in _groups(g, nodes).items()]
     records.sort(key=lambda r: r.record_id)
     return records

@@ -32,8 +32,8 @@ _RELATION_COLUMNS = ["release_id", "type", "head", "tail", "head_id", "tail_id",
 _LINK_COLUMNS = ["en_release_id", "en_entity_id", "zh_release_id", "zh_entity_id", "score"]
 
 
-def read_decisions(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The organisation merges (org id pairs) and splits ((release id, entity id)) of an exported
+def read_decisions(path: Path) -> tuple[list[registry.Merge], list[tuple[str, str]]]:
+    """The organisation merges (org ids and names) and splits ((release id, entity id)) of an exported
     org_decisions.jsonl; a missing file is an error (a setting that names it means to use it)."""
     if not path.is_file():
         raise FileNotFoundError(f"decisions: no such file {path} (export-reviews writes org_decisions.jsonl)")
@@ -45,10 +45,11 @@ def read_decisions(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, s
             d = json.loads(line)
             if d["kind"] == "org_merge":
                 a, b = d["org_ids"]
-                merges.append((str(a), str(b)))
+                names = d.get("names") or ["", ""]
+                merges.append(registry.Merge(str(a), str(b), str(names[0] or ""), str(names[1] or "")))
             elif d["kind"] == "org_split":
                 splits.append((str(d["release_id"]), str(d["entity_id"])))
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, IndexError) as e:
             raise ValueError(f"{path}:{n}: not an organisation decision ({e})") from e
     return merges, splits
 
