@@ -49,6 +49,18 @@ def models_root() -> Path:
     return shipped if shipped.is_dir() else checkout / "models"
 
 
+def training_root() -> Path:
+    """Where `train` writes model folders by default: the models root a run reads from, so a
+    retrained model is the one the next run loads; never inside an installed package, where a
+    write would be lost on the next install (set MEDPR_MODELS or pass --models-dir there)."""
+    root = models_root()
+    if not os.environ.get(ENV) and _PACKAGE in root.resolve().parents:
+        raise FileNotFoundError(
+            f"this install reads its models from the package ({root}); set {ENV} or pass --models-dir to train"
+        )
+    return root
+
+
 def model_path(setting: str | Path) -> Path:
     """The folder a model setting names: `models/x` under `models_root()`, an absolute path as it
     is, another relative path from the working directory."""

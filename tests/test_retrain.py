@@ -147,6 +147,23 @@ def test_reviewed_chinese_releases_join_training_with_a_held_out_quarter(tmp_pat
 
 
 @pytest.mark.skipif(not ZH_LIVE.is_dir(), reason="models/ner-zh/live not shipped")
+def test_train_without_a_folder_works_on_the_models_root_a_run_reads(cli, tmp_path, monkeypatch):
+    """No --models-dir: `train` uses $MEDPR_MODELS (where the next run loads models from), not a
+    models/ relative to wherever it was started; in a checkout, without the variable, the checkout's."""
+    from pipeline.models import ENV, model_path, training_root
+
+    monkeypatch.delenv(ENV, raising=False)
+    assert training_root() == Path(__file__).resolve().parent.parent / "models"
+    folder = tmp_path / "ner-zh"
+    old, _ = _two_generations(folder, ZH_LIVE)
+    monkeypatch.setenv(ENV, str(tmp_path))
+    monkeypatch.chdir(tmp_path.parent)  # a models/ here would be the old, cwd-relative default
+    code, out = cli("train", "ner", "--lang", "zh", "--rollback")
+    assert code == 0, out
+    assert str(folder / "live") in out and digest(folder / "live") == old
+    assert model_path("models/ner-zh") == folder
+
+
 def test_zh_rollback_really_swaps_the_chinese_model_the_stage_loads(cli, tmp_path):
     from pipeline.stages.recognise import Recognise
 

@@ -38,7 +38,10 @@ def train(
     ] = None,
     datasets: Annotated[Path | None, typer.Option("--datasets", help="Folder of the public corpora (Chinese NER: msra_ner/, cluener2020/, ...).")] = None,
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder (default MODELS_DIR/ner-en, ner-zh or rel-en).")] = None,
-    models_dir: Annotated[Path, typer.Option("--models-dir", help="Folder holding the model folders ner-en/, ner-zh/, rel-en/.")] = Path("models"),
+    models_dir: Annotated[
+        Path | None,
+        typer.Option("--models-dir", help="Folder holding the model folders ner-en/, ner-zh/, rel-en/ (default: $MEDPR_MODELS, else the checkout's models/: where a run reads them)."),
+    ] = None,
     max_steps: Annotated[
         int | None, typer.Option("--max-steps", help="Training steps (Chinese NER default 8,500: about 4.5 min per 1,000 on 2 cores; relations: no cap).")
     ] = None,
@@ -69,6 +72,14 @@ def train(
 
     names = {("ner", "en"): "ner-en", ("ner", "zh"): "ner-zh", ("relations", "en"): "rel-en", ("relations", "zh"): "rel-zh"}
     name = "span-judge" if what == "spans" else names[(what, lang)]
+    if model_dir is None and models_dir is None:
+        from pipeline.models import training_root
+
+        try:
+            models_dir = training_root()
+        except FileNotFoundError as e:
+            console.print(f"[red]where to train:[/red] {escape(str(e))}")
+            raise typer.Exit(2) from e
     model_dir = model_dir or models_dir / name
     if rollback:
         try:
