@@ -140,7 +140,7 @@ def _unannotated(span: tuple[int, int], missing: list[tuple[int, int]]) -> bool:
     return all(i in covered for i in range(span[0], span[1]))
 
 
-def score_exact(gold: Iterable[Span], pred: Iterable[Span], counts: dict[str, list[int]], missing: list[tuple[int, int]] = ()) -> None:
+def score_exact(gold: Iterable[Span], pred: Iterable[Span], counts: dict[str, list[int]], missing: Iterable[tuple[int, int]] = ()) -> None:
     """Add one sentence to `counts`: exact (start, end, label) matches, our labels only."""
     g = {x for x in gold if x[2] in LABELS}
     p = {x for x in pred if x[2] in LABELS and not _unannotated((x[0], x[1]), list(missing))}

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rapidfuzz import fuzz
@@ -43,7 +44,7 @@ def same(a: object, b: object) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and fuzz.ratio(a, b) >= 90)
 
 
-def match(gold: list, pred: list, eq: Callable[[object, object], bool]) -> int:
+def match(gold: list, pred: list, eq: Callable[[Any, Any], bool]) -> int:
     """Greedy one-to-one matching in gold order; returns the number of true positives."""
     used: set[int] = set()
     tp = 0

@@ -101,7 +101,7 @@ def make_doc(text: str, lang: str, entities: list[dict[str, Any]], relations: li
     doc.user_data["entities"] = [{k: ent.get(k) for k in ENTITY_KEYS} for ent in entities]
     rels = []
     for r in relations:
-        row = {k: r.get(k) for k in RELATION_KEYS}
+        row: dict[str, Any] = {k: r.get(k) for k in RELATION_KEYS}
         for end in ("head", "tail"):
             span = first.get(r.get(f"{end}_id") or "")
             row[f"{end}_tokens"] = [span.start, span.end] if span is not None else None

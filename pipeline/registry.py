@@ -51,6 +51,11 @@ class Stage:
         """The model settings (names in `model_settings`) whose models these settings load."""
         return list(cls.model_settings)
 
+    def __call__(self, data: Any) -> Any:
+        """The stage's one method: a `Release` in and out (release stages), or the output folder's
+        `Tables` in and the tables it fills out (corpus stages)."""
+        raise NotImplementedError(f"stage {self.name!r} does not say what it does")
+
     def prepare(self) -> None:
         """Load what the first call would load (models, tables). The runner calls it on the corpus
         stages while worker processes run the release stages, so the loading overlaps their work."""

@@ -334,7 +334,7 @@ class TokenGate:
         self.cookie = token_cookie(token)
 
     def valid(self, given: str | None) -> bool:
-        return bool(given) and secrets.compare_digest(given.encode("utf-8", "replace"), self.token)
+        return bool(given) and secrets.compare_digest((given or "").encode("utf-8", "replace"), self.token)
 
     def how(self, request: Request) -> str | None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")

@@ -12,7 +12,7 @@ import re
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pipeline.io.tables import Tables
 from pipeline.review.merge import LABELS, RELATION_TYPES, Merged, base_records, clean, merge
@@ -36,6 +36,11 @@ _SENTENCE_END = re.compile(r"[.!?。！？；;\n]")
 
 class BadRequest(ValueError):
     """A request the reviewer's client should not have sent; answered with 400 and the reason."""
+
+
+def _is_int(x: object) -> TypeGuard[int]:
+    """A JSON integer (not a bool, which Python counts as one)."""
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def normalise(text: str, label: str, lang: str, default_year: int | None) -> str:
@@ -207,7 +212,7 @@ class ReviewData:
     def _span(self, rel: dict[str, Any], data: dict[str, Any]) -> tuple[int, int]:
         text = rel["clean_text"] or ""
         start, end = data.get("start"), data.get("end")
-        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)) or not 0 <= start < end <= len(text):
+        if not (_is_int(start) and _is_int(end) and 0 <= start < end <= len(text)):
             raise BadRequest("the span is not inside the text")
         while start < end and text[start].isspace():
             start += 1
@@ -230,15 +235,15 @@ class ReviewData:
             start, end = self._span(rel, data)
             label = self._label(data)
             surface = text[start:end]
-            state = {
+            added: dict[str, Any] = {
                 "label": label, "text": surface, "text_norm": normalise(surface, label, rel["lang"], year),
                 "mentions": [[start, end]], "aliases": [], "status": "accepted",
             }
-            return "rev-" + uuid.uuid4().hex[:10], state
+            return "rev-" + uuid.uuid4().hex[:10], added
         cur = next((e for e in m.entities if e["entity_id"] == key), None)
         if cur is None:
             raise BadRequest("no such entity")
-        state = {k: cur.get(k) for k in ("label", "text", "text_norm", "mentions", "aliases")}
+        state: dict[str, Any] = {k: cur.get(k) for k in ("label", "text", "text_norm", "mentions", "aliases")}
         state["status"] = "rejected" if action == "reject" else "accepted"
         if action == "relabel":
             state["label"] = self._label(data)
@@ -255,8 +260,7 @@ class ReviewData:
                 mentions[index] = [start, end]
             else:
                 mentions = [[start, end]]
-            mentions = sorted({tuple(x) for x in mentions})
-            state["mentions"] = [list(x) for x in mentions]
+            state["mentions"] = [list(x) for x in sorted({tuple(x) for x in mentions})]
             state["text"] = text[start:end]  # the form the reviewer just drew and vouches for
             if cur.get("text_norm") in (None, "", normalise(cur.get("text") or "", cur["label"], rel["lang"], year)):
                 state["text_norm"] = normalise(state["text"], state["label"], rel["lang"], year)  # else keep a resolved alias

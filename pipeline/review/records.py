@@ -237,7 +237,7 @@ class Records:
         if oid is None:
             raise ValueError("no such entity of an organisation")
         ent = next((e for e in self.org_entities[oid] if e["release_id"] == release_id and e["entity_id"] == key), {})
-        state = {"status": "split" if action == "split" else "kept", "org_id": oid, "text": ent.get("text"),
+        state: dict[str, Any] = {"status": "split" if action == "split" else "kept", "org_id": oid, "text": ent.get("text"),
                  "text_norm": ent.get("text_norm")}
         return store.record(release_id, kind, key, action, state, reviewer, base)
 

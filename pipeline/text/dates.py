@@ -158,13 +158,13 @@ def _en_norm(kind: str, text: str, default_year: int | None) -> str:
         y = y + (2000 if y < 50 else 1900) if y < 100 else y
         return _iso(_safe_date(y, m, d)) or text
     if kind == "my":
-        name, year = re.match(r"([A-Za-z]+)\.?,?\s+(\d{4})", text).groups()
-        return f"{year}-{_month_num(name):02d}"
+        name, year = _groups(r"([A-Za-z]+)\.?,?\s+(\d{4})", text)
+        return f"{year}-{_month_num(name) or 0:02d}"
     words = re.findall(r"[A-Za-z]+", text)
-    month = next((_month_num(w) for w in words if _month_num(w)), None)
-    day = int(re.search(r"\d+", text).group())
-    if default_year and (d := _safe_date(default_year, month, day)):
-        return d.isoformat()
+    month = next((n for w in words if (n := _month_num(w))), 0)
+    day = _first_int(text)
+    if default_year and (found := _safe_date(default_year, month, day)):
+        return found.isoformat()
     return f"--{month:02d}-{day:02d}"
 
 
@@ -188,8 +188,23 @@ def find_dates_en(text: str, default_year: int | None = None, bare_years: bool =
 
 
 def _valid_day_month(s: str) -> bool:
-    day = int(re.search(r"\d+", s).group())
-    return 1 <= day <= 31
+    return 1 <= _first_int(s) <= 31
+
+
+def _first_int(s: str) -> int:
+    """The first number of a span its pattern guarantees has one."""
+    m = re.search(r"\d+", s)
+    if m is None:
+        raise ValueError(f"no number in date span {s!r}")
+    return int(m.group())
+
+
+def _groups(pattern: str, s: str) -> tuple[str, ...]:
+    """The groups of `pattern` at the start of a span its pattern guarantees matches."""
+    m = re.match(pattern, s)
+    if m is None:
+        raise ValueError(f"date span {s!r} does not match {pattern!r}")
+    return m.groups()
 
 
 def find_dates_zh(text: str, default_year: int | None = None) -> Iterator[Found]:
@@ -197,7 +212,7 @@ def find_dates_zh(text: str, default_year: int | None = None) -> Iterator[Found]
     for m in ZH_DATE_SPAN.finditer(text):
         s = m.group()
         if m.lastgroup == "my":
-            y, mo = re.match(rf"({_ZH_NUM})\s*年\s*({_ZH_NUM})", s).groups()
+            y, mo = _groups(rf"({_ZH_NUM})\s*年\s*({_ZH_NUM})", s)
             year, month = _zh_int(y), _zh_int(mo)
             if year < 1900 or not 1 <= month <= 12:
                 continue
@@ -205,9 +220,9 @@ def find_dates_zh(text: str, default_year: int | None = None) -> Iterator[Found]
             continue
         d = parse_date(s, default_year)
         if d is None and m.lastgroup == "full" and "年" not in s:
-            mo, dd = (_zh_int(x) for x in re.findall(_ZH_NUM, s)[:2])
-            if 1 <= mo <= 12 and 1 <= dd <= 31:
-                yield Found(m.start(), m.end(), "DATE", f"--{mo:02d}-{dd:02d}")
+            month, day = (_zh_int(x) for x in re.findall(_ZH_NUM, s)[:2])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                yield Found(m.start(), m.end(), "DATE", f"--{month:02d}-{day:02d}")
             continue
         if d is not None:
             yield Found(m.start(), m.end(), "DATE", d.isoformat())
