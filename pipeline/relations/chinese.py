@@ -21,7 +21,7 @@ from pipeline import lang
 from pipeline.relations.common import Doc, Fact, Mention, kind_table, title_table
 
 if TYPE_CHECKING:
-    from pipeline.relations.types.base import RelationType, Rules, Sentence
+    from pipeline.relations.types.base import RelationType, Sentence
 
 ORG0, PER0, GPE0 = 0xE000, 0xE400, 0xE800
 ORG_C = "[\ue000-\ue3ff]"
@@ -71,11 +71,6 @@ def compile_zh(pattern: str) -> re.Pattern:
         return values[m.group(1)]
 
     return re.compile(_PLACEHOLDER.sub(fill, pattern))
-
-
-def zh_regexes_of(rules: Rules) -> dict[str, re.Pattern]:
-    """Every Chinese regex row of a data file by name, compiled."""
-    return {row["regex"]: compile_zh(row["pattern"]) for row in rules.regex_rows("zh")}
 
 
 def table_facts(rtype: RelationType, sent: Sentence) -> list[Fact]:

@@ -18,9 +18,10 @@ there that matched is an argument); one without them is a piece the type's code 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -72,6 +73,13 @@ class Rules:
     def pattern(self, lang: str, name: str) -> str:
         """The text of a named regex row (Chinese ones still hold `${ORG}`-style placeholders)."""
         return self._row(lang, "regex", name)["pattern"]
+
+    @cached_property
+    def zh(self) -> dict[str, re.Pattern]:
+        """Every Chinese regex row by name, compiled with its `${NAME}` placeholders filled in."""
+        from pipeline.relations.chinese import compile_zh
+
+        return {row["regex"]: compile_zh(row["pattern"]) for row in self.regex_rows("zh")}
 
     def regex_rows(self, lang: str) -> list[dict[str, Any]]:
         return [row for row in self.rows if row.get("lang") == lang and "regex" in row]

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
 from itertools import combinations
 
 from pipeline.labels import PARTNERSHIP, ROLE
-from pipeline.relations.chinese import ORG_C, Sketch, is_ent, is_gpe, is_org, is_person, skip_paren, zh_regexes_of
+from pipeline.relations.chinese import ORG_C, Sketch, is_ent, is_gpe, is_org, is_person, skip_paren
 from pipeline.relations.common import DateHit, Doc, Fact, find_dates, kind_table, nearest_date
 from pipeline.relations.english import Unit, coordination_groups, group_after
 from pipeline.relations.english import skip_paren as skip_unit_paren
@@ -34,11 +33,6 @@ SIGNING_NEARBY = re.compile(RULES.pattern("en", "signing_nearby"), re.I)
 BARRIER = set("。！？!?；;：:\n")
 WITH = ("与", "同", "跟", "和")  # "with" before an object run; inside a run only 与/同/跟 split the sides
 SPLIT = ("与", "同", "跟", "牵手", "携手")
-
-
-@cache
-def zh_regexes() -> dict[str, re.Pattern]:
-    return zh_regexes_of(RULES)
 
 
 @relation_type
@@ -62,7 +56,7 @@ class Partnership(RelationType):
         sk = sent.sketch
         pairs = self._zh_partnerships(reading.doc, sk, roles, sent.marks.get("role_orgs", set())) + self._zh_titled_agreements(reading.doc, sk)
         self._hold(reading, sent, pairs)
-        if zh_regexes()["signing"].search(sk.chars):
+        if RULES.zh["signing"].search(sk.chars):
             reading.keep("signing").append((sk, roles))
         return []
 
@@ -206,7 +200,7 @@ class Partnership(RelationType):
 
     def _zh_runs(self, sk: Sketch, role_orgs: set[int]) -> list[tuple[list[int], list[str]]]:
         """Coordinated organisations: members (sketch indices) and the connector before each member."""
-        rx = zh_regexes()
+        rx = RULES.zh
         s = sk.chars
         runs = []
         i = 0
@@ -239,7 +233,7 @@ class Partnership(RelationType):
         return runs
 
     def _zh_partnerships(self, doc: Doc, sk: Sketch, roles: list[Fact], role_orgs: set[int]) -> list[Fact]:
-        rx = zh_regexes()
+        rx = RULES.zh
         s = sk.chars
         facts: list[Fact] = []
         dates = find_dates(doc, *sk.span)
@@ -285,7 +279,7 @@ class Partnership(RelationType):
 
     def _zh_titled_agreements(self, doc: Doc, sk: Sketch) -> list[Fact]:
         """《A与B……协议》 signed in the sentence: the title names the parties."""
-        rx = zh_regexes()
+        rx = RULES.zh
         if not rx["titled_signing"].search(sk.chars):
             return []
         facts: list[Fact] = []
@@ -297,7 +291,7 @@ class Partnership(RelationType):
     def _zh_subject(self, sk: Sketch, first: int, roles: list[Fact]) -> list[int] | None:
         """The party before `与` for a run starting at `first`: an organisation, a titled person's
         organisation, or the one `其` points back to. None when the run is not after `与`."""
-        rx = zh_regexes()
+        rx = RULES.zh
         s = sk.chars
         k = first - 1
         # the "with": 与 right before the run, or before a short description ("与三间……大学（")
@@ -349,7 +343,7 @@ class Partnership(RelationType):
         facts.append(Fact("partnership", ea, eb, sk.span, score, kind=kind, date=when or nearest_date(dates, trig_pos), rule=rule))
 
     def _zh_signatories(self, doc: Doc, signing: list[tuple[Sketch, list[Fact]]]) -> list[Fact]:
-        rx = zh_regexes()
+        rx = RULES.zh
         facts = []
         for sk, roles in signing:
             # a signer is written before a signing word with no "witnessed"/"attended" in between
@@ -436,20 +430,20 @@ def _same_clause(between: str) -> bool:
     """The signing word belongs to the run's clause: no comma before it, unless the next clause is
     about the same parties (`，双方签署`, `，并签署`)."""
     parts = re.split(r"[，,]", between)
-    return all(zh_regexes()["same_clause"].match(p) for p in parts[1:])
+    return all(RULES.zh["same_clause"].match(p) for p in parts[1:])
 
 
 def _joint(s: str, first: int) -> bool:
     """Whether the run at `first` follows 连同/会同/联同 (together with: the same side)."""
     head = s[max(0, first - 12) : first]
-    return bool(zh_regexes()["joint"].search(head))
+    return bool(RULES.zh["joint"].search(head))
 
 
 def _strong_between(s: str, a: int, b: int) -> bool:
     """A signing word between `与` and the run means the run is not what was signed with."""
-    return bool(zh_regexes()["strong"].search(s[a:b]))
+    return bool(RULES.zh["strong"].search(s[a:b]))
 def _kind(s: str) -> str | None:
-    rx = zh_regexes()
+    rx = RULES.zh
     best = None
     for m in rx["kind"].finditer(s):
         row = next((r for r in kind_table() if m.group(0) in r.zh), None)

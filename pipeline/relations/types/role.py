@@ -14,11 +14,10 @@ backwards and forwards through a sentence and are not one match each.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from pipeline import lang
 from pipeline.labels import ROLE
-from pipeline.relations.chinese import Sketch, end_pos, is_person, zh_regexes_of
+from pipeline.relations.chinese import Sketch, end_pos, is_person
 from pipeline.relations.common import Doc, Fact
 from pipeline.relations.english import Unit, skip_paren
 from pipeline.relations.types.base import Reading, RelationType, Rules, Sentence, relation_type
@@ -43,11 +42,6 @@ ORGAN_OF = re.compile(rf"(?:the\s+)?{_ORGAN}\s+of\s+(?:the\s+)?(?P<org>.+)", re.
 UNIT_ORG = re.compile(RULES.pattern("en", "unit_org"), re.I)
 # `authority chairman Anthony Wu`: head words that name the release's one organisation ending in them
 ANAPHOR_HEADS = RULES.words("en", "anaphor_heads")
-
-
-@cache
-def zh_regexes() -> dict[str, re.Pattern]:
-    return zh_regexes_of(RULES)
 
 
 @relation_type
@@ -219,7 +213,7 @@ class Role(RelationType):
 
 
     def _zh_roles(self, doc: Doc, sk: Sketch) -> tuple[list[Fact], set[int]]:
-        rx = zh_regexes()
+        rx = RULES.zh
         s = sk.chars
         facts: list[Fact] = []
         role_orgs: set[int] = set()  # sketch indices of organisations used in a title

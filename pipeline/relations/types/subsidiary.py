@@ -12,12 +12,10 @@ of two Chinese names and the school-of-university test (they compare names, not 
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
-from functools import cache
 
 from pipeline.labels import SUBSIDIARY_OF
-from pipeline.relations.chinese import is_org, table_facts, zh_regexes_of
+from pipeline.relations.chinese import is_org, table_facts
 from pipeline.relations.common import Doc, Fact, Mention, to_hans
 from pipeline.relations.english import Unit, coordination_groups, group_after, skip_paren
 from pipeline.relations.types.base import Reading, RelationType, Rules, Sentence, relation_type
@@ -29,11 +27,6 @@ POSSESSIVE_SUBSIDIARY_NOUNS = RULES.words("en", "possessive_subsidiary_nouns")
 OWNERSHIP = RULES.words("en", "ownership")
 COMPLETED = RULES.words("en", "completed")
 ACQUISITION_ADVERBS = RULES.words("en", "acquisition_adverbs")
-
-
-@cache
-def zh_regexes() -> dict[str, re.Pattern]:
-    return zh_regexes_of(RULES)
 
 
 @relation_type
@@ -143,7 +136,7 @@ class Subsidiary(RelationType):
         for i in range(len(s) - 1):
             if is_org(s[i]) and is_org(s[i + 1]):
                 child = sk.mention_at(i + 1).entity
-                if zh_regexes()["unit_suffix"].search(child.text_norm or child.text) and not child.text_norm.endswith("医院"):
+                if RULES.zh["unit_suffix"].search(child.text_norm or child.text) and not child.text_norm.endswith("医院"):
                     sub(i + 1, i, 0.45, "zh-adjacent-unit")  # below the default min_score: gold lists few
         return facts
 
@@ -169,7 +162,7 @@ def _faculties(doc: Doc, sentences: list[tuple[int, int]]) -> list[Fact]:
     facts = []
     for eid, m in first.items():
         name = names[eid]
-        if not zh_regexes()["faculty"].search(name) or name in universities:
+        if not RULES.zh["faculty"].search(name) or name in universities:
             continue
         parent = next((u for full, u in universities.items() if name.startswith(full) and len(name) > len(full)), None)
         if parent is None:
