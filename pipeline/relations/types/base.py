@@ -13,6 +13,8 @@ per line, each one rule:
 
 A regex row with `head` and `tail` is a whole rule (`chinese.table_facts` runs it: each group named
 there that matched is an argument); one without them is a piece the type's code uses by name.
+English finders walk units (mentions, titles, kinds, tokens), not spaCy tokens, so their rules are
+words and regexes; the Matcher rows are the English reader's own (`english_units.jsonl`).
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ class RelationType:
     name: ClassVar[str]
     pairs: ClassVar[tuple[tuple[str, str | None], ...]]  # (head label, tail label) of its facts; None: no tail
     needs: ClassVar[tuple[str, ...]] = ()  # types whose facts of a sentence it reads (they run first)
+    symmetric: ClassVar[bool] = False  # A-B is B-A: one row per unordered pair (common.merge_facts)
+    one_direction: ClassVar[bool] = False  # read both ways (A->B, B->A), only the better-scored stays
     data_path: ClassVar[Path | None] = None  # a data file elsewhere than pipeline/lang/rel/<name>.jsonl
 
     def __init__(self) -> None:

@@ -26,6 +26,7 @@ class LocatedIn(RelationType):
 
     name = LOCATED_IN
     pairs = (("ORG", "GPE"),)
+    one_direction = True
 
     def english(self, reading: Reading, sent: Sentence) -> list[Fact]:
         span, us = sent.span, sent.units

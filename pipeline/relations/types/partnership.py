@@ -41,6 +41,7 @@ class Partnership(RelationType):
 
     name = PARTNERSHIP
     pairs = (("ORG", "ORG"),)
+    symmetric = True
     needs = (ROLE,)
 
     def english(self, reading: Reading, sent: Sentence) -> list[Fact]:

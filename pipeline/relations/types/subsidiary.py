@@ -35,6 +35,7 @@ class Subsidiary(RelationType):
 
     name = SUBSIDIARY_OF
     pairs = (("ORG", "ORG"),)
+    one_direction = True
 
     def english(self, reading: Reading, sent: Sentence) -> list[Fact]:
         span, us = sent.span, sent.units
