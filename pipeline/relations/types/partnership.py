@@ -33,6 +33,7 @@ SIGNING_NEARBY = re.compile(RULES.pattern("en", "signing_nearby"), re.I)
 BARRIER = set("。！？!?；;：:\n")
 WITH = ("与", "同", "跟", "和")  # "with" before an object run; inside a run only 与/同/跟 split the sides
 SPLIT = ("与", "同", "跟", "牵手", "携手")
+SIGNING_SENTENCES = f"{PARTNERSHIP}/signing"  # what `finish` reads the signatories from, kept per pass
 
 
 @relation_type
@@ -49,7 +50,7 @@ class Partnership(RelationType):
         pairs = self._partnerships(reading.doc, sent.span, sent.units, roles)
         self._hold(reading, sent, pairs)
         if any(u.verb == "strong" and u.low.startswith(("sign", "ink")) for u in sent.units):
-            reading.keep("signing").append((sent.span, sent.units, roles))
+            reading.keep(SIGNING_SENTENCES).append((sent.span, sent.units, roles))
         return []
 
     def chinese(self, reading: Reading, sent: Sentence) -> list[Fact]:
@@ -58,7 +59,7 @@ class Partnership(RelationType):
         pairs = self._zh_partnerships(reading.doc, sk, roles, sent.marks.get("role_orgs", set())) + self._zh_titled_agreements(reading.doc, sk)
         self._hold(reading, sent, pairs)
         if RULES.zh["signing"].search(sk.chars):
-            reading.keep("signing").append((sk, roles))
+            reading.keep(SIGNING_SENTENCES).append((sk, roles))
         return []
 
     def _hold(self, reading: Reading, sent: Sentence, pairs: list[Fact]) -> None:
@@ -77,9 +78,9 @@ class Partnership(RelationType):
             # a headline is a summary: its pairs count only when the body names none
             doc.facts.extend(body or body_pairs)
         elif reading.lang == "en":
-            doc.facts.extend(self._signatories(doc, reading.keep("signing")))
+            doc.facts.extend(self._signatories(doc, reading.keep(SIGNING_SENTENCES)))
         else:
-            doc.facts.extend(self._zh_signatories(doc, reading.keep("signing")))
+            doc.facts.extend(self._zh_signatories(doc, reading.keep(SIGNING_SENTENCES)))
         if reading.lang == "en":
             attach_following_dates(doc)
 
