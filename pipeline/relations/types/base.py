@@ -32,7 +32,7 @@ from pipeline.relations.common import Doc, Fact
 
 if TYPE_CHECKING:
     from pipeline.relations.chinese import Sketch
-    from pipeline.relations.english import Unit
+    from pipeline.relations.english import EnglishReader, Unit
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Reading:
     doc: Doc
     lang: str
     is_headline: Callable[[tuple[int, int]], bool]
-    reader: Any = None  # the English reader (english.EnglishReader): its title vocabulary
+    reader: EnglishReader | None = None  # the English reader: its title vocabulary (plural titles)
     kept: dict[str, list[Any]] = field(default_factory=dict)
 
     def keep(self, type_name: str) -> list[Any]:
