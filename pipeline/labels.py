@@ -13,7 +13,8 @@ TERM_LABELS = ("TREATMENT", "DRUG", "DISEASE", "DEVICE")  # medical terms, read 
 ENTITY_LABELS = (*NAME_LABELS, DATE, MONEY, *TERM_LABELS)
 
 # Relation types: partnership (ORG-ORG, symmetric), role (PERSON holds a title at an ORG),
-# subsidiary_of (child ORG -> parent ORG), located_in (ORG -> GPE).
+# subsidiary_of (child ORG -> parent ORG), located_in (ORG -> GPE). Each is a module of
+# pipeline/relations/types/ registered under this name; relate composes the ones listed here.
 PARTNERSHIP, ROLE, SUBSIDIARY_OF, LOCATED_IN = "partnership", "role", "subsidiary_of", "located_in"
 RELATION_TYPES = (PARTNERSHIP, ROLE, SUBSIDIARY_OF, LOCATED_IN)
 # The labels a relation's arguments (and a partnership's date) can carry.

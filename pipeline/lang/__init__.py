@@ -3,7 +3,8 @@
 Each file starts with `#` lines saying where its words came from, then a tab-separated header
 line and one row per word. Columns other than the first are flags (`1` or empty) saying which
 caller uses the row, where callers have so far used different subsets. Read through
-importlib.resources, so an installed wheel finds them.
+importlib.resources, so an installed wheel finds them. The relation types' rules (regexes, Matcher
+patterns) are JSONL files in `rel/`, read by pipeline/relations/types/base.py.
 """
 
 from __future__ import annotations

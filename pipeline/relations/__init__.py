@@ -1,11 +1,13 @@
-"""Relation extraction for the relate stage: English patterns over spaCy units, Chinese character
-patterns over `text_hans`, the bilingual title table, and the merge into `Relation` records."""
+"""Relation extraction for the relate stage: the relation types (pipeline/relations/types/, one module
+each, their rules in pipeline/lang/rel/) read over two shared readers (english.py: spaCy units,
+chinese.py: sketches of `text_hans`), and the merge into `Relation` records (common.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from pipeline.labels import RELATION_TYPES
 from pipeline.relations.common import Doc, collect_mentions, date_hits, merge_facts
 from pipeline.release import Relation, Release
 from pipeline.text.dates import default_year
@@ -18,15 +20,18 @@ _TERMINAL = re.compile(r"[.!?。！？”」\"')）]\s*$")
 
 
 class RelationExtractor:
-    """Patterns for both languages, loaded once; `__call__` gives the relations of one release."""
+    """The relation types named (default: labels.RELATION_TYPES), composed over the two readers and
+    loaded once; `__call__` gives the relations of one release."""
 
-    def __init__(self, min_score: float = 0.0) -> None:
-        from pipeline.relations.chinese import ChinesePatterns
-        from pipeline.relations.english import EnglishPatterns
+    def __init__(self, min_score: float = 0.0, types: Iterable[str] = RELATION_TYPES) -> None:
+        from pipeline.relations.english import EnglishReader
+        from pipeline.relations.types import load
+        from pipeline.relations.types.base import compose
 
+        load()
         self.min_score = min_score
-        self.en = EnglishPatterns()
-        self.zh = ChinesePatterns()
+        self.types = compose(types)
+        self.en = EnglishReader()
 
     def doc(self, release: Release) -> Doc:
         text = release.text_hans if release.lang == "zh" and release.text_hans else release.clean_text
@@ -39,14 +44,34 @@ class RelationExtractor:
             return doc
         is_headline = headline_test(release, doc)
         if release.lang == "zh":
-            self.zh.extract(doc, is_headline)
+            self.read(doc, "zh", is_headline)
             latin = [m.span() for m in _LATIN_RUN.finditer(doc.text)]
             if latin:
-                self.en.extract(doc, is_headline, segments=latin)
+                self.read(doc, "en", is_headline, segments=latin)
         else:
-            self.en.extract(doc, is_headline)
+            self.read(doc, "en", is_headline)
         doc.facts = [f for f in doc.facts if not _against_conventions(f, release.lang)]
         return doc
+
+    def read(self, doc: Doc, lang: str, is_headline: Callable[[tuple[int, int]], bool],
+             segments: list[tuple[int, int]] | None = None) -> None:
+        """One pass of every type's rules of one language: sentence by sentence in the types' order,
+        each type seeing what the ones before read in the sentence, then each type's `finish`."""
+        from pipeline.relations.chinese import sketches
+        from pipeline.relations.types.base import Reading, Sentence
+
+        reading = Reading(doc, lang, is_headline, reader=self.en)
+        if lang == "zh":
+            sentences = [Sentence(sk.span, sketch=sk) for sk in sketches(doc)]
+        else:
+            sentences = [Sentence(span, units=units) for span, units in self.en.sentences(doc, segments)]
+        for sent in sentences:
+            for rtype in self.types:
+                facts = rtype.chinese(reading, sent) if lang == "zh" else rtype.english(reading, sent)
+                sent.found[rtype.name] = facts
+                doc.facts.extend(facts)
+        for rtype in self.types:
+            rtype.finish(reading)
 
     def __call__(self, release: Release) -> list[Relation]:
         return merge_facts(self.facts(release), self.min_score)

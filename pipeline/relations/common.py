@@ -238,13 +238,18 @@ def nearest_date(hits: list[DateHit], pos: int) -> date | None:
 # merging candidate facts into relations
 
 
-def _pair_key(f: Fact) -> tuple:
-    if f.type == "partnership":
+def _pair_key(f: Fact, symmetric: frozenset[str]) -> tuple:
+    if f.type in symmetric:
         a, b = sorted([f.head.entity_id, f.tail.entity_id if f.tail else ""])
         return (f.type, a, b)
-    if f.type == "role":
-        return (f.type, f.head.entity_id, f.tail.entity_id if f.tail else None)
     return (f.type, f.head.entity_id, f.tail.entity_id if f.tail else None)
+
+
+def _types_where(flag: str) -> frozenset[str]:
+    """The registered relation types with a merge flag set (`symmetric`, `one_direction`)."""
+    from pipeline.relations.types import load
+
+    return frozenset(name for name, cls in load().items() if getattr(cls, flag))
 
 
 def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
@@ -256,7 +261,10 @@ def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
     - role: one per person and organisation (titles at the same organisation joined as written);
       a title with no organisation is dropped when the same person has one with an organisation.
     - the best-scored evidence wins; scores of repeated sightings are combined (noisy-or).
+    - a `symmetric` type (RelationType flag) has one row per unordered pair; a `one_direction` type
+      read both ways keeps the better-scored direction.
     """
+    symmetric, one_direction = _types_where("symmetric"), _types_where("one_direction")
     facts = [f for f in doc.facts if f.tail is None or f.head.entity_id != f.tail.entity_id]
     parent_pairs = {
         frozenset((f.head.entity_id, f.tail.entity_id)) for f in facts if f.type == "subsidiary_of" and f.tail is not None
@@ -266,10 +274,9 @@ def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
         for f in facts
         if not (f.type == "partnership" and frozenset((f.head.entity_id, f.tail.entity_id)) in parent_pairs)
     ]
-    # a located_in or subsidiary_of both ways keeps the better-scored direction only
     groups: dict[tuple, list[Fact]] = defaultdict(list)
     for f in facts:
-        groups[_pair_key(f)].append(f)
+        groups[_pair_key(f, symmetric)].append(f)
     persons_with_org = {k[1] for k in groups if k[0] == "role" and k[2] is not None}
 
     out: list[Relation] = []
@@ -314,11 +321,11 @@ def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
                     score=score,
                 )
             )
-    # subsidiary_of / located_in in both directions: keep the stronger
+    # subsidiary_of / located_in (one_direction) in both directions: keep the stronger
     seen: dict[tuple, Relation] = {}
     final: list[Relation] = []
     for r in sorted(out, key=lambda r: -r.score):
-        if r.type in ("subsidiary_of", "located_in"):
+        if r.type in one_direction:
             k = (r.type, frozenset((r.head_id, r.tail_id)))
             if k in seen:
                 continue
