@@ -29,10 +29,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Regenerates $(LOCK) from pyproject.toml (dependencies + the dev extra) in a throwaway venv
 # with pip-tools; the venv's own pip is locked too. Needs the package index; then `make setup`.

@@ -149,7 +149,7 @@ def matrix(n: int, config: Path | None, names: list[str] | None = None, work: Pa
     shutil.copytree(previous_out, reference)
     assert run_child(after, reference, config, STOPS[0]) in (0, 1)
     previous, new = snapshot(previous_out), snapshot(reference)
-    rows = []
+    rows: list[Row] = []
     for stop in STOPS:
         if names and stop.name not in names and (stop.failpoint or "") not in names:
             continue

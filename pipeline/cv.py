@@ -20,7 +20,7 @@ import hashlib
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +155,7 @@ def event_bcubed(tables: Tables, gold_events: dict[str, str]) -> dict:
 
 
 def align_out_of_fold(
-    tables: Tables, gold: set[tuple[str, str]], fold: dict[str, int], c: float, negatives: set[tuple[str, str]] = frozenset()
+    tables: Tables, gold: set[tuple[str, str]], fold: dict[str, int], c: float, negatives: Set[tuple[str, str]] = frozenset()
 ) -> dict:
     """The alignment weights fitted without each fold, the fold's candidates scored with them, and
     the whole batch then decided as the stage decides (`calibrate.Batch.decide`: blocking, the date
@@ -214,7 +214,7 @@ def aligned_names(tables: Tables) -> set[tuple[str, str]]:
     """The (en, zh) file-stem pairs of the alignments table (as `evaluate` names releases)."""
     stem = dict(zip(tables.releases["release_id"], tables.releases["source_path"].map(lambda p: Path(str(p)).stem)))
     a = tables.alignments
-    return {(stem.get(e), stem.get(z)) for e, z in zip(a["en_release_id"], a["zh_release_id"])}
+    return {(stem.get(e, ""), stem.get(z, "")) for e, z in zip(a["en_release_id"], a["zh_release_id"])}
 
 
 def read_set(gold: Path, pairs: Path | None = None, docs: Path | None = None, conform: bool = False) -> GoldSet:

@@ -102,9 +102,9 @@ def make_doc(text: str, lang: str, entities: list[dict[str, Any]], relations: li
     rels = []
     for r in relations:
         row: dict[str, Any] = {k: r.get(k) for k in RELATION_KEYS}
-        for end in ("head", "tail"):
-            span = first.get(r.get(f"{end}_id") or "")
-            row[f"{end}_tokens"] = [span.start, span.end] if span is not None else None
+        for side in ("head", "tail"):
+            span = first.get(r.get(f"{side}_id") or "")
+            row[f"{side}_tokens"] = [span.start, span.end] if span is not None else None
         rels.append(row)
     doc.user_data["relations"] = rels
     return doc

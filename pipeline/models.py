@@ -145,7 +145,7 @@ def load_english(model_dir: Path | None = None, exclude: tuple[str, ...] = ()) -
     nlp = spacy.load(ENGLISH_BASE, exclude=list(exclude))
     live = live_ner(model_dir)
     if live is not None:
-        nlp.get_pipe("ner").from_disk(live / "ner")
+        nlp.get_pipe("ner").from_disk(live / "ner")  # type: ignore[attr-defined]  # spaCy types pipes as callables
     return nlp
 
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from pipeline.failpoints import failpoint
 from pipeline.io.output import OutputLock, Transaction
-from pipeline.io.readers import DEFAULT_MAX_BYTES, ReadError, discover, read_file
+from pipeline.io.readers import DEFAULT_MAX_BYTES, InputFile, ReadError, discover, read_file
 from pipeline.io.tables import (
     SCHEMAS,
     StreamingWriter,
@@ -109,7 +109,7 @@ def iter_releases(
     """(source path, release or read error) for every input, in order; a source path met twice (the
     same relative path under two input folders) is an error for the second: it would share one row."""
     reading = reading if reading is not None else Inputs()
-    found = []
+    found: list[tuple[str, InputFile]] = []
     for inp in inputs:
         files, missing = discover([inp])
         root = str(Path(inp).resolve() if Path(inp).is_dir() else Path(inp).resolve().parent)
@@ -159,7 +159,7 @@ def run_batch(
 
 
 def _run_locked(inputs, out, pipeline, force, max_bytes, on_file, on_total, workers, scheduler, chunk_size, on_stage) -> Summary:
-    from pipeline.parallel import Dask, InProcess, Processes
+    from pipeline.parallel import Dask, Executor, InProcess, Processes
 
     summary = Summary()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -195,6 +195,7 @@ def _run_locked(inputs, out, pipeline, force, max_bytes, on_file, on_total, work
             yield chunk
 
     preparing = None
+    executor: Executor
     if scheduler or workers > 1:
         executor = Dask(pipeline.config, scheduler) if scheduler else Processes(pipeline.config, workers)
         # this process only waits for results meanwhile: the corpus stages load their models now
@@ -387,7 +388,7 @@ def _previous_runs(out: Path) -> dict[str, tuple[str, str, str]]:
         df = pd.read_parquet(path, columns=cols)
     except (KeyError, ValueError):
         return {}  # written by an older version without these columns: everything is re-processed
-    return {r.source_path: (r.source_sha, r.pipeline_version, r.release_id) for r in df.itertuples()}
+    return {str(r.source_path): (str(r.source_sha), str(r.pipeline_version), str(r.release_id)) for r in df.itertuples()}
 
 
 def _carry_over(out: Path, writer: StreamingWriter, drop_sources: set[str], new_ids: set[str], reading: Inputs) -> int:

@@ -77,7 +77,7 @@ def bench(
     if r.interrupted:
         console.print(f"[yellow]interrupted:[/yellow] {r.processed:,} releases written; run the same command again to go on.")
         raise typer.Exit(130)
-    if r.spacy_rel_per_s:
+    if r.spacy_rel_per_s and r.en_rel_per_s is not None:
         console.print(
             f"English: ours {r.en_rel_per_s:,.1f} releases/s vs bare en_core_web_sm nlp.pipe {r.spacy_rel_per_s:,.1f} "
             f"releases/s: ratio {r.en_rel_per_s / r.spacy_rel_per_s:.2f}"

@@ -71,7 +71,7 @@ def train(
     from pipeline.train.promote import rollback as do_rollback
 
     names = {("ner", "en"): "ner-en", ("ner", "zh"): "ner-zh", ("relations", "en"): "rel-en", ("relations", "zh"): "rel-zh"}
-    name = "span-judge" if what == "spans" else names[(what, lang)]
+    name = "span-judge" if what == "spans" else names[(what, str(lang))]
     if model_dir is None and models_dir is None:
         from pipeline.models import training_root
 
@@ -80,7 +80,7 @@ def train(
         except FileNotFoundError as e:
             console.print(f"[red]where to train:[/red] {escape(str(e))}")
             raise typer.Exit(2) from e
-    model_dir = model_dir or models_dir / name
+    model_dir = model_dir or Path(str(models_dir)) / name
     if rollback:
         try:
             live = do_rollback(model_dir)

@@ -84,7 +84,7 @@ class ReviewData:
         with self._lock:
             if stamp != self._stamp:
                 self._tables = Tables.read(self.extracted)
-                self._releases = {r["release_id"]: r for r in self._tables.releases.to_dict("records")}
+                self._releases = {str(r["release_id"]): {str(k): v for k, v in r.items()} for r in self._tables.releases.to_dict("records")}
                 self._base = base_records(self._tables)
                 self._stamp = stamp
             return self._tables

@@ -230,9 +230,9 @@ class Records:
                 raise ValueError("no such organisation")
             if a == b:
                 raise ValueError("an organisation is already itself")
-            state = {"status": "merged" if action == "merge" else "separate", "org_ids": sorted((a, b)),
-                     "names": [org_name(self.orgs[x], x) for x in sorted((a, b))]}
-            return store.record("", kind, merge_key(a, b), action, state, reviewer, base)
+            merged = {"status": "merged" if action == "merge" else "separate", "org_ids": sorted((a, b)),
+                      "names": [org_name(self.orgs[x], x) for x in sorted((a, b))]}
+            return store.record("", kind, merge_key(a, b), action, merged, reviewer, base)
         oid = self.entity_org.get((release_id, key))
         if oid is None:
             raise ValueError("no such entity of an organisation")
