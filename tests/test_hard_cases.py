@@ -280,3 +280,17 @@ def test_bare_disease_words_coordinated_treatments_and_a_name_before_a_new_sente
 def test_central_and_special_region_bodies_are_organisations(run):
     r = run("澳门，2026年3月3日 -- 全国政协副主席、澳门中联办及外交部驻澳门特别行政区特派员公署代表出席常青医院开幕礼。")
     assert {"全国政协", "澳门中联办", "外交部驻澳门特别行政区特派员公署"} <= candidates(r, "ORG")
+
+
+def test_a_treatment_term_read_inside_a_longer_name_takes_its_prefix_and_defined_acronym(run):
+    # `cell therapy` is a known term; the text names `T-cell therapy`, spelled out before its acronym
+    r = run(
+        DATELINE + "Northbay Biotech said its Chimeric Antigen Receptor (CAR) T-cell therapy entered a trial. "
+        "Other teams study T-cell therapy for lymphoma, and the Silver Lake Clinic offers gene therapy."
+    )
+    assert {"Chimeric Antigen Receptor (CAR) T-cell therapy", "T-cell therapy", "gene therapy"} <= candidates(r, "TREATMENT")
+    assert "cell therapy" not in candidates(r, "TREATMENT")
+    assert "Chimeric Antigen" not in candidates(r, "PERSON")
+    # initials that do not spell the acronym leave the expansion out
+    r = run(DATELINE + "The Quiet River Group (XYZ) T-cell therapy programme began in May.")
+    assert "Quiet River Group (XYZ) T-cell therapy" not in candidates(r, "TREATMENT")

@@ -271,7 +271,8 @@ class EnglishNER:
                     continue  # `Translational Cancer Research`, `Proton Therapy Programme`: part of a name
                 if label == "TREATMENT" and _FACILITY_AFTER.match(text[s.end_char:s.end_char + 60]):
                     continue  # `radiotherapy centres`, `proton therapy system`: a facility, not the treatment
-                out.append(Mention(s.start_char, s.end_char, label, "term", 0.85, self.canonical.get(s.label_)))
+                start = _term_start(text, s.start_char) if label == "TREATMENT" else s.start_char
+                out.append(Mention(start, s.end_char, label, "term", 0.85, self.canonical.get(s.label_)))
         return out
 
     def _coordinated_terms(self, text: str) -> list[Mention]:
@@ -355,6 +356,27 @@ def _trim(span: Span) -> Span | None:
     while e > s and (doc[e - 1].is_punct or doc[e - 1].text in ("'s", "’s", "'", "’") or doc[e - 1].is_space):
         e -= 1
     return doc[s:e] if e > s else None
+
+
+_HYPHEN_PREFIX = re.compile(r"\b[A-Za-z0-9]{1,4}-$")
+_DEFINED_ACRONYM = re.compile(r"(?:[A-Z][A-Za-z]*\s+){2,6}\(([A-Z]{2,6})\)\s+$")
+_WORD_START = re.compile(r"[A-Z][A-Za-z]*\s+")
+
+
+def _term_start(text: str, start: int) -> int:
+    """Where a treatment term really starts: the term `cell therapy` read inside `T-cell therapy`
+    takes the hyphened prefix, and a bracketed acronym right before it with its expansion
+    (`Chimeric Antigen Receptor (CAR) T-cell therapy`, the initials spelling the acronym) names
+    the same treatment; a term cut out of a longer one is not the treatment the text names."""
+    if m := _HYPHEN_PREFIX.search(text[max(0, start - 5):start]):
+        start -= len(m.group())
+    head_at = max(0, start - 120)
+    if m := _DEFINED_ACRONYM.search(text[head_at:start]):
+        acronym = m.group(1)
+        words = list(_WORD_START.finditer(text[head_at:start], m.start(), m.start(1) - 1))
+        if len(words) >= len(acronym) and "".join(w.group()[0] for w in words[-len(acronym):]) == acronym:
+            start = head_at + words[-len(acronym)].start()
+    return start
 
 
 def _strip_titles(span: Span) -> Span | None:
