@@ -13,10 +13,10 @@ from pipeline.relations.classifier import (
     mark_text,
     mark_tokens,
     pair_candidates,
-    sentences,
 )
 from pipeline.relations.common import Doc, Fact, Mention
 from pipeline.release import Entity, Release
+from pipeline.text.sentences import sentence_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "rel-en"
@@ -73,7 +73,7 @@ SPANS = {
 
 def test_candidates_are_typed_ordered_pairs_within_one_sentence():
     doc = _doc(TEXT, SPANS)
-    sents = sentences(TEXT)
+    sents = sentence_spans(TEXT, "en")
     assert [TEXT[s:e] for s, e in sents][:2] == [TEXT[: TEXT.index("\n")], "Acme Care is located in Shenzhen."]  # not cut at "Dr."
     cands = pair_candidates(doc, sents[0])
     pairs = {(c.head.entity.text, c.tail.entity.text, c.type) for c in cands}
@@ -113,10 +113,10 @@ def test_shipped_model_loads_offline_and_reads_a_clear_employer_sentence(shipped
 def test_filter_mode_keeps_pattern_facts_on_pairs_it_cannot_see(shipped):
     doc = _doc(TEXT, SPANS)
     ents = {e.text: e for e in doc.release.entities}
-    second = sentences(TEXT)[1]  # read through coreference: neither mention is in this sentence
+    second = sentence_spans(TEXT, "en")[1]  # read through coreference: neither mention is in this sentence
     far = Fact("role", ents["Jane Doe"], ents["Acme Care"], second, 0.9, title="CEO")
-    clear = Fact("role", ents["Jane Doe"], ents["Acme Medical Group"], sentences(TEXT)[0], 0.9, title="Chief Executive")
-    wrong = Fact("located_in", ents["Acme Medical Group"], ents["Jane Doe"], sentences(TEXT)[0], 0.9)  # no such type pair
+    clear = Fact("role", ents["Jane Doe"], ents["Acme Medical Group"], sentence_spans(TEXT, "en")[0], 0.9, title="Chief Executive")
+    wrong = Fact("located_in", ents["Acme Medical Group"], ents["Jane Doe"], sentence_spans(TEXT, "en")[0], 0.9)  # no such type pair
     doc.facts = [far, clear, wrong]
     apply(doc, shipped, "filter")
     assert doc.facts == [far, clear, wrong]

@@ -78,3 +78,27 @@ def test_honorifics_keep_each_caller_s_subset():
     assert "father" not in lang.words("en", "honorifics", "consolidate")
     assert {"father", "academician", "sister", "brother"} <= lang.words("en", "honorifics", "relations")
     assert lang.words("en", "honorifics") >= lang.words("en", "honorifics", "recognise") | lang.words("en", "honorifics", "translit")
+
+
+def test_one_sentence_splitter_for_both_languages():
+    from pipeline.text.sentences import sentence_spans
+
+    en = 'Dr. Jane Doe of Acme Co. Ltd signed. "We are glad," J. Smith said.\n\nThe deal runs 5 years.'
+    assert [en[s:e] for s, e in sentence_spans(en, "en")] == [
+        "Dr. Jane Doe of Acme Co. Ltd signed.", '"We are glad," J. Smith said.', "The deal runs 5 years."
+    ]
+    zh = "养和医疗集团今日签署协议；双方将合作。\n\n「我们很高兴！」院长说\n   \n"
+    assert [zh[s:e] for s, e in sentence_spans(zh, "zh")] == ["养和医疗集团今日签署协议；", "双方将合作。", "「我们很高兴！", "」院长说"]
+    assert sentence_spans("", "en") == sentence_spans("", "zh") == [] and sentence_spans(" \n ", "en") == []
+
+
+def test_the_sentence_around_a_span_is_the_run_of_sentences_it_touches():
+    from pipeline.text.sentences import sentence_around
+
+    text = "HKSH signed an MOU. Dr. Li spoke. The hospital is in Shenzhen."
+    i = text.index("Li")
+    assert text[slice(*sentence_around(text, i, i + 2, "en"))] == "Dr. Li spoke."
+    a, b = text.index("MOU"), text.index("Shenzhen") + len("Shenzhen")
+    assert text[slice(*sentence_around(text, a, b, "en"))] == text
+    assert sentence_around("no end at all", 3, 5, "en") == (0, len("no end at all"))
+    assert sentence_around("", 0, 0, "zh") == (0, 0)

@@ -23,10 +23,10 @@ from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
 from pipeline.ner.patterns import find_money
 from pipeline.text.dates import find_dates_zh
+from pipeline.text.sentences import sentence_spans
 
 # Variant characters OpenCC leaves in Simplified output; one for one, so offsets hold.
 _VARIANTS = str.maketrans({"衞": "卫", "衛": "卫", "綫": "线", "峯": "峰", "邨": "村"})
-_SENTENCE = re.compile(r"[^\n。！？!?；;]+[。！？!?；;]?")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 # Word endings that make a word the end of an organisation name.
@@ -190,7 +190,7 @@ class ChineseNER:
 
     def tokens(self, text: str) -> list[Token]:
         """LAC words with offsets, sentence by sentence (LAC reads short texts best)."""
-        pieces = [(m.start(), m.group()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+        pieces = [(s, text[s:e]) for s, e in sentence_spans(text, "zh")]
         out: list[Token] = []
         for (start, _piece), words in zip(pieces, self.lac.run([p for _, p in pieces])):
             pos = start
@@ -238,7 +238,7 @@ class ChineseNER:
         return _checked(label, t.start, t.end, text, "lac", self.use_rules)
 
     def _from_model(self, text: str) -> list[Mention]:
-        pieces = [(m.start(), m.group()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+        pieces = [(s, text[s:e]) for s, e in sentence_spans(text, "zh")]
         out = []
         for (start, _), doc in zip(pieces, self.nlp.pipe([p for _, p in pieces])):
             for e in doc.ents:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline import lang
 from pipeline.relations.common import Doc, Fact, Mention, kind_table, title_table
+from pipeline.text.sentences import sentence_spans
 
 if TYPE_CHECKING:
     from pipeline.relations.types.base import RelationType, Sentence
@@ -30,7 +31,6 @@ GPE_C = "[\ue800-\uebff]"
 ANY_ENT = "[\ue000-\uebff]"
 U = r"[\u4e00-\u9fffA-Za-z0-9·]"  # word characters of a unit or title ("普通外科", "发展委员会")
 PAREN = r"(?:[（(][^（）()]{1,15}[）)])"
-SENT_SPLIT = re.compile(r"(?<=[。！？!?；;])|\n")
 
 
 @cache
@@ -113,14 +113,7 @@ class Sketch:
 def sketches(doc: Doc) -> list[Sketch]:
     text = doc.text
     out = []
-    start = 0
-    bounds = []
-    for m in SENT_SPLIT.finditer(text):
-        if m.start() > start:
-            bounds.append((start, m.start()))
-        start = m.end() if text[m.start() : m.end()] == "\n" else m.start()
-    if start < len(text):
-        bounds.append((start, len(text)))
+    bounds = sentence_spans(text, "zh")
     mentions = sorted(doc.mentions, key=lambda m: m.start)
     mi = 0
     for s0, e0 in bounds:

@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.labels import LOCATED_IN, ROLE, SUBSIDIARY_OF
 from pipeline.relations.common import Doc, Fact, Mention
+from pipeline.text.sentences import sentence_spans
 
 LABELS = ("none", ROLE, SUBSIDIARY_OF, LOCATED_IN)  # what the classifier predicts for a pair
 # which relation an ordered (head label, tail label) pair can hold
@@ -28,9 +29,6 @@ SIGNATURES = {("PERSON", "ORG"): "role", ("ORG", "ORG"): "subsidiary_of", ("ORG"
 TYPE_WORDS = {"PERSON": "person", "ORG": "organization", "GPE": "location"}
 WEIGHTS = "delta.safetensors"
 MAX_PAIR_CHARS = 400  # pairs further apart than this in one sentence are not classified
-_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“(]?[A-Z0-9])|\n+")
-_LAST_WORD = re.compile(r"(\w+)\.[\"'”’)]*$")
-_ABBREV = {"Dr", "Mr", "Mrs", "Ms", "Prof", "St", "No", "Co", "Jr", "Sr", "Mt", "vs", "Dept", "Gov", "Hon"}
 
 
 def base_model_path() -> Path:
@@ -88,21 +86,6 @@ def crop(text: str, spans: list[tuple[int, int]], margin: int = 200) -> tuple[st
     lo = max(0, min(s for s, _ in spans) - margin)
     hi = min(len(text), max(e for _, e in spans) + margin)
     return text[lo:hi], lo
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans: line breaks and sentence-final punctuation before a capital."""
-    out, pos = [], 0
-    for m in _SENT_END.finditer(text):
-        word = _LAST_WORD.search(text, 0, m.start())
-        if "\n" not in m.group() and word and (word.group(1) in _ABBREV or len(word.group(1)) == 1):
-            continue  # "Dr. Jane Doe", "J. Smith", "Co. Ltd"
-        if m.start() > pos:
-            out.append((pos, m.start()))
-        pos = m.end()
-    if pos < len(text):
-        out.append((pos, len(text)))
-    return [(s, e) for s, e in out if text[s:e].strip()]
 
 
 @dataclass(frozen=True)
@@ -239,7 +222,7 @@ def apply(doc: Doc, clf: RelationClassifier, mode: str, threshold: float = 0.5, 
             if f.type in known and f.tail is not None:
                 cands += [c for c in pair_candidates(doc, f.sent) if c.head.eid == f.head.entity_id and c.tail.eid == f.tail.entity_id]
     if "add" in mode or mode == "replace":
-        for sent in sentences(doc.text):
+        for sent in sentence_spans(doc.text, "en"):
             cands += pair_candidates(doc, sent)
     if not cands:
         return

@@ -21,6 +21,7 @@ from pipeline.review.records import ORG_ACTIONS, Records
 from pipeline.review.store import ORG_KINDS, Decision, ReviewStore
 from pipeline.text.dates import parse_date
 from pipeline.text.hans import to_hans
+from pipeline.text.sentences import sentence_around
 
 ACTIONS = {
     "entity": {"accept", "reject", "relabel", "span", "add"},
@@ -31,7 +32,6 @@ ACTIONS = {
 _ID = re.compile(r"^[0-9A-Za-z_.:|-]{1,200}$")
 _TYPE = re.compile(r"^[a-z][a-z_]{0,39}$")
 _LABEL = re.compile(r"^[A-Z][A-Z_]{0,29}$")
-_SENTENCE_END = re.compile(r"[.!?。！？；;\n]")
 
 
 class BadRequest(ValueError):
@@ -48,14 +48,6 @@ def normalise(text: str, label: str, lang: str, default_year: int | None) -> str
     if label == "DATE" and (d := parse_date(text, default_year)):
         return d.isoformat()
     return to_hans(text) if lang == "zh" else text
-
-
-def sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence holding [start, end): the evidence of a relation added by hand."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    m = _SENTENCE_END.search(text, end)
-    right = m.end() if m else len(text)
-    return text[left:right].strip()
 
 
 def reviewer_name(value: Any) -> str:
@@ -295,7 +287,9 @@ class ReviewData:
                 ((h, t) for h in head["mentions"] for t in (tail["mentions"] if tail and tail["mentions"] else [h])),
                 key=lambda p: abs(p[0][0] - p[1][0]),
             )
-            evidence = sentence_around(rel["clean_text"] or "", min(pair[0][0], pair[1][0]), max(pair[0][1], pair[1][1]))
+            text = rel["clean_text"] or ""
+            left, right = sentence_around(text, min(pair[0][0], pair[1][0]), max(pair[0][1], pair[1][1]), rel["lang"])
+            evidence = text[left:right].strip()
         state = {
             "type": rtype, "head_id": head["entity_id"], "tail_id": tail["entity_id"] if tail else None,
             "head": head.get("text_norm") or head.get("text"), "tail": (tail.get("text_norm") or tail.get("text")) if tail else None,
