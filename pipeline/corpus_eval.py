@@ -4,7 +4,7 @@ Each corpus sentence becomes a `Release` whose `clean_text` is the sentence, goe
 shipped `convert` and `recognise` stages, and every mention of a PERSON / ORG / GPE entity is
 compared with the corpus annotation mapped onto our labels (PER -> PERSON, ORG -> ORG,
 LOC / GPE -> GPE; MISC and the rest dropped; the Chinese mappings are those of
-pipeline/train/zh_corpora.py, whose readers are reused). Two scores:
+pipeline/train/corpora/, whose readers are reused). Two scores:
 
 - exact: a mention counts when its character span and label equal a gold span's (CoNLL style);
   predictions lying wholly on tokens a corpus leaves unannotated are ignored, as spaCy's scorer does;
@@ -62,7 +62,7 @@ class Sentence:
 # -- readers ------------------------------------------------------------------------------------
 def read_conll(path: Path) -> Iterator[Sentence]:
     """CoNLL-2003 columns (`token POS chunk NER`, IOB1 or BIO); tokens joined by single spaces."""
-    from pipeline.train.zh_corpora import bio_to_spans
+    from pipeline.train.corpora.common import bio_to_spans
 
     def sentence(tokens: list[str], tags: list[str]) -> Sentence:
         starts, pos = [], 0
@@ -95,13 +95,15 @@ def read_conll(path: Path) -> Iterator[Sentence]:
 def read_chinese(corpus: str, datasets: Path) -> Iterator[Sentence]:
     """A Chinese test split through the training converters: Simplified text, mapped labels,
     and the tokens they leave unannotated (Resume's trimmed 人/籍, CLUENER's unclear addresses)."""
-    from pipeline.train import zh_corpora as zc
+    from pipeline.train.corpora.build import SPLITS, read_split
+    from pipeline.train.corpora.cluener import loc_gazetteer
+    from pipeline.train.corpora.common import ConvertStats, blank_zh
 
-    spec = next(s for s in zc.SPLITS if s.corpus == corpus and s.role == "test")
+    spec = next(s for s in SPLITS if s.corpus == corpus and s.role == "test")
     gaz: frozenset[str] = frozenset()
     if corpus == "cluener":  # which addresses are clear place names: the training converters' gazetteer
-        gaz = zc.loc_gazetteer([datasets / "msra_ner/msra_train_bio", datasets / "peoples_daily_ner/example.dev"])
-    for doc in zc.read_split(zc.blank_zh(), datasets, spec, zc.ConvertStats(), gaz):
+        gaz = loc_gazetteer([datasets / "msra_ner/msra_train_bio", datasets / "peoples_daily_ner/example.dev"])
+    for doc in read_split(blank_zh(), datasets, spec, ConvertStats(), gaz):
         missing = [(t.idx, t.idx + len(t.text)) for t in doc if t.ent_iob == 0]
         yield Sentence(doc.text, [(e.start_char, e.end_char, e.label_) for e in doc.ents], missing)
 

@@ -2,7 +2,7 @@
 
 `export_reviews` writes, into a folder:
 - `en.spacy`, `zh.spacy`: one `Doc` per release (tokenised by `spacy.blank(lang)`; for Chinese that
-  is one token per character, like pipeline/train/zh_corpora.py), `doc.ents` = the reviewed
+  is one token per character, like pipeline/train/corpora/), `doc.ents` = the reviewed
   entities (where mentions overlap the longest wins), `doc.spans["entities"]` = every mention with
   `kb_id_` = its entity_id, and `doc.user_data` holding plain data (see `USER_DATA`);
 - `reviewed.jsonl`: one object per release, text + entities + relations, with character offsets and

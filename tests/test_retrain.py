@@ -121,8 +121,8 @@ def test_train_cli_explains_what_is_missing(cli, tmp_path):
 def test_reviewed_chinese_releases_join_training_with_a_held_out_quarter(tmp_path):
     from spacy.tokens import DocBin
 
+    from pipeline.train.corpora.common import blank_zh
     from pipeline.train.ner_zh import add_reviewed
-    from pipeline.train.zh_corpora import blank_zh
 
     nlp = blank_zh()
     bins = DocBin(store_user_data=True)

@@ -1,4 +1,4 @@
-"""Tests of the Chinese NER corpus converters (pipeline/train/zh_corpora.py) and of the
+"""Tests of the Chinese NER corpus converters (pipeline/train/corpora/) and of the
 trained model in models/ner-zh/live (skipped when that folder is absent)."""
 
 from __future__ import annotations
@@ -11,14 +11,27 @@ import pytest
 spacy = pytest.importorskip("spacy")
 pytest.importorskip("opencc")
 
-from pipeline.train import zh_corpora as zc  # noqa: E402
+from pipeline.train.corpora.build import load_docbin  # noqa: E402
+from pipeline.train.corpora.cluener import cluener_address_label, read_cluener  # noqa: E402
+from pipeline.train.corpora.common import (  # noqa: E402
+    MISSING,
+    ConvertStats,
+    bio_to_spans,
+    blank_zh,
+    bmes_to_spans,
+    make_doc,
+)
+from pipeline.train.corpora.msra import read_msra  # noqa: E402
+from pipeline.train.corpora.peoples_daily import read_peoples_daily  # noqa: E402
+from pipeline.train.corpora.resume import read_resume  # noqa: E402
+from pipeline.train.corpora.weibo import read_weibo  # noqa: E402
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "ner-zh" / "live"
 
 
 @pytest.fixture(scope="module")
 def nlp():
-    return zc.blank_zh()
+    return blank_zh()
 
 
 def ents(doc):
@@ -37,14 +50,14 @@ def test_blank_zh_is_character_tokenizer(nlp):
 
 
 def test_bio_and_bmes_decoders():
-    assert zc.bio_to_spans(["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-LOC"]) == [
+    assert bio_to_spans(["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-LOC"]) == [
         (0, 2, "PER"),
         (3, 4, "LOC"),
         (4, 6, "LOC"),
     ]
     # IOB1-style I- without B- starts a span
-    assert zc.bio_to_spans(["O", "I-ORG", "I-ORG"]) == [(1, 3, "ORG")]
-    assert zc.bmes_to_spans(["B-NAME", "M-NAME", "E-NAME", "O", "S-NAME", "B-ORG", "E-ORG"]) == [
+    assert bio_to_spans(["O", "I-ORG", "I-ORG"]) == [(1, 3, "ORG")]
+    assert bmes_to_spans(["B-NAME", "M-NAME", "E-NAME", "O", "S-NAME", "B-ORG", "E-ORG"]) == [
         (0, 3, "NAME"),
         (4, 5, "NAME"),
         (5, 7, "ORG"),
@@ -58,8 +71,8 @@ def test_msra_bio_tab_format(tmp_path, nlp):
         for c, t in zip("王小明在北京大学工作", ["B-PER", "I-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "O", "O"])
     )
     text += "\n" + "".join(f"{c}\t{t}\n" for c, t in zip("去上海", ["O", "B-LOC", "I-LOC"])) + "0\t\n"
-    stats = zc.ConvertStats()
-    docs = list(zc.read_msra(nlp, write(tmp_path, "msra_bio", text), stats))
+    stats = ConvertStats()
+    docs = list(read_msra(nlp, write(tmp_path, "msra_bio", text), stats))
     assert [d.text for d in docs] == ["王小明在北京大学工作", "去上海0"]
     assert ents(docs[0]) == [("王小明", "PERSON"), ("北京大学", "ORG")]
     assert ents(docs[1]) == [("上海", "GPE")]
@@ -73,7 +86,7 @@ def test_peoples_daily_space_format_and_t2s(tmp_path, nlp):
         f"{c} {t}\n"
         for c, t in zip("臺灣李登輝訪問東京", ["B-LOC", "I-LOC", "B-PER", "I-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"])
     )
-    docs = list(zc.read_peoples_daily(nlp, write(tmp_path, "example.dev", text), zc.ConvertStats()))
+    docs = list(read_peoples_daily(nlp, write(tmp_path, "example.dev", text), ConvertStats()))
     assert docs[0].text == "台湾李登辉访问东京"
     assert ents(docs[0]) == [("台湾", "GPE"), ("李登辉", "PERSON"), ("东京", "GPE")]
 
@@ -95,7 +108,7 @@ def test_weibo_nam_only_and_position_digits(tmp_path, nlp):
         (".10", "O"),
     ]
     text = "".join(f"{c}\t{t}\n" for c, t in rows)
-    docs = list(zc.read_weibo(nlp, write(tmp_path, "weibo.train", text), zc.ConvertStats()))
+    docs = list(read_weibo(nlp, write(tmp_path, "weibo.train", text), ConvertStats()))
     assert docs[0].text == "张三在广州见记者和黄山."
     assert ents(docs[0]) == [("张三", "PERSON"), ("广州", "GPE"), ("黄山", "GPE")]
     assert docs[0][6].ent_iob_ == "O"  # 记 (nominal mention) is outside, not missing
@@ -128,7 +141,7 @@ def test_resume_bmes(tmp_path, nlp):
     )
     rows += list(zip("云南建水人", ["B-LOC", "M-LOC", "M-LOC", "M-LOC", "E-LOC"]))
     text = "".join(f"{c} {t}\n" for c, t in rows)
-    docs = list(zc.read_resume(nlp, write(tmp_path, "train.char.bmes", text), zc.ConvertStats()))
+    docs = list(read_resume(nlp, write(tmp_path, "train.char.bmes", text), ConvertStats()))
     doc = docs[0]
     assert doc.text == "高勇，中国国籍，任阿里巴巴公司董事云南建水人"
     # CONT "中国国籍" -> GPE "中国" (国籍 left unannotated); TITLE dropped; LOC trimmed of 人
@@ -154,7 +167,7 @@ def test_cluener_json(tmp_path, nlp):
         },
     ]
     path = write(tmp_path, "train.json", "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
-    docs = list(zc.read_cluener(nlp, path, zc.ConvertStats(), gazetteer=frozenset({"台湾", "北京"})))
+    docs = list(read_cluener(nlp, path, ConvertStats(), gazetteer=frozenset({"台湾", "北京"})))
     d0, d1 = docs
     assert ents(d0) == [("浙商银行", "ORG"), ("叶老桂", "PERSON"), ("台湾", "GPE")]
     # a full street address is not a clean GPE: left unannotated (missing), not O
@@ -165,19 +178,19 @@ def test_cluener_json(tmp_path, nlp):
 
 def test_cluener_address_rule():
     gaz = frozenset({"北京", "泗水"})
-    assert zc.cluener_address_label("北京", gaz) == "GPE"
-    assert zc.cluener_address_label("北京市", gaz) == "GPE"
-    assert zc.cluener_address_label("泗水县", frozenset()) == "GPE"
-    assert zc.cluener_address_label("北京回龙观经济适用房小区", gaz) == zc.MISSING
-    assert zc.cluener_address_label("金融街", gaz) == zc.MISSING
+    assert cluener_address_label("北京", gaz) == "GPE"
+    assert cluener_address_label("北京市", gaz) == "GPE"
+    assert cluener_address_label("泗水县", frozenset()) == "GPE"
+    assert cluener_address_label("北京回龙观经济适用房小区", gaz) == MISSING
+    assert cluener_address_label("金融街", gaz) == MISSING
 
 
 def test_docbin_roundtrip_keeps_missing(tmp_path, nlp):
-    doc = zc.make_doc(nlp, "他住在北京市海淀区", [(3, 9, zc.MISSING), (0, 1, None)])
+    doc = make_doc(nlp, "他住在北京市海淀区", [(3, 9, MISSING), (0, 1, None)])
     db = spacy.tokens.DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"])
     db.add(doc)
     db.to_disk(tmp_path / "x.spacy")
-    back = zc.load_docbin(tmp_path / "x.spacy", nlp)[0]
+    back = load_docbin(tmp_path / "x.spacy", nlp)[0]
     assert [t.ent_iob for t in back] == [2, 2, 2, 0, 0, 0, 0, 0, 0]
 
 

@@ -4,7 +4,7 @@ Usage::
 
     python -m pipeline.train.ner_zh --datasets /path/to/datasets --out models/ner-zh
 
-Steps: convert the corpora to DocBins in a work folder (see :mod:`pipeline.train.zh_corpora`),
+Steps: convert the corpora to DocBins in a work folder (see :mod:`pipeline.train.corpora`),
 train with spaCy (``spacy.cli.train.train``, config ``pipeline/train/configs/ner_zh.cfg``),
 keep ``model-best`` only, as ``<out>/candidate/``, evaluate it on each corpus's held-out test
 split and write per-label precision / recall / F1 to ``<out>/candidate/scores.json``; then score
@@ -24,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+from .corpora.build import build_docbins, load_docbin
+from .corpora.common import LABELS, blank_zh
 from .promote import Decision, conclude, new_candidate, resolve
-from .zh_corpora import LABELS, blank_zh, build_docbins, load_docbin
 
 log = logging.getLogger(__name__)
 
