@@ -355,6 +355,7 @@ def run_corpus(folder: Path, encoder: bool) -> dict:
     return {
         "releases": n, "align_s": round(t1 - t0, 1), "records_s": round(t2 - t1, 1), "seconds": round(t2 - t0, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "cache": align.cache_stats,
+        "steps": align.seconds,
     }
 
 

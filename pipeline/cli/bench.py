@@ -126,9 +126,10 @@ def align_bench(
                 print("incremental vs full re-run: " + ("same tables" if not row["differ"] else "DIFFER: " + ", ".join(row["differ"])), flush=True)
                 continue
             cache = " ".join(f"{k}={v}" for k, v in row["cache"].items())
+            steps = " ".join(f"{k}={v}" for k, v in row["steps"].items())
             print(
                 f"{row['run']:<45} releases={row['releases']:>7} seconds={row['seconds']:>7} (align {row['align_s']}, "
-                f"records {row['records_s']}) peak_rss_mb={row['peak_rss_mb']:>6} cache: {cache}",
+                f"records {row['records_s']}) peak_rss_mb={row['peak_rss_mb']:>6}\n    align steps (s): {steps}\n    cache: {cache}",
                 flush=True,
             )
         return

@@ -31,6 +31,7 @@ incremental run computes it only for its new or changed releases; what depends o
 from __future__ import annotations
 
 import pickle
+import time
 import zlib
 from collections.abc import Iterator
 
@@ -125,6 +126,19 @@ class Entities:
         return [Ent(*e) for e in pickle.loads(zlib.decompress(blob))] if blob else []
 
 
+class _Clock:
+    """Seconds per step of a call (what `align-bench` prints, to see where an incremental run spends)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step] = round(now - self._last, 2)
+        self._last = now
+
+
 @stage("align")
 class Align(Stage):
     """Fills `releases.duplicate_of` and `releases.event_id`, `alignments` and `entity_links`."""
@@ -156,6 +170,7 @@ class Align(Stage):
         self._cache = AlignCache(None, "")  # per-release and per-pair values of earlier runs, set per call
         self.cache_stats: dict[str, int] = {}  # the last call's cache hits and misses (`AlignCache.stats`)
         self.cache_problems: list[str] = []  # the last call's unreadable cache files (rebuilt)
+        self.seconds: dict[str, float] = {}  # the last call's seconds per step (for align-bench)
 
     def prepare(self) -> None:
         from pipeline.align import lexicon, translit
@@ -170,31 +185,41 @@ class Align(Stage):
             embed_summaries(["预热 warm-up"])  # loads the encoder; its first call is slower than the next ones
 
     def __call__(self, corpus: Corpus) -> Corpus:
+        clock = _Clock()
         self._chosen = repeated_ids(corpus)
         ents = Entities.read(corpus)
         self._cache = open_cache(corpus, self.settings())
+        clock.lap("entities")
         try:
             copies = self.fold_copies(corpus, ents)
             corpus.set_column("releases", "duplicate_of", copies)
+            clock.lap("copies")
             en, zh = self.sides(corpus, copies, ents)
+            clock.lap("sides")
             cand, p = self.score_candidates(en, zh, ents)
+            clock.lap("scores")
             lang_of = {r.release_id: r.lang for r in self._rows(corpus, ["release_id", "lang"])}
             decision = self.decide(en, zh, cand, p, lang_of, copies)
+            clock.lap("decide")
             del en, zh, cand, p  # the signals are done with: free them before the entity links read the texts
             corpus.set_column("releases", "event_id", decision.event_of)
             alignments = self.expand(decision.pairs, copies)
             corpus.put("alignments", alignments)
+            clock.lap("events")
             corpus.put("entity_links", self.links(alignments, corpus, ents))
+            clock.lap("links")
             if self._cache.enabled:
                 self._cache.save(corpus.txn)
+            clock.lap("cache_save")
             self.cache_stats, self.cache_problems = dict(sorted(self._cache.stats.items())), list(self._cache.problems)
+            self.seconds = clock.laps
         finally:
             self._cache = AlignCache(None, "")
         return corpus
 
     def settings(self) -> dict:
         """The stage's settings (part of the cache's version: another setting, other cached values)."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.startswith("cache_")}
+        return {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.startswith("cache_") and k != "seconds"}
 
     def _rows(self, corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS) -> Iterator:
         """Each release row once (see `repeated_ids`)."""
