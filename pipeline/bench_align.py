@@ -11,6 +11,14 @@ run (`--samples`) are mixed in, and each synthetic release then borrows the enti
 its aligned releases (a real entity density: ~15 a release on the dev set). Each size is written
 as Parquet tables, then aligned in a fresh process that reads them from disk as `run` does, so its peak RSS is the align stage's own; the
 synthetic gold gives pair P/R/F1 as a sanity check (synthetic text is easier than real releases).
+
+    python run_pipeline.py align-bench --wmt DIR --archive 100000 --new 1000 [--samples OUT]
+
+times the corpus stages (align, records) as an incremental run meets them: an archive of ARCHIVE
+synthetic releases is aligned once (which builds `OUT/cache`), NEW releases of later events are
+added to its tables (the release stages are not run: their rows are synthesised too), and the
+corpus stages run again over the archive plus the new releases with the cache, then once more from
+scratch without it (a full re-run). Each run is a fresh process; the two runs' tables are compared.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import hashlib
 import json
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +38,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline.align import lexicon
 from pipeline.text.hans import converter
@@ -296,11 +306,109 @@ def bench(
             yield json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def write_split(archive: int, new: int, wmt_dir: Path, samples: Path | None, dest: Path, later: Path) -> None:
+    """`archive + new` synthetic releases: the first `archive` as the tables of `dest` (a run's output
+    folder before the new day), the rest (later events) as `later/releases.parquet` and
+    `later/entities.parquet`, the rows the release stages would add."""
+    from pipeline.io.tables import Tables
+
+    write_corpus(archive + new, wmt_dir, samples, later)
+    every = Tables.read(later)
+    synthetic = every.releases["source_path"].str.startswith("ev")
+    old_ids = set(every.releases["release_id"][synthetic].iloc[:archive]) | set(every.releases["release_id"][~synthetic])
+    gold = (later / "gold.json").read_text("utf-8")
+    for folder, keep in ((dest, True), (later, False)):
+        rel = every.releases[every.releases["release_id"].isin(old_ids) == keep]
+        ent = every.entities[every.entities["release_id"].isin(old_ids) == keep]
+        Tables(releases=rel.reset_index(drop=True), entities=ent.reset_index(drop=True)).write(folder)
+        (folder / "gold.json").write_text(gold, "utf-8")
+
+
+def add_releases(folder: Path, later: Path) -> None:
+    """Append the rows of `later` to the releases and entities of `folder` (as `run NEW --out` does)."""
+    from pipeline.io.output import Transaction
+    from pipeline.io.tables import SCHEMAS, write_parquet
+
+    txn = Transaction(folder)
+    for name in ("releases", "entities"):
+        df = pd.concat([pd.read_parquet(folder / f"{name}.parquet"), pd.read_parquet(later / f"{name}.parquet")], ignore_index=True)
+        write_parquet(txn, df, SCHEMAS[name], f"{name}.parquet")
+    txn.commit()
+
+
+def run_corpus(folder: Path, encoder: bool) -> dict:
+    """The corpus stages (align, then records) on the tables of `folder`, in this process."""
+    from pipeline.io.tables import TableFolder
+    from pipeline.stages.align import Align
+    from pipeline.stages.records import Records
+
+    corpus = TableFolder(folder)
+    align, records = Align(encoder=encoder), Records()
+    align.prepare()
+    t0 = time.perf_counter()
+    align(corpus)
+    t1 = time.perf_counter()
+    records(corpus)
+    t2 = time.perf_counter()
+    corpus.commit()
+    n = pq.ParquetFile(folder / "releases.parquet").metadata.num_rows
+    return {
+        "releases": n, "align_s": round(t1 - t0, 1), "records_s": round(t2 - t1, 1), "seconds": round(t2 - t0, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "cache": align.cache_stats,
+        "steps": align.seconds,
+    }
+
+
+CORPUS_TABLES = ("alignments", "entity_links", "events", "deals", "organisations", "people")
+
+
+def same_tables(a: Path, b: Path) -> list[str]:
+    """The corpus tables and corpus-filled columns that differ between two output folders."""
+    differ = []
+    for name in CORPUS_TABLES:
+        x, y = pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet")
+        if not x.astype(str).sort_values(list(x.columns)).reset_index(drop=True).equals(
+            y.astype(str).sort_values(list(y.columns)).reset_index(drop=True)
+        ):
+            differ.append(name)
+    for name, key, cols in (("releases", ["release_id"], ["duplicate_of", "event_id"]), ("entities", ["release_id", "entity_id"], ["org_id", "person_id"])):
+        x, y = (pd.read_parquet(f / f"{name}.parquet", columns=key + cols).astype(str).sort_values(key).reset_index(drop=True) for f in (a, b))
+        if not x.equals(y):
+            differ.append(f"{name}.{'/'.join(cols)}")
+    return differ
+
+
+def bench_incremental(archive: int, new: int, wmt_dir: Path, samples: Path | None, encoder: bool = True, work: Path | None = None) -> Iterator[dict]:
+    """The archive run, the incremental run and the full re-run (see the module docstring); yields
+    each run's figures as it ends, then the comparison of the last two."""
+    with tempfile.TemporaryDirectory(prefix="align-inc-", dir=work) as tmp:
+        root = Path(tmp)
+        inc, later, full = root / "incremental", root / "later", root / "full"
+        py = [sys.executable, "-m", "pipeline.bench_align"]
+        subprocess.run([*py, "split", str(archive), str(new), str(wmt_dir), str(samples or ""), str(inc), str(later)], check=True)
+
+        def corpus(folder: Path, what: str) -> dict:
+            out = subprocess.run([*py, "corpus", str(folder), "1" if encoder else "0"], capture_output=True, text=True, check=True)
+            return {"run": what, **json.loads(out.stdout.strip().splitlines()[-1])}
+
+        yield corpus(inc, "archive (builds the cache)")
+        add_releases(inc, later)
+        shutil.copytree(inc, full, ignore=shutil.ignore_patterns("cache"))
+        yield corpus(inc, "incremental (new releases, with the cache)")
+        yield corpus(full, "full re-run (no cache)")
+        yield {"run": "compare", "differ": same_tables(inc, full)}
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         n_, wmt_, samples_, dest_ = sys.argv[2:6]
         write_corpus(int(n_), Path(wmt_), Path(samples_) if samples_ else None, Path(dest_))
     elif sys.argv[1] == "replicate":
         replicate_run(Path(sys.argv[3]), int(sys.argv[2]), Path(sys.argv[4]))
+    elif sys.argv[1] == "split":
+        a_, n_, wmt_, samples_, dest_, later_ = sys.argv[2:8]
+        write_split(int(a_), int(n_), Path(wmt_), Path(samples_) if samples_ else None, Path(dest_), Path(later_))
+    elif sys.argv[1] == "corpus":
+        print(json.dumps(run_corpus(Path(sys.argv[2]), sys.argv[3] == "1")))
     else:
         print(json.dumps(run_one(Path(sys.argv[2]), sys.argv[3] == "1")))

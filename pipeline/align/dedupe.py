@@ -103,20 +103,30 @@ class CopyFinder:
         self.numbers: list[np.ndarray] = []
         self.sketches: dict[int, np.ndarray] = {}
 
-    def add(self, release_id: str, text: str, noise: float = 0.0, dateline: date | None = None, name: str | None = None) -> None:
-        """`text` already normalised (see `normalise`); `dateline` and `name` (the source
-        path) only break ties between equally clean copies."""
-        i = len(self.ids)
+    def entry(self, text: str) -> tuple:
+        """What the finder keeps of a normalised text: (length, compressed text, numbers, sketch or
+        None). A function of the text alone, so the align stage can cache it per release."""
         text = text[: self.max_chars]
+        sk = sketch(shingle_hashes(text, self.k)) if len(text) >= 2 * self.k else None
+        return len(text), zlib.compress(text.encode("utf-8"), 1), number_set(text), sk
+
+    def add(
+        self, release_id: str, text: str, noise: float = 0.0, dateline: date | None = None, name: str | None = None, entry: tuple | None = None
+    ) -> None:
+        """`text` already normalised (see `normalise`); `dateline` and `name` (the source
+        path) only break ties between equally clean copies. `entry`: `self.entry(text)` if the
+        caller has it already (then `text` is not read)."""
+        i = len(self.ids)
+        length, blob, numbers, sk = entry if entry is not None else self.entry(text)
         self.ids.append(release_id)
-        self.lengths.append(len(text))
+        self.lengths.append(length)
         self.noise.append(noise)
         self.dates.append(_as_date(dateline))
         self.names.append(name if isinstance(name, str) else "")
-        self.texts.append(zlib.compress(text.encode("utf-8"), 1))
-        self.numbers.append(number_set(text))
-        if len(text) >= 2 * self.k:
-            self.sketches[i] = sketch(shingle_hashes(text, self.k))
+        self.texts.append(blob)
+        self.numbers.append(numbers)
+        if sk is not None:
+            self.sketches[i] = sk
 
     def _candidates(self) -> list[tuple[int, int]]:
         """Pairs that share all rows of some band (LSH), from bands of at most 200 releases

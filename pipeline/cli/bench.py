@@ -97,14 +97,42 @@ def align_bench(
     ] = None,
     sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated corpus sizes.")] = "1000,10000,100000",
     encoder: Annotated[bool, typer.Option("--encoder/--no-encoder", help="Use the sentence encoder signal.")] = True,
+    archive: Annotated[
+        int | None,
+        typer.Option(
+            "--archive", min=1,
+            help="Instead of --sizes: time the corpus stages (align, records) on an archive of this many releases, then "
+            "incrementally with --new releases added (reusing OUT/cache), against a full re-run over both.",
+        ),
+    ] = None,
+    new: Annotated[int, typer.Option("--new", min=1, help="With --archive: releases added to the archive.")] = 1000,
+    work: Annotated[Path | None, typer.Option("--work", help="With --archive: folder for the temporary tables (default: the system's).")] = None,
 ) -> None:
-    """Time and peak memory of the align stage on synthetic corpora of growing size."""
+    """Time and peak memory of the align stage on synthetic corpora of growing size (or, with
+    --archive, of the corpus stages run incrementally against a full re-run)."""
     from pipeline.bench_align import bench as run_bench
+    from pipeline.bench_align import bench_incremental
 
     folder = replicate if replicate is not None else wmt
     if folder is None or not folder.is_dir():
         console.print(f"[red]no such folder:[/red] {folder} (give --wmt DIR or --replicate RUN_OUT)")
         raise typer.Exit(2)
+    if archive is not None:
+        if wmt is None:
+            console.print("[red]--archive needs --wmt DIR[/red]")
+            raise typer.Exit(2)
+        for row in bench_incremental(archive, new, wmt, samples, encoder, work):
+            if row["run"] == "compare":
+                print("incremental vs full re-run: " + ("same tables" if not row["differ"] else "DIFFER: " + ", ".join(row["differ"])), flush=True)
+                continue
+            cache = " ".join(f"{k}={v}" for k, v in row["cache"].items())
+            steps = " ".join(f"{k}={v}" for k, v in row["steps"].items())
+            print(
+                f"{row['run']:<45} releases={row['releases']:>7} seconds={row['seconds']:>7} (align {row['align_s']}, "
+                f"records {row['records_s']}) peak_rss_mb={row['peak_rss_mb']:>6}\n    align steps (s): {steps}\n    cache: {cache}",
+                flush=True,
+            )
+        return
     for row in run_bench([int(s) for s in sizes.split(",") if s.strip()], wmt, samples, encoder, replicate=replicate):
         print(
             f"releases={row['releases']:>7} seconds={row['seconds']:>7} peak_rss_mb={row['peak_rss_mb']:>6} "

@@ -68,8 +68,10 @@ class Transaction:
         self.pending: dict[str, Path] = {}  # final file name -> its finished temporary file
 
     def new_file(self, name: str) -> Path:
-        """A temporary file for the table file `name` (e.g. 'releases.parquet'), not yet staged."""
-        return temp_path(self.folder / name)
+        """A temporary file for the table file `name` (e.g. 'releases.parquet'), not yet staged. Always
+        in the folder itself, also for a file of a subfolder (`cache/NAME`): the next writer then
+        finds and removes it if the run is killed, and the commit's move stays on one filesystem."""
+        return temp_path(self.folder / Path(name).name)
 
     def stage(self, name: str, tmp: Path) -> None:
         """`tmp` (complete) becomes the new `name` at commit; a file staged earlier for it is dropped."""
@@ -98,6 +100,7 @@ class Transaction:
         _fsync_dir(self.folder)
         failpoint("commit:journal-written")
         for i, (tmp_name, name) in enumerate(moves):
+            (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.folder / tmp_name, self.folder / name)
             if i == 0:
                 failpoint("commit:first-table-moved")
@@ -124,6 +127,7 @@ def recover(folder: Path, remove_strays: bool) -> list[str]:
             moves = []  # a journal is moved in whole, so this is not ours: leave the tables alone
         for tmp_name, name in moves:
             if (folder / tmp_name).exists():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(folder / tmp_name, folder / name)
                 moved.append(name)
         _fsync_dir(folder)

@@ -22,20 +22,25 @@ incremental run reads the same releases in another order and must write the same
   may not): the row with the smallest source path, then text.
 Per release it keeps about 5 KB (compact signals, a MinHash sketch, compressed entities), so
 100,000 releases fit in well under 2 GB.
+On an output folder the per-release work (signals, copy-finder entries, summary vectors) and the
+per-pair work (entity shares, entity links) is kept in `OUT/cache/` (`pipeline.align.cache`), so an
+incremental run computes it only for its new or changed releases; what depends on the whole batch
+(blocking, feature weights, the decision) is recomputed every run.
 """
 
 from __future__ import annotations
 
 import pickle
+import time
 import zlib
 from collections.abc import Iterator
-from itertools import chain
 
 import numpy as np
 import pandas as pd
 
 from pipeline.align import dedupe, events, pairs, signals
-from pipeline.align.link import Ent, link_entities, pair_sentences, plan_links
+from pipeline.align.cache import AlignCache, open_cache, unpack
+from pipeline.align.link import Ent, link_entities, plan_links
 from pipeline.align.sides import Side, SideBuilder, Vocabs, canonical
 from pipeline.io.tables import Corpus, empty
 from pipeline.registry import Stage, stage
@@ -121,6 +126,19 @@ class Entities:
         return [Ent(*e) for e in pickle.loads(zlib.decompress(blob))] if blob else []
 
 
+class _Clock:
+    """Seconds per step of a call (what `align-bench` prints, to see where an incremental run spends)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step] = round(now - self._last, 2)
+        self._last = now
+
+
 @stage("align")
 class Align(Stage):
     """Fills `releases.duplicate_of` and `releases.event_id`, `alignments` and `entity_links`."""
@@ -149,6 +167,10 @@ class Align(Stage):
         self.link_threshold = link_threshold
         self.link_sentences = link_sentences
         self._chosen: dict[str, int] = {}  # release id on several rows -> the row to use (set per call)
+        self._cache = AlignCache(None, "")  # per-release and per-pair values of earlier runs, set per call
+        self.cache_stats: dict[str, int] = {}  # the last call's cache hits and misses (`AlignCache.stats`)
+        self.cache_problems: list[str] = []  # the last call's unreadable cache files (rebuilt)
+        self.seconds: dict[str, float] = {}  # the last call's seconds per step (for align-bench)
 
     def prepare(self) -> None:
         from pipeline.align import lexicon, translit
@@ -163,34 +185,64 @@ class Align(Stage):
             embed_summaries(["预热 warm-up"])  # loads the encoder; its first call is slower than the next ones
 
     def __call__(self, corpus: Corpus) -> Corpus:
+        clock = _Clock()
         self._chosen = repeated_ids(corpus)
         ents = Entities.read(corpus)
-        copies = self.fold_copies(corpus)
-        corpus.set_column("releases", "duplicate_of", copies)
-        en, zh = self.sides(corpus, copies, ents)
-        cand, p = self.score_candidates(en, zh, ents)
-        lang_of = {r.release_id: r.lang for r in self._rows(corpus, ["release_id", "lang"])}
-        decision = self.decide(en, zh, cand, p, lang_of, copies)
-        del en, zh, cand, p  # the signals are done with: free them before the entity links read the texts
-        corpus.set_column("releases", "event_id", decision.event_of)
-        alignments = self.expand(decision.pairs, copies)
-        corpus.put("alignments", alignments)
-        corpus.put("entity_links", self.links(alignments, corpus, ents))
+        self._cache = open_cache(corpus, self.settings())
+        clock.lap("entities")
+        try:
+            copies = self.fold_copies(corpus, ents)
+            corpus.set_column("releases", "duplicate_of", copies)
+            clock.lap("copies")
+            en, zh = self.sides(corpus, copies, ents)
+            clock.lap("sides")
+            cand, p = self.score_candidates(en, zh, ents)
+            clock.lap("scores")
+            lang_of = {r.release_id: r.lang for r in self._rows(corpus, ["release_id", "lang"])}
+            decision = self.decide(en, zh, cand, p, lang_of, copies)
+            clock.lap("decide")
+            del en, zh, cand, p  # the signals are done with: free them before the entity links read the texts
+            corpus.set_column("releases", "event_id", decision.event_of)
+            alignments = self.expand(decision.pairs, copies)
+            corpus.put("alignments", alignments)
+            clock.lap("events")
+            corpus.put("entity_links", self.links(alignments, corpus, ents))
+            clock.lap("links")
+            if self._cache.enabled:
+                self._cache.save(corpus.txn)
+            clock.lap("cache_save")
+            self.cache_stats, self.cache_problems = dict(sorted(self._cache.stats.items())), list(self._cache.problems)
+            self.seconds = clock.laps
+        finally:
+            self._cache = AlignCache(None, "")
         return corpus
+
+    def settings(self) -> dict:
+        """The stage's settings (part of the cache's version: another setting, other cached values)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_") and not k.startswith("cache_") and k != "seconds"}
 
     def _rows(self, corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS) -> Iterator:
         """Each release row once (see `repeated_ids`)."""
         return _rows(corpus, columns, self._chosen)
 
     # --- 1. copies --------------------------------------------------------------------------
-    def fold_copies(self, corpus: Corpus) -> dict[str, str]:
-        """release_id -> the canonical copy it duplicates (the rule: `dedupe.CopyFinder`)."""
+    def fold_copies(self, corpus: Corpus, ents: Entities | None = None) -> dict[str, str]:
+        """release_id -> the canonical copy it duplicates (the rule: `dedupe.CopyFinder`). With a
+        cache, this pass also records each release's digest (what the cached values are checked by)."""
         finders = {lang: dedupe.CopyFinder(lang, self.copy_similarity) for lang in ("en", "zh")}
         for r in self._rows(corpus):
+            if ents is not None and self._cache.enabled:
+                parts = (r.lang, r.title, r.dateline_date, r.source_path, r.clean_text, r.text_hans)
+                self._cache.see(r.release_id, parts, ents.blobs.get(r.release_id))
             if r.lang in finders:
-                text = _text(r)
-                noise = dedupe.latin_noise(text) if r.lang == "zh" else 0.0
-                finders[r.lang].add(r.release_id, dedupe.normalise(text, r.lang), noise, r.dateline_date, r.source_path)
+                finder = finders[r.lang]
+
+                def entry(r=r, finder=finder) -> tuple:
+                    text = _text(r)
+                    return finder.entry(dedupe.normalise(text, r.lang)), dedupe.latin_noise(text) if r.lang == "zh" else 0.0
+
+                found, noise = self._cache.copy_entry(r.release_id, entry)
+                finder.add(r.release_id, "", noise, r.dateline_date, r.source_path, entry=found)
         return {c.release_id: c.canonical for f in finders.values() if len(f.ids) > 1 for c in f.find()}
 
     # --- 2. pairs ---------------------------------------------------------------------------
@@ -198,14 +250,19 @@ class Align(Stage):
         """Compact signals of the canonical releases, English first (its names index the Chinese side),
         each side in release_id order whatever the order of the rows (`sides.canonical`)."""
         vocabs = Vocabs()
-        built = {}
-        for lang in ("en", "zh"):
-            builder = SideBuilder(lang, vocabs)
-            for r in self._rows(corpus):
-                if r.lang == lang and r.release_id not in copies:
-                    builder.add(r.release_id, self.signals_of(r, ents.get(r.release_id)))
-            built[lang] = builder.build()
-        return canonical(built["en"], built["zh"])
+        builders = {lang: SideBuilder(lang, vocabs) for lang in ("en", "zh")}
+        later: list[tuple[str, bytes]] = []  # the Chinese side waits for the English names, compressed
+        for r in self._rows(corpus):
+            if r.lang in builders and r.release_id not in copies:
+                blob = self._cache.signals_blob(r.release_id, lambda r=r: self.signals_of(r, ents.get(r.release_id)))
+                if r.lang == "en":
+                    builders["en"].add(r.release_id, unpack(blob))
+                else:
+                    later.append((r.release_id, blob))
+        for rid, blob in later:
+            builders["zh"].add(rid, unpack(blob))
+        del later
+        return canonical(builders["en"].build(), builders["zh"].build())
 
     @staticmethod
     def signals_of(row, ents: list[Ent]) -> signals.Signals:
@@ -261,10 +318,7 @@ class Align(Stage):
             bound = prob(z + max(coef[col], 0.0) + max(coef[share], 0.0))
             for k in np.flatnonzero((bound >= self.threshold) | exact_cos).tolist():
                 i, j = cand[k].tolist()
-                e_ents, z_ents = ents.get(en.ids[i]), ents.get(zh.ids[j])
-                if e_ents and z_ents:
-                    links = link_entities(e_ents, z_ents, threshold=self.link_threshold, use_sentences=False)
-                    x[k, share] = len(links) / max(1, min(len(e_ents), len(z_ents)))
+                x[k, share] = self._cache.share(en.ids[i], zh.ids[j], lambda i=i, j=j: self.entity_share(ents, en.ids[i], zh.ids[j]))
             z = x @ coef + w.bias
         if not self.encoder:
             return x
@@ -278,13 +332,21 @@ class Align(Stage):
         if exact_cos:
             need[:] = True
         used_en, used_zh = np.unique(cand[need, 0]).tolist(), np.unique(cand[need, 1]).tolist()
-        ve = dict(zip(used_en, embed_summaries([en.summary[i] for i in used_en])))
-        vz = dict(zip(used_zh, embed_summaries([zh.summary[j] for j in used_zh])))
+        ve = dict(zip(used_en, self._cache.vectors([en.ids[i] for i in used_en], [en.summary[i] for i in used_en], embed_summaries)))
+        vz = dict(zip(used_zh, self._cache.vectors([zh.ids[j] for j in used_zh], [zh.summary[j] for j in used_zh], embed_summaries)))
         for k in np.flatnonzero(need).tolist():
             i, j = cand[k].tolist()
             x[k, col] = float(ve[i] @ vz[j])
         x[viable & ~need, col] = w.cos_prior
         return x
+
+    def entity_share(self, ents: Entities, en_id: str, zh_id: str) -> float:
+        """The share of a pair's entities that name-only links join (a feature of the score)."""
+        e_ents, z_ents = ents.get(en_id), ents.get(zh_id)
+        if not e_ents or not z_ents:
+            return 0.0
+        links = link_entities(e_ents, z_ents, threshold=self.link_threshold, use_sentences=False)
+        return len(links) / max(1, min(len(e_ents), len(z_ents)))
 
     def expand(self, scored: list[tuple[str, str, float]], copies: dict[str, str]) -> pd.DataFrame:
         """Pairs of canonical releases, plus each copy paired with the other side's canonical release.
@@ -309,42 +371,41 @@ class Align(Stage):
         self, alignments: pd.DataFrame, corpus: Corpus, ents: Entities, batch_rows: int = 20_000, pairs_per_block: int = 256
     ) -> Iterator[pd.DataFrame]:
         """Entity links of every aligned pair, in batches of about `batch_rows` rows: a batch with
-        many pairs has many more links (~20 a pair), and they go to disk as they come. Pairs are
-        taken in blocks, and the sentences of a block's pairs that need sentence positions are
-        encoded together. Rows come in (en_release_id, zh_release_id, en_entity_id, zh_entity_id)
+        many pairs has many more links (~20 a pair), and they go to disk as they come. A pair whose
+        links the cache holds (neither release changed) is not linked again. Rows come in (en_release_id, zh_release_id, en_entity_id, zh_entity_id)
         order: the pairs in `alignments` order (sorted by `expand`), each pair's links sorted."""
-        from pipeline.align.encoder import embed_sentences
-
         if alignments.empty or not ents:
             return
-        wanted = set(alignments["en_release_id"]) | set(alignments["zh_release_id"])
+        alignments = alignments.sort_values(["en_release_id", "zh_release_id"], kind="stable")
+        cached = {}
+        for a in alignments.itertuples():
+            got = self._cache.links(a.en_release_id, a.zh_release_id)
+            if got is not None:  # neither release changed since the run that linked them
+                cached[(a.en_release_id, a.zh_release_id)] = got
+        todo = alignments[[(e, z) not in cached for e, z in zip(alignments["en_release_id"], alignments["zh_release_id"])]]
+        wanted = set(todo["en_release_id"]) | set(todo["zh_release_id"])
         texts = {
             r.release_id: zlib.compress(r.clean_text.encode("utf-8"), 1)
             for r in self._rows(corpus, ["release_id", "clean_text"])
             if r.release_id in wanted and isinstance(r.clean_text, str)
-        }
+        } if wanted else {}
 
         def text(rid: str) -> str:
             return zlib.decompress(texts[rid]).decode("utf-8") if rid in texts else ""
 
-        alignments = alignments.sort_values(["en_release_id", "zh_release_id"], kind="stable")
         rows = []
         for start in range(0, len(alignments), pairs_per_block):
-            work = []
-            sentences: list[str] = []
             for a in alignments.iloc[start : start + pairs_per_block].itertuples():
-                e, z = ents.get(a.en_release_id), ents.get(a.zh_release_id)
-                if not e or not z:
-                    continue
-                plan = plan_links(e, z, self.link_threshold)
-                en_text, zh_text = text(a.en_release_id), text(a.zh_release_id)
-                if self.link_sentences and plan.unresolved and en_text and zh_text:
-                    sentences.extend(chain(*pair_sentences(en_text, zh_text)))
-                work.append((a, e, z, en_text, zh_text, plan))
-            if sentences:  # one encoder call for the block, not one per pair (each call has a fixed cost)
-                embed_sentences(sentences)
-            for a, e, z, en_text, zh_text, plan in work:
-                got = link_entities(e, z, en_text, zh_text, self.link_threshold, self.link_sentences, plan=plan)
+                got = cached.get((a.en_release_id, a.zh_release_id))
+                if got is None:
+                    e, z = ents.get(a.en_release_id), ents.get(a.zh_release_id)
+                    if not e or not z:
+                        continue
+                    plan = plan_links(e, z, self.link_threshold)
+                    # sentence vectors per text (`encoder.embed_sentences`): a pair's links do not
+                    # depend on which other pairs this run links
+                    got = link_entities(e, z, text(a.en_release_id), text(a.zh_release_id), self.link_threshold, self.link_sentences, plan=plan)
+                    self._cache.put_links(a.en_release_id, a.zh_release_id, got)
                 for link in sorted(got, key=lambda x: (x.en_entity_id, x.zh_entity_id)):
                     rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})
             if len(rows) >= batch_rows:
@@ -352,4 +413,3 @@ class Align(Stage):
                 rows = []
         if rows:
             yield pd.DataFrame(rows)
-
