@@ -117,6 +117,8 @@ class AlignCache:
 
     def _read(self, name: str, schema: pa.Schema) -> pa.Table | None:
         """The cache file, or None when it is missing; an unreadable one is reported and ignored (rebuilt)."""
+        if self.folder is None:
+            return None
         path = self.folder / name
         if not path.exists():
             return None
