@@ -19,9 +19,9 @@ from scipy.optimize import linear_sum_assignment
 
 from pipeline.align import lexicon, translit
 from pipeline.text.hans import to_hans
+from pipeline.text.sentences import sentence_spans
 
 _LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*")
-_SENT = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^.!?\n]+[.!?]?")
 _GENERIC = frozenset(["hong", "kong", "china", "chinese", "the", "of", "and", "limited", "ltd", "company", "group"])
 
 
@@ -143,18 +143,18 @@ def _forms_score(label: str, en_forms: tuple[str, ...], zh_forms: tuple[str, ...
     return best
 
 
-def sentence_of(text: str, offset: int) -> int:
-    """Index of the sentence holding `offset`."""
-    for i, m in enumerate(_SENT.finditer(text)):
-        if m.end() > offset:
+def sentence_of(text: str, offset: int, lang: str) -> int:
+    """Index of the sentence holding `offset` (as `pair_sentences` numbers them)."""
+    for i, (_, end) in enumerate(sentence_spans(text, lang)):
+        if end > offset:
             return i
     return 0
 
 
 def pair_sentences(en_text: str, zh_text: str, max_sentences: int = 15) -> tuple[list[str], list[str]]:
     """The first sentences of each side, the ones `aligned_sentences` compares."""
-    es = [m[0].strip() for m in _SENT.finditer(en_text)][:max_sentences]
-    zs = [m[0].strip() for m in _SENT.finditer(zh_text)][:max_sentences]
+    es = [en_text[a:b].strip() for a, b in sentence_spans(en_text, "en")][:max_sentences]
+    zs = [zh_text[a:b].strip() for a, b in sentence_spans(zh_text, "zh")][:max_sentences]
     return es, zs
 
 
@@ -217,9 +217,9 @@ def link_entities(
     for es, zs, m in plan.blocks:
         m = m.copy()
         if sent_map:  # first mentioned in sentences that translate each other
-            zs_sent = [sentence_of(zh_text, z.start) for z in zs]
+            zs_sent = [sentence_of(zh_text, z.start, "zh") for z in zs]
             for i, e in enumerate(es):
-                hit = sent_map.get(sentence_of(en_text, e.start))
+                hit = sent_map.get(sentence_of(en_text, e.start, "en"))
                 if hit:
                     same = [j for j, s in enumerate(zs_sent) if s == hit[0]]
                     for j in same:
