@@ -76,6 +76,8 @@ _LATIN_NOISE = frozenset(
         "of",
     ]
 )
+# Not text/sentences.py: a summary also splits English sentences inside Chinese text (a bilingual
+# newsletter's caption runs into its Chinese sentence), which the Chinese splitter keeps whole.
 _SENT_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+|\n+")
 
 
