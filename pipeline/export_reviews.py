@@ -215,8 +215,26 @@ def _frame(rows: Iterable[dict[str, Any]], name: str, extra: tuple[str, ...]) ->
     return df
 
 
+def refresh_records(extracted: Path, txn: Transaction, decisions: list[dict[str, Any]]) -> None:
+    """The records stage again over the applied tables (staged in `txn`), with the folder's records
+    settings (its config.toml) and the review's organisation decisions, so organisations, people,
+    deals and events show the corrections without another run."""
+    from pipeline.io.tables import TableFolder
+    from pipeline.registry import PipelineConfig
+    from pipeline.stages.records import Records, parse_decisions
+
+    config = extracted / "config.toml"
+    settings = PipelineConfig.load(config if config.is_file() else None).filled().settings.get("records", {})
+    stage = Records(**{k: v for k, v in settings.items() if k != "decisions"})
+    stage.merges, stage.splits = parse_decisions((f"review decision {d.get('decision_id')}", d) for d in decisions)
+    corpus = TableFolder(extracted, within=txn)
+    stage(corpus)
+    corpus.commit()
+
+
 def apply_reviews(extracted: Path, db: Path) -> dict[str, int]:
-    """Rewrite entities, relations and entity_links in `extracted` with the review decisions applied.
+    """Rewrite entities, relations and entity_links in `extracted` with the review decisions applied,
+    and the records tables after them when a run wrote records there.
 
     Idempotent: applying twice gives the same tables, since a decision stores the whole item and
     reviewer-added items keep their ids.
@@ -245,6 +263,8 @@ def apply_reviews(extracted: Path, db: Path) -> dict[str, int]:
             relation_extra = ("relation_id", "source", "reviewer", "reviewed_at")
             write_parquet(txn, _frame(relations, "relations", relation_extra), SCHEMAS["relations"], "relations.parquet")
             write_parquet(txn, _frame(links, "entity_links", ()), SCHEMAS["entity_links"], "entity_links.parquet")
+            if (extracted / "organisations.parquet").exists():  # a run wrote records: they follow the decisions
+                refresh_records(extracted, txn, org_decisions(ReviewStore(Path(db))))
             txn.commit()
         except BaseException:
             txn.abort()

@@ -239,3 +239,32 @@ def test_the_real_hksh_mou_from_a_records_run(real_run):
     langs = sorted(r["release"]["lang"] for r in deal["reports"])
     assert langs == ["en", "zh"] and all(r["states_deal"] and r["evidence"] for r in deal["reports"])
     assert {r["release"]["script"] for r in deal["reports"]} == {"Latn", "Hant"}
+
+
+def test_apply_brings_the_records_in_line_with_a_reviewers_merge(cli, tmp_path):
+    """`export-reviews --apply` on a folder a run wrote: the organisations, and entities.org_id,
+    follow a reviewer's merge at once, and the columns apply adds to entities survive."""
+    import pandas as pd
+
+    from pipeline.export_reviews import apply_reviews
+    from pipeline.review.decide import ReviewData
+
+    from .conftest import RAW
+
+    out = tmp_path / "out"
+    assert cli("run", RAW, "--out", out, "-q")[0] == 0
+    orgs = pd.read_parquet(out / "organisations.parquet")
+    a, b = sorted(orgs.org_id)[:2]
+    key = ["release_id", "entity_id"]
+    ents = pd.read_parquet(out / "entities.parquet")
+    members = ents.loc[ents.org_id.isin([a, b]), key]
+    assert members.merge(ents, on=key).org_id.nunique() == 2
+    store = ReviewStore(out / "reviews.sqlite")
+    ReviewData(out, store).decide({"kind": "org_merge", "action": "merge", "reviewer": "ann", "data": {"org_ids": [a, b]}})
+    apply_reviews(out, store.path)
+    after = pd.read_parquet(out / "organisations.parquet")
+    assert len(after) == len(orgs) - 1
+    ents = pd.read_parquet(out / "entities.parquet")
+    assert members.merge(ents, on=key).org_id.nunique() == 1 and "reviewer" in ents.columns
+    row = after.set_index("org_id").loc[members.merge(ents, on=key).org_id.iloc[0]]
+    assert "review" in list(row.joined_by)

@@ -93,7 +93,7 @@ def export_reviews_command(
     db: Annotated[Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for en.spacy, zh.spacy, reviewed.jsonl, manifest.json.")] = None,
     include: Annotated[str, typer.Option("--include", help="reviewed (marked reviewed), decided (any decision) or all.")] = "reviewed",
-    apply: Annotated[bool, typer.Option("--apply", help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied (and the records tables, with the organisation merges and splits).")] = False,
 ) -> None:
     """Export reviewed releases for retraining (spaCy DocBin + JSONL), and/or apply the decisions to the tables."""
     from pipeline.export_reviews import INCLUDE, apply_reviews, export_reviews

@@ -236,8 +236,9 @@ class TableFolder:
         src = self._path(name)
         if not src.exists():
             return
-        schema = SCHEMAS[name]
         reader = pq.ParquetFile(src)
+        extra = [f for f in reader.schema_arrow if f.name not in SCHEMAS[name].names]  # e.g. an applied review's reviewer
+        schema = pa.schema(list(SCHEMAS[name]) + extra)
         dest = self._new(name)
         try:
             with pq.ParquetWriter(dest, schema) as writer:

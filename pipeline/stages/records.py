@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -37,12 +38,17 @@ def read_decisions(path: Path) -> tuple[list[registry.Merge], list[tuple[str, st
     org_decisions.jsonl; a missing file is an error (a setting that names it means to use it)."""
     if not path.is_file():
         raise FileNotFoundError(f"decisions: no such file {path} (export-reviews writes org_decisions.jsonl)")
+    lines = path.read_text("utf-8").splitlines()
+    return parse_decisions(((f"{path}:{n}", line) for n, line in enumerate(lines, 1) if line.strip()))
+
+
+def parse_decisions(rows: Iterable[tuple[str, str | dict]]) -> tuple[list[registry.Merge], list[tuple[str, str]]]:
+    """Merges and splits of organisation decisions, each given as (where it came from, a JSON line or
+    an object as `org_decisions` gives it): an exported file's lines, or a review database's rows."""
     merges, splits = [], []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for where, row in rows:
         try:
-            d = json.loads(line)
+            d = json.loads(row) if isinstance(row, str) else row
             if d["kind"] == "org_merge":
                 a, b = d["org_ids"]
                 names = d.get("names") or ["", ""]
@@ -50,7 +56,7 @@ def read_decisions(path: Path) -> tuple[list[registry.Merge], list[tuple[str, st
             elif d["kind"] == "org_split":
                 splits.append((str(d["release_id"]), str(d["entity_id"])))
         except (ValueError, KeyError, TypeError, IndexError) as e:
-            raise ValueError(f"{path}:{n}: not an organisation decision ({e})") from e
+            raise ValueError(f"{where}: not an organisation decision ({e})") from e
     return merges, splits
 
 
