@@ -10,6 +10,7 @@ Each label is then matched one-to-one (Hungarian assignment), keeping links abov
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,12 +144,15 @@ def _forms_score(label: str, en_forms: tuple[str, ...], zh_forms: tuple[str, ...
     return best
 
 
-def sentence_of(text: str, offset: int, lang: str) -> int:
-    """Index of the sentence holding `offset` (as `pair_sentences` numbers them)."""
-    for i, (_, end) in enumerate(sentence_spans(text, lang)):
-        if end > offset:
-            return i
-    return 0
+def sentence_ends(text: str, lang: str) -> list[int]:
+    """The end offset of each sentence of `text`, split once for all its entities' look-ups."""
+    return [end for _, end in sentence_spans(text, lang)]
+
+
+def sentence_of(ends: list[int], offset: int) -> int:
+    """Index of the sentence holding `offset` (as `pair_sentences` numbers them), given `sentence_ends`."""
+    i = bisect.bisect_right(ends, offset)
+    return i if i < len(ends) else 0
 
 
 def pair_sentences(en_text: str, zh_text: str, max_sentences: int = 15) -> tuple[list[str], list[str]]:
@@ -214,12 +218,13 @@ def link_entities(
     plan = plan or plan_links(en, zh, threshold)
     sent_map = aligned_sentences(en_text, zh_text) if use_sentences and plan.unresolved and en_text and zh_text else {}
     links: list[Link] = []
+    en_ends, zh_ends = (sentence_ends(en_text, "en"), sentence_ends(zh_text, "zh")) if sent_map else ([], [])
     for es, zs, m in plan.blocks:
         m = m.copy()
         if sent_map:  # first mentioned in sentences that translate each other
-            zs_sent = [sentence_of(zh_text, z.start, "zh") for z in zs]
+            zs_sent = [sentence_of(zh_ends, z.start) for z in zs]
             for i, e in enumerate(es):
-                hit = sent_map.get(sentence_of(en_text, e.start, "en"))
+                hit = sent_map.get(sentence_of(en_ends, e.start))
                 if hit:
                     same = [j for j, s in enumerate(zs_sent) if s == hit[0]]
                     for j in same:

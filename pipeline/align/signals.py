@@ -197,7 +197,7 @@ def summary_text(text: str, title: str | None, lang: str, max_lines: int = 2) ->
     lines = [x.strip() for x in head[:_HEAD_LINES_CHARS].split("\n")]
     parts = [h for h in (headline(title, lines, head, lang, max_len),) if h]
     first = ""  # the first substantial segment, kept if the filters below leave nothing
-    for segment in _SENT_END.split(text[:3000]):
+    for segment in _SENT_END.split(head):
         if len(parts) >= max_lines:
             break
         whole = _summary_sentence(segment or "", lang)
@@ -243,7 +243,6 @@ _HEAD_UNITS = {"zh": 8, "en": 6}  # a headline has at least this many character 
 _HEAD_SUPPORT = 0.6
 _SUMMARY_SUPPORT = 0.3  # looser than a headline: a title the text only half repeats still counts
 _SUMMARY_HAN_SHARE = 0.5
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _ENDS_SENTENCE = re.compile(r"[。！？!?；;.”」\"]$")
 _LATIN_LEAD = re.compile(r"^[^\u3400-\u9fff]{20,}(?=[\u3400-\u9fff])")
 _HAN_GAP = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
