@@ -12,7 +12,7 @@ import re
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, cast
 
 from pipeline.io.tables import Tables
 from pipeline.review.merge import LABELS, RELATION_TYPES, Merged, base_records, clean, merge
@@ -76,7 +76,8 @@ class ReviewData:
         with self._lock:
             if stamp != self._stamp:
                 self._tables = Tables.read(self.extracted)
-                self._releases = {str(r["release_id"]): {str(k): v for k, v in r.items()} for r in self._tables.releases.to_dict("records")}
+                rows = cast(list[dict[str, Any]], self._tables.releases.to_dict("records"))  # column names are str
+                self._releases = {str(r["release_id"]): r for r in rows}
                 self._base = base_records(self._tables)
                 self._stamp = stamp
             return self._tables
