@@ -388,7 +388,8 @@ def _previous_runs(out: Path) -> dict[str, tuple[str, str, str]]:
         df = pd.read_parquet(path, columns=cols)
     except (KeyError, ValueError):
         return {}  # written by an older version without these columns: everything is re-processed
-    return {str(r.source_path): (str(r.source_sha), str(r.pipeline_version), str(r.release_id)) for r in df.itertuples()}
+    columns = (df[c].tolist() for c in cols)
+    return {path: (sha, version, rid) for path, sha, version, rid in zip(*columns)}
 
 
 def _carry_over(out: Path, writer: StreamingWriter, drop_sources: set[str], new_ids: set[str], reading: Inputs) -> int:
