@@ -213,10 +213,20 @@ def test_stage_fills_entity_links_from_the_entities_table():
         ("Walton LI", "王绿化", 0.0, 0.0),
         ("Lu Wanqing", "卢哲", 0.0, 0.3),  # a romanised given name that differs counts against
         ("Lo Chung-mau", "李家超", 0.0, 0.0),
+        ("Anthony T.C. Chan", "陳德章", 1.0, 1.0),  # given name as initials (Tak-cheung), English name before
+        ("Y. K. Pao", "包玉剛", 1.0, 1.0),
+        ("Anthony T.C. Chan", "陈大文", 0.0, 0.3),  # initials that are not this given name's count against
     ],
 )
 def test_name_transliteration(en, zh, low, high):
     assert low <= translit.name_score(en, zh) <= high
+
+
+def test_initials_before_a_surname_are_name_candidates_and_other_initials_are_not():
+    text = "Prof. Anthony T.C. Chan of the Sir Y. K. Pao Centre met U.S. Food and Drug Administration staff."
+    got = translit.en_name_candidates(text)
+    assert {"T.C. Chan", "Y.K. Pao"} <= set(got)
+    assert not any(c.startswith("U.S.") for c in got)
 
 
 def test_org_names_that_share_no_words_link_through_the_term_table_only():
@@ -271,7 +281,7 @@ def test_compact_name_matches_agree_with_the_pairwise_check():
     from pipeline.align import pairs, signals
     from pipeline.align.sides import SideBuilder, Vocabs
 
-    en_names = [["Walton LI", "WANG Luhua"], ["Chan Tai-man"], ["Zhang Wei", "Lee Ka-kit"], ["Nobody Here"]]
+    en_names = [["Walton LI", "WANG Luhua"], ["Chan Tai-man"], ["Zhang Wei", "Lee Ka-kit"], ["Nobody Here"], ["T.M. Chan", "K.K. Lee"]]
     zh_texts = [ZH_MOU, "陈大文医生与李家杰先生出席。", "张伟主任表示欢迎。", "没有人名的一段文字。"]
     vocabs = Vocabs()
     en, zh = SideBuilder("en", vocabs), SideBuilder("zh", vocabs)

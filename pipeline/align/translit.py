@@ -137,7 +137,8 @@ def _surname_romans_rev() -> dict[str, set[str]]:
 
 @lru_cache(maxsize=100000)
 def given_forms(given: str, limit: int = 64) -> frozenset[str]:
-    """Joined spellings of a given name (`宠茂` -> {chungmau, chongmao, ...})."""
+    """Joined spellings of a given name (`宠茂` -> {chungmau, chongmao, ...}), and the initials a
+    Hong Kong name may be written with, marked by `INITIALS` (`德章` -> {~tc, ~dz, ...}: `T.C. Chan`)."""
     per_char = [sorted(syllables(c)) for c in given]
     if not per_char or any(not s for s in per_char):
         return frozenset()
@@ -146,7 +147,9 @@ def given_forms(given: str, limit: int = 64) -> frozenset[str]:
         out.add("".join(combo))
         if len(out) >= limit:
             break
-    return out
+    if 2 <= len(given) <= 3:
+        out |= {INITIALS + "".join(c) for c in product(*({s[0] for s in syl} for syl in per_char))}
+    return frozenset(out)
 
 
 def en_name_tokens(name: str) -> list[str]:
@@ -156,9 +159,18 @@ def en_name_tokens(name: str) -> list[str]:
     return [re.sub(r"[-‐']", "", t).lower() for t in toks]
 
 
+# A given name written as initials before the surname: `T.C. Chan`, `Anthony T. C. Chan`, `Y.K. Pao`.
+_INITIALS_NAME = re.compile(r"\b((?:[A-Z]\.[ \t]?){2,3})([A-Z][a-z]+|[A-Z]{2,})\b")
+INITIALS = "~"  # marks a given name read as initials, which no spelled-out given name starts with
+
+
 @lru_cache(maxsize=100000)
 def orders(name: str) -> tuple[tuple[str, str], ...]:
-    """(surname, given) readings of an English name: surname first, surname last, capitals first."""
+    """(surname, given) readings of an English name: surname first, surname last, capitals first;
+    a name with initials (`T.C. Chan`) reads only as the surname after them and the initials."""
+    m = _INITIALS_NAME.search(name)
+    if m:
+        return ((m[2].lower(), INITIALS + re.sub(r"[^A-Za-z]", "", m[1]).lower()),)
     raw = [t for t in re.findall(r"[A-Za-z]+(?:[-‐'][A-Za-z]+)*", name) if t.lower() not in _HONORIFIC]
     toks = [re.sub(r"[-‐']", "", t).lower() for t in raw]
     if len(toks) < 2:
@@ -202,6 +214,8 @@ def name_score(en: str, zh: str) -> float:
         if g and forms:
             if g in forms:
                 score = 1.0
+            elif g.startswith(INITIALS):
+                score = 0.2  # initials that are not this name's: evidence against
             else:
                 r = max(fuzz.ratio(g, f) for f in forms)
                 if r >= 80:
@@ -233,9 +247,13 @@ _CAP_RUN = re.compile(r"(?:\b(?:[A-Z][a-z]+|[A-Z]{2,})(?:[-‐][A-Za-z][a-z]+)?\
 
 
 def en_name_candidates(text: str, limit: int = 80) -> list[str]:
-    """Windows of two or three capitalised words, one of them a known surname spelling."""
+    """Windows of two or three capitalised words, one of them a known surname spelling; initials
+    before a known surname spelling (`T.C. Chan`)."""
     out: dict[str, None] = {}
     surn = _surname_romans_rev()
+    for m in _INITIALS_NAME.finditer(text):
+        if m[2].lower() in surn:
+            out.setdefault(re.sub(r"\s+", "", m[1]) + " " + m[2], None)
     for m in _CAP_RUN.finditer(text):
         words = m[0].split()
         for n in (3, 2):
