@@ -4,7 +4,9 @@ Two kinds of stage (see DESIGN): a *release* stage is called on one `Release` at
 it; a *corpus* stage is called once on the tables of the whole batch (a `Corpus`). Each stage
 declares what it `requires` and `provides`, and the pipeline checks the order when it is built,
 like Stanza's processors, so a config that puts `recognise` before `convert` fails at load time,
-not mid-batch.
+not mid-batch. What a stage reads when it is there and does without otherwise (align reads the
+entities, which a config without recognise has none of) is `optional`: checked like the others,
+but only that no later stage provides it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ STAGES: dict[str, type[Stage]] = {}
 
 
 class Stage:
-    """Base class of every stage. Subclasses set `kind`, `requires`, `provides`."""
+    """Base class of every stage. Subclasses set `kind`, `requires`, `provides` (and `optional`)."""
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = "release"  # or "corpus"
     requires: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()  # read when an earlier stage provides it, else done without
     provides: ClassVar[tuple[str, ...]] = ()
     # model settings -> the file that marks a model folder (see pipeline/models.py): the models a
     # stage loads are part of the pipeline version, so a retrained model re-processes releases
@@ -205,16 +208,20 @@ def build_pipeline(config: PipelineConfig, kinds: tuple[str, ...] = ("release", 
     built: list[Stage] = []
     available: set[str] = {"source_path", "raw_text", "source_sha"}  # what a reader fills
     seen_corpus = False
-    for name in config.stages:
+    for position, name in enumerate(config.stages):
         cls = STAGES.get(name)
         if cls is None:
             raise ConfigError(f"{config.source}: unknown stage {name!r}; known: {', '.join(sorted(STAGES))}")
-        unknown = [n for n in (*cls.requires, *cls.provides) if n not in _declarable()]
+        unknown = [n for n in (*cls.requires, *cls.optional, *cls.provides) if n not in _declarable()]
         if unknown:
             raise ConfigError(f"{config.source}: stage {name!r} declares {unknown}, which are neither Release fields nor tables")
         missing = [r for r in cls.requires if r not in available]
         if missing:
             raise ConfigError(f"{config.source}: stage {name!r} needs {missing}, which no earlier stage provides")
+        later = {n for after in config.stages[position + 1 :] if after in STAGES for n in STAGES[after].provides}
+        too_late = [r for r in cls.optional if r not in available and r in later]
+        if too_late:
+            raise ConfigError(f"{config.source}: stage {name!r} reads {too_late}, which a later stage provides: put it after that stage")
         if cls.kind == "release" and seen_corpus:
             raise ConfigError(f"{config.source}: release stage {name!r} cannot follow a corpus stage")
         seen_corpus |= cls.kind == "corpus"

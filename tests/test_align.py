@@ -308,3 +308,10 @@ def test_prepare_loads_what_the_first_call_would():
     assert encoder._model.cache_info().currsize == 0
     Align().prepare()
     assert encoder._model.cache_info().currsize == 1 and "ToJyutping" in sys.modules
+
+
+def test_the_aligner_defaults_are_the_stage_settings():
+    """Tools build an `Aligner` without the stage: with no settings given it is the stage's."""
+    from pipeline.align.aligner import Aligner
+
+    assert Aligner().settings() == Align.defaults() == Align().aligner.settings()

@@ -154,14 +154,14 @@ def test_the_signals_are_the_same_bit_for_bit_in_any_row_order(batch):
     """Row and column numbers in release_id and key order: blocking ties (`top_k`) and float sums
     come out the same. With top_k=1 most releases have tied candidates."""
     from pipeline.align import pairs
+    from pipeline.align.aligner import Aligner, Entities
     from pipeline.align.sides import SET_FIELDS
-    from pipeline.stages.align import Entities
 
     def signals(order: np.ndarray):
         t = Tables(releases=batch.releases.iloc[order].reset_index(drop=True), entities=batch.entities)
-        stage = Align()
+        aligner = Aligner()
         ents = Entities.read(t)
-        en, zh = stage.sides(t, stage.fold_copies(t), ents)
+        en, zh = aligner.sides(t, aligner.fold_copies(t), ents)
         return en, zh, pairs.block(en, zh, top_k=1)
 
     n = len(batch.releases)
@@ -212,7 +212,7 @@ def test_a_release_id_on_two_rows_is_read_from_the_same_row_in_any_order():
     twin = dict(rows[1], source_path="another/zh_mou", clean_text=ZH_MOU + "\n转载", text_hans=ZH_MOU + "\n转载")
     rel = pd.DataFrame([*rows, twin])
     assert not rel["release_id"].is_unique
-    from pipeline.stages.align import repeated_ids
+    from pipeline.align.aligner import repeated_ids
 
     chosen = [repeated_ids(Tables(releases=rel.iloc[order])) for order in ([0, 1, 2], [2, 0, 1])]
     assert chosen == [{rows[1]["release_id"]: 2}, {rows[1]["release_id"]: 0}]  # the row of "another/zh_mou"

@@ -141,3 +141,17 @@ def test_requires_and_provides_name_release_fields_or_tables():
     # the shipped stages declare every field they read
     assert {"text_hans", "hans_to_clean", "title", "dateline_date", "entities"} <= set(STAGES["relate"].requires)
     assert {"dateline_place", "dateline_date"} <= set(STAGES["clean"].provides)
+
+
+def test_an_optional_input_is_read_when_an_earlier_stage_provides_it_and_done_without_otherwise():
+    from pipeline.registry import Stage, build_pipeline, stage
+
+    assert "entities" in STAGES["align"].optional
+    build_pipeline(PipelineConfig(["clean", "convert", "align"]), kinds=())  # no recognise: align without entities
+
+    @stage("test_reads_entities_if_any")
+    class ReadsEntitiesIfAny(Stage):
+        optional = ("entities",)
+
+    with pytest.raises(ConfigError, match="later stage provides"):  # it would run as if there were none
+        build_pipeline(PipelineConfig(["clean", "convert", "test_reads_entities_if_any", "recognise"]), kinds=())

@@ -22,11 +22,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.align import pairs
+from pipeline.align.aligner import Aligner, Entities
 from pipeline.align.lexicon import DATA
 from pipeline.align.sides import Side
 from pipeline.evaluate import gold_pairs, read_jsonl
 from pipeline.io.tables import Tables
-from pipeline.stages.align import Align, Entities
 
 
 @dataclass
@@ -45,15 +45,15 @@ class Batch:
     copies: dict[str, str]
     lang_of: dict[str, str]
     stem: dict[str, str]
-    stage: Align
+    aligner: Aligner
 
     def decide(self, p: np.ndarray, threshold: float | None = None) -> set[tuple[str, str]]:
         """The (en, zh) file-stem pairs the stage writes to `alignments` when the candidates score `p`:
-        blocked candidates only, then `events.decide`, then copies inherit (`Align.expand`)."""
+        blocked candidates only, then `events.decide`, then copies inherit (`Aligner.expand`)."""
         rows = self.blocked
-        stage = self.stage if threshold is None else Align(threshold=threshold, mutual=self.stage.mutual)
-        decision = stage.decide(self.en, self.zh, self.cand[rows], p[rows], self.lang_of, self.copies)
-        table = stage.expand(decision.pairs, self.copies)
+        aligner = self.aligner if threshold is None else Aligner(threshold=threshold, mutual=self.aligner.mutual)
+        decision = aligner.decide(self.en, self.zh, self.cand[rows], p[rows], self.lang_of, self.copies)
+        table = aligner.expand(decision.pairs, self.copies)
         return {(self.stem[e], self.stem[z]) for e, z in zip(table["en_release_id"], table["zh_release_id"])}
 
 
@@ -70,24 +70,24 @@ class Batch:
         return {n: k for k, n in enumerate(self.names)}
 
 
-def batch_rows(tables: Tables, gold: set[tuple[str, str]], stage: Align | None = None) -> Batch:
+def batch_rows(tables: Tables, gold: set[tuple[str, str]], aligner: Aligner | None = None) -> Batch:
     """The training rows of a batch (exact features: the encoder and entity links on every pair)."""
-    stage = stage or Align(encoder=True)
+    aligner = aligner or Aligner(encoder=True)
     ents = Entities.read(tables)
-    copies = stage.fold_copies(tables)
-    en, zh = stage.sides(tables, copies, ents)
+    copies = aligner.fold_copies(tables)
+    en, zh = aligner.sides(tables, copies, ents)
     cand = np.array([(i, j) for i in range(len(en)) for j in range(len(zh))], dtype=np.int64).reshape(-1, 2)
-    x = stage.feature_matrix(en, zh, cand, ents, exact_cos=True)
+    x = aligner.feature_matrix(en, zh, cand, ents, exact_cos=True)
     source = dict(zip(tables.releases["release_id"], tables.releases["source_path"]))
     stem = {rid: Path(str(path)).stem for rid, path in source.items()}
     names = [(stem[en.ids[i]], stem[zh.ids[j]]) for i, j in cand.tolist()]
     y = np.array([n in gold for n in names], dtype=int)
     blocked = np.zeros(len(cand), dtype=bool)
     if len(en) and len(zh):
-        b = pairs.block(en, zh, stage.max_df, stage.top_k)
+        b = pairs.block(en, zh, aligner.max_df, aligner.top_k)
         blocked[b[:, 0] * len(zh) + b[:, 1]] = True  # cand is row-major over (en, zh)
     lang_of = dict(zip(tables.releases["release_id"], tables.releases["lang"]))
-    return Batch(x, y, names, en, zh, cand, blocked, copies, lang_of, stem, stage)
+    return Batch(x, y, names, en, zh, cand, blocked, copies, lang_of, stem, aligner)
 
 
 def training_rows(tables: Tables, gold: set[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
