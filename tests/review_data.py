@@ -111,15 +111,22 @@ def write(folder: Path) -> Path:
 # ---- records across releases (organisations, deals, events), for the organisation and deal views ----
 # Two more releases: a second English report of the HKSH - Shenzhen MOU that gives another date (so the
 # reports disagree on the date), and a release with two HKSH - HKUST deals (an MOU and its renewal).
-RPT_TEXT = "SHENZHEN, 10 December 2025 – HKSH Medical Group and Shenzhen Cancer Hospital signed a memorandum of understanding on 10 December 2025."
+# Two people: Li Wei (李偉), HKSH's chief executive in the English and Chinese releases, and Zhang Ming,
+# President of Shenzhen Cancer Hospital in December 2025 and Dean of Medicine at HKUST in January 2026.
+RPT_TEXT = (
+    "SHENZHEN, 10 December 2025 – HKSH Medical Group and Shenzhen Cancer Hospital signed a memorandum of understanding on 10 December 2025."
+    " Professor Zhang Ming, President of Shenzhen Cancer Hospital, signed for the hospital."
+)
 UST_TEXT = (
     "HKSH Medical Group signed an MOU with the Hong Kong University of Science and Technology on 11 March 2025.\n"
-    "HKSH Medical Group Limited and the Hong Kong University of Science and Technology renewed the agreement on 5 January 2026."
+    "HKSH Medical Group Limited and the Hong Kong University of Science and Technology renewed the agreement on 5 January 2026,"
+    " with Professor Zhang Ming, now Dean of Medicine at the university, as its adviser."
 )
 RPT, UST = ids(RPT_TEXT), ids(UST_TEXT)
 HKSH, SZCH, HKUST, QUIET, HKSH_LTD = "org-hksh", "org-szch", "org-hkust", "org-quiet", "org-hkshltd"
 MOU, UST_MOU, UST_RENEWAL = "deal-hksh-szch", "deal-hksh-ust-mou", "deal-hksh-ust-renewal"
 EVENT = "ev-" + min(EN, ZH, RPT)
+LI_WEI, ZHANG = "per-liwei", "per-zhang"
 
 
 def records_tables() -> Tables:
@@ -136,14 +143,16 @@ def records_tables() -> Tables:
     for rid, text, eid, surface in (
         (RPT, RPT_TEXT, "r1", "HKSH Medical Group"), (RPT, RPT_TEXT, "r2", "Shenzhen Cancer Hospital"),
         (UST, UST_TEXT, "u1", "HKSH Medical Group"), (UST, UST_TEXT, "u2", "Hong Kong University of Science and Technology"),
-        (UST, UST_TEXT, "u3", "HKSH Medical Group Limited"),
+        (UST, UST_TEXT, "u3", "HKSH Medical Group Limited"), (RPT, RPT_TEXT, "r3", "Zhang Ming"), (UST, UST_TEXT, "u4", "Zhang Ming"),
     ):
-        more.append({"release_id": rid, "entity_id": eid, "label": "ORG", "text": surface, "text_norm": surface, "mentions": [span(text, surface)],
-                     "aliases": [], "source": "model", "score": 0.9})
+        more.append({"release_id": rid, "entity_id": eid, "label": "PERSON" if surface == "Zhang Ming" else "ORG", "text": surface,
+                     "text_norm": surface, "mentions": [span(text, surface)], "aliases": [], "source": "model", "score": 0.9})
     t.entities = pd.concat([t.entities, pd.DataFrame(more)], ignore_index=True)
     org_of = {(EN, "e1"): HKSH, (EN, "e2"): SZCH, (ZH, "z1"): HKSH, (ZH, "z2"): SZCH, (CALM, "c1"): QUIET,
               (RPT, "r1"): HKSH, (RPT, "r2"): SZCH, (UST, "u1"): HKSH, (UST, "u2"): HKUST, (UST, "u3"): HKSH_LTD}
     t.entities["org_id"] = [org_of.get(k) for k in zip(t.entities["release_id"], t.entities["entity_id"])]
+    person_of = {(EN, "e3"): LI_WEI, (ZH, "z3"): LI_WEI, (RPT, "r3"): ZHANG, (UST, "u4"): ZHANG}
+    t.entities["person_id"] = [person_of.get(k) for k in zip(t.entities["release_id"], t.entities["entity_id"])]
     first, second = UST_TEXT.split("\n")
     t.relations = pd.concat([t.relations, pd.DataFrame([
         {"release_id": RPT, "type": "partnership", "head": "HKSH Medical Group", "tail": "Shenzhen Cancer Hospital", "head_id": "r1", "tail_id": "r2",
@@ -178,6 +187,15 @@ def records_tables() -> Tables:
          "parties_en": ["HKSH Medical Group", "Hong Kong University of Science and Technology"], "parties_zh": ["养和医疗集团", "香港科技大学"],
          "date": date(2026, 1, 5), "kind": "agreement", "dates": [date(2026, 1, 5)], "kinds": ["agreement"], "disagreements": [],
          "evidence": [second], "release_ids": [UST], "score": 0.8},
+    ])
+    t.people = pd.DataFrame([  # each role dated by its release; Zhang Ming's out of date order, which the view must put right
+        {"person_id": LI_WEI, "name_en": "Li Wei", "name_zh": "李伟", "aliases": ["李偉"], "release_ids": [EN, ZH],
+         "roles": [{"title": "Chief Executive Officer", "org_id": HKSH, "date": date(2025, 12, 11), "release_id": EN},
+                   {"title": "行政總裁", "org_id": HKSH, "date": date(2025, 12, 11), "release_id": ZH}]},
+        {"person_id": ZHANG, "name_en": "Zhang Ming", "name_zh": None, "aliases": [], "release_ids": [UST, RPT],
+         "roles": [{"title": "Dean of Medicine", "org_id": HKUST, "date": date(2026, 1, 5), "release_id": UST},
+                   {"title": "President", "org_id": SZCH, "date": date(2025, 12, 10), "release_id": RPT},
+                   {"title": "adviser", "org_id": None, "date": date(2026, 1, 5), "release_id": UST}]},
     ])
     t.events = pd.DataFrame([
         {"event_id": EVENT, "date": date(2025, 12, 11), "kind": "MOU", "title_en": "HKSH signs MOU with Shenzhen Cancer Hospital",

@@ -1,5 +1,6 @@
 """The review app's records: organisation search, the organisation and deal views, and the
-organisation decisions (merge, split) with their export. Without a browser; see
+organisation decisions (merge, split) with their export; the people of a real run (the people views:
+tests/test_review_people.py). Without a browser; see
 tests/test_review_records_browser.py for the page."""
 
 from __future__ import annotations
@@ -239,6 +240,22 @@ def test_the_real_hksh_mou_from_a_records_run(real_run):
     langs = sorted(r["release"]["lang"] for r in deal["reports"])
     assert langs == ["en", "zh"] and all(r["states_deal"] and r["evidence"] for r in deal["reports"])
     assert {r["release"]["script"] for r in deal["reports"]} == {"Latn", "Hant"}
+
+
+def test_the_real_people_of_a_records_run(real_run):
+    client = client_for(real_run)
+    hits = client.get("/api/people", params={"q": "李維達"}).json()["items"]  # Traditional, as the release writes it
+    assert [h["name_en"] for h in hits] == ["Walton LI"]
+    assert client.get("/api/people", params={"q": "walton"}).json()["items"] == hits
+    v = client.get(f"/api/person/{hits[0]['person_id']}").json()
+    assert {r["lang"] for r in v["releases"]} == {"en", "zh"}
+    dates = [r["date"] for r in v["roles"]]
+    assert dates == sorted(dates) and all(r["org_known"] for r in v["roles"])
+    ceo = [r for r in v["roles"] if r["title"] in ("Chief Executive Officer", "行政总裁")]
+    assert {r["org_name"] for r in ceo} == {"HKSH Medical Group"} and {r["lang"] for r in ceo} == {"en", "zh"}
+    org = client.get(f"/api/org/{ceo[0]['org_id']}").json()
+    assert org["org"]["name_hant"] == "養和醫療集團"
+    assert hits[0]["person_id"] in [p["person_id"] for p in org["people"]]
 
 
 def test_apply_brings_the_records_in_line_with_a_reviewers_merge(cli, tmp_path):

@@ -171,6 +171,14 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
     def deal(request: Request) -> Response:
         return found(data.records().deal(request.path_params["deal_id"]), "deal")
 
+    def people(request: Request) -> Response:
+        recs = data.records()
+        q = str(request.query_params.get("q", "") or "").strip()[:200]
+        return JSONResponse({"records": recs.available, "items": recs.search_people(q)})
+
+    def person(request: Request) -> Response:
+        return found(data.records().person(request.path_params["person_id"]), "person")
+
     async def decision(request: Request) -> Response:
         body = await json_body(request)
         try:
@@ -205,6 +213,8 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
         Route("/api/orgs", orgs),
         Route("/api/org/{org_id}", org),
         Route("/api/deal/{deal_id}", deal),
+        Route("/api/people", people),
+        Route("/api/person/{person_id}", person),
         Route("/api/decision", decision, methods=["POST"]),
         Route("/api/export", export, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -1,7 +1,8 @@
 """The records across releases, as the review page shows them: organisations, their deals, and each
-deal's reports side by side; and the organisation decisions (merge two, split an entity off).
+deal's reports side by side; people and the roles they hold; and the organisation decisions (merge
+two, split an entity off).
 
-Read from the `organisations`, `deals`, `events` tables and `entities.org_id` (pipeline/records/);
+Read from the `organisations`, `deals`, `events`, `people` tables and `entities.org_id` (pipeline/records/);
 a folder written before those tables existed has none, and every view then says so.
 
 A decision on organisations is appended to the review store like any other:
@@ -27,6 +28,8 @@ from pipeline.text.hans import to_hans
 ORG_ACTIONS = {"org_merge": {"merge", "unmerge"}, "org_split": {"split", "unsplit"}}
 _ID = re.compile(r"^[0-9A-Za-z_.:|-]{1,200}$")
 NAME_FIELDS = ("name_en", "name_hant", "name_hans")
+PERSON_FIELDS = ("name_en", "name_zh")
+RELEASE_FIELDS = ("release_id", "title", "lang", "dateline_date", "source_path")
 
 
 def fold(text: str) -> str:
@@ -34,14 +37,20 @@ def fold(text: str) -> str:
     return " ".join(to_hans(str(text)).casefold().split())
 
 
-def org_name(org: dict[str, Any] | None, fallback: str = "") -> str:
-    """The name to show: English, else Traditional, else Simplified, else the first alias."""
+def org_name(org: dict[str, Any] | None, fallback: str = "", fields: tuple[str, ...] = NAME_FIELDS) -> str:
+    """The name to show: English, else Traditional, else Simplified, else the first alias.
+    (`fields`: the name columns in that order; a person's are PERSON_FIELDS.)"""
     if not org:
         return fallback
-    for k in NAME_FIELDS:
+    for k in fields:
         if org.get(k):
             return str(org[k])
     return str((org.get("aliases") or [fallback])[0] or fallback)
+
+
+def person_name(person: dict[str, Any] | None, fallback: str = "") -> str:
+    """A person's name to show: English, else Chinese, else the first alias."""
+    return org_name(person, fallback, PERSON_FIELDS)
 
 
 def merge_key(a: str, b: str) -> str:
@@ -52,7 +61,7 @@ class Records:
     """The records tables of one extracted folder, indexed for the review page."""
 
     def __init__(self, tables: Tables) -> None:
-        self.available = not tables.organisations.empty or not tables.deals.empty
+        self.available = not tables.organisations.empty or not tables.deals.empty or not tables.people.empty
         self.orgs: dict[str, dict[str, Any]] = {o["org_id"]: o for o in records(tables.organisations)}
         self.deals: dict[str, dict[str, Any]] = {d["deal_id"]: {**d, "dates": clean(d.get("dates"))} for d in records(tables.deals)}
         self.events: dict[str, dict[str, Any]] = {e["event_id"]: e for e in records(tables.events)}
@@ -73,10 +82,21 @@ class Records:
             for r in records(rels[[c for c in cols if c in rels.columns]]):
                 self.relations[r["release_id"]].append(r)
         self._search = [(oid, {fold(n) for n in self._names(o)}) for oid, o in self.orgs.items()]
+        # people, each role's date as an ISO string (records() cleans only top-level dates), oldest role first
+        self.people: dict[str, dict[str, Any]] = {}
+        self.org_people: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for p in records(tables.people):
+            roles = [{k: clean(v) for k, v in r.items()} for r in p.get("roles") or []]
+            roles.sort(key=lambda r: (r.get("date") or "9999", r.get("release_id") or "", r.get("title") or "", r.get("org_id") or ""))
+            self.people[p["person_id"]] = {**p, "roles": roles}
+            for r in roles:
+                if r.get("org_id"):
+                    self.org_people[r["org_id"]].append((p["person_id"], r))
+        self._people_search = [(pid, {fold(n) for n in self._names(p, PERSON_FIELDS)}) for pid, p in self.people.items()]
 
     @staticmethod
-    def _names(org: dict[str, Any]) -> list[str]:
-        return [str(n) for n in [*(org.get(k) for k in NAME_FIELDS), *(org.get("aliases") or [])] if n]
+    def _names(org: dict[str, Any], fields: tuple[str, ...] = NAME_FIELDS) -> list[str]:
+        return [str(n) for n in [*(org.get(k) for k in fields), *(org.get("aliases") or [])] if n]
 
     def summary(self, org: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -97,6 +117,70 @@ class Records:
             hits.append((want not in names, -(org.get("n_mentions") or 0), -len(org.get("deal_ids") or []), org_name(org, oid), oid))
         hits.sort()
         return [self.summary(self.orgs[h[-1]]) for h in hits[:limit]]
+
+    def person_summary(self, p: dict[str, Any]) -> dict[str, Any]:
+        roles = p.get("roles") or []
+        return {
+            "person_id": p["person_id"], "name": person_name(p, p["person_id"]), "name_en": p.get("name_en"),
+            "name_zh": p.get("name_zh"), "aliases": p.get("aliases") or [],
+            "titles": list(dict.fromkeys(str(r["title"]) for r in roles if r.get("title"))),
+            "org_ids": list(dict.fromkeys(str(r["org_id"]) for r in roles if r.get("org_id"))),
+            "n_roles": len(roles), "n_releases": len(p.get("release_ids") or []),
+        }
+
+    def search_people(self, q: str, limit: int = 200) -> list[dict[str, Any]]:
+        """People one of whose names (English, Chinese in either script, any alias) holds `q`; exact
+        names first, then those with most roles, then by name."""
+        want = fold(q or "")
+        hits = []
+        for pid, names in self._people_search:
+            if want and not any(want in n for n in names):
+                continue
+            p = self.people[pid]
+            hits.append((want not in names, -len(p.get("roles") or []), -len(p.get("release_ids") or []), person_name(p, pid), pid))
+        hits.sort()
+        return [self.person_summary(self.people[h[-1]]) for h in hits[:limit]]
+
+    def release_row(self, rid: str) -> dict[str, Any]:
+        r = self.releases.get(rid) or {"release_id": rid}
+        return {**{k: r.get(k) for k in RELEASE_FIELDS}, "known": rid in self.releases}
+
+    def person(self, pid: str) -> dict[str, Any] | None:
+        """The person view: names, roles over time (each with its organisation and release), releases; None for an unknown id."""
+        p = self.people.get(pid) if _ID.match(pid or "") else None
+        if p is None:
+            return None
+        roles = []
+        for r in p.get("roles") or []:
+            oid = r.get("org_id")
+            org = self.orgs.get(oid) if oid else None
+            rel = self.releases.get(r.get("release_id") or "") or {}
+            roles.append({
+                "title": r.get("title"), "date": r.get("date"), "org_id": oid, "org_name": org_name(org, oid or "") if oid else None,
+                "org_known": org is not None, "release_id": r.get("release_id"), "release_title": rel.get("title"), "source_path": rel.get("source_path"),
+                "lang": rel.get("lang"), "release_known": bool(rel),
+            })
+        releases = [self.release_row(rid) for rid in dict.fromkeys(p.get("release_ids") or [])]
+        releases.sort(key=lambda r: (r["dateline_date"] or "", r["release_id"]))
+        return {"person": self.person_summary(p), "roles": roles, "releases": releases}
+
+    def people_of(self, oid: str) -> list[dict[str, Any]]:
+        """The people who hold a role at organisation `oid`, each with the titles they hold there (by first date, then name)."""
+        held: dict[str, list[dict[str, Any]]] = {}
+        for pid, r in self.org_people.get(oid, []):
+            held.setdefault(pid, []).append(r)
+        out = []
+        for pid, roles in held.items():
+            p = self.people[pid]
+            dates = [r["date"] for r in roles if r.get("date")]
+            out.append({
+                "person_id": pid, "name": person_name(p, pid), "name_en": p.get("name_en"), "name_zh": p.get("name_zh"),
+                "titles": list(dict.fromkeys(str(r["title"]) for r in roles if r.get("title"))),
+                "first": min(dates) if dates else None, "last": max(dates) if dates else None,
+                "release_ids": list(dict.fromkeys(str(r["release_id"]) for r in roles if r.get("release_id"))),
+            })
+        out.sort(key=lambda x: (x["first"] or "9999", x["name"], x["person_id"]))
+        return out
 
     def party(self, oid: str, names_en: str | None = None, names_zh: str | None = None) -> dict[str, Any]:
         org = self.orgs.get(oid)
@@ -141,7 +225,7 @@ class Records:
         for rid in org.get("release_ids") or []:
             r = self.releases.get(rid)
             if r:
-                releases.append({k: r.get(k) for k in ("release_id", "title", "lang", "dateline_date", "source_path")})
+                releases.append({k: r.get(k) for k in RELEASE_FIELDS})
         releases.sort(key=lambda r: (r["dateline_date"] or "", r["release_id"]))
         entities = []
         for e in self.org_entities.get(oid, [])[:500]:
@@ -159,7 +243,7 @@ class Records:
                            "decision_id": d.id})
         return {
             "org": {**self.summary(org), "joined_by": org.get("joined_by") or []},
-            "deals": deals, "releases": releases, "entities": entities, "merged_with": merged,
+            "deals": deals, "releases": releases, "entities": entities, "merged_with": merged, "people": self.people_of(oid),
             "graph": {"nodes": list(nodes.values()), "edges": edges},
         }
 

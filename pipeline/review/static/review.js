@@ -11,6 +11,7 @@
     meta: null, queue: [], rid: null, view: null,
     items: [], cursor: 0, lastSel: null, loading: 0,
     mode: "release", records: null, orgId: null, org: null, orgLoading: 0,
+    side: "orgs", personId: null, peopleLoading: 0,
   };
 
   // ---- small DOM helpers (text only) ----
@@ -246,7 +247,8 @@
       const sel = el("select", { "aria-label": "label", on: { change: () => decide("entity", e.entity_id, "relabel", { label: sel.value }, e.decision_id) } });
       sel.append(...labelOptions(e.label));
       const tr = el("tr", { class: `st-${e.status}`, dataset: { kind: "entity", key: e.entity_id, label: e.label } },
-        td(sel), td(e.text), td(e.text_norm, e.org_id ? el("a", { class: "org-link", href: `#org=${encodeURIComponent(e.org_id)}`, title: "open its organisation" }, " ⟶ organisation") : null),
+        td(sel), td(e.text), td(e.text_norm, e.org_id ? el("a", { class: "org-link", href: `#org=${encodeURIComponent(e.org_id)}`, title: "open its organisation" }, " ⟶ organisation") : null,
+          e.person_id ? el("a", { class: "person-link", href: `#person=${encodeURIComponent(e.person_id)}`, title: "open the person" }, " ⟶ person") : null),
         td(String((e.mentions || []).length)), td(fmtScore(e.score)), td(e.source),
         statusCell(e),
         actionButtons("entity", e, [el("button", { type: "button", title: "set span from the text selection (s)", on: { click: () => fixSpan(e) } }, "Span")]));
@@ -418,17 +420,24 @@
   }
 
   // ---- records across releases: organisations, their partner graph, deals and their reports ----
-  const PANES = ["#empty", "#release", "#org-view", "#deal-view", "#no-records"];
-  function showPane(which, records = which !== "#release" && which !== "#empty") {
+  // `side`: the list beside a records pane, "orgs" (organisations, deals) or "people" (the person view)
+  const PANES = ["#empty", "#release", "#org-view", "#deal-view", "#person-view", "#no-records"];
+  function showPane(which, records = which !== "#release" && which !== "#empty",
+    side = which === "#person-view" ? "people" : which === "#org-view" || which === "#deal-view" ? "orgs" : S.side) {
     for (const p of PANES) $(p).hidden = p !== which;
     S.mode = records ? "records" : "release";
+    S.side = side;
     $("#queue-panel").hidden = records;
-    $("#orgs-panel").hidden = !records;
-    $("#nav-releases").classList.toggle("on", !records);
-    $("#nav-orgs").classList.toggle("on", records);
+    $("#orgs-panel").hidden = !records || side !== "orgs";
+    $("#people-panel").hidden = !records || side !== "people";
+    for (const [tab, on] of [["#nav-releases", !records], ["#nav-orgs", records && side === "orgs"], ["#nav-people", records && side === "people"]]) {
+      $(tab).classList.toggle("on", on);
+      if (on) $(tab).setAttribute("aria-current", "page"); else $(tab).removeAttribute("aria-current");
+    }
   }
   const go = (what, id) => { location.hash = `${what}=${encodeURIComponent(id)}`; };
-  const hashLink = (what, id, ...kids) => el("a", { href: `#${what}=${encodeURIComponent(id)}`, dataset: { [what === "org" ? "orgId" : what === "deal" ? "dealId" : "rid"]: id } }, ...kids);
+  const DATA_KEY = { org: "orgId", deal: "dealId", person: "personId", release: "rid" };
+  const hashLink = (what, id, ...kids) => el("a", { href: `#${what}=${encodeURIComponent(id)}`, dataset: { [DATA_KEY[what] || "rid"]: id } }, ...kids);
   const dash = (x) => (x === null || x === undefined || x === "" ? "—" : String(x));
 
   async function loadOrgs() {
@@ -452,19 +461,48 @@
   }
 
   async function showOrgs() {
-    showPane(S.orgId ? "#org-view" : "#empty", true);
+    showPane(S.orgId ? "#org-view" : "#empty", true, "orgs");
     if (!S.orgId) $("#empty").textContent = "Pick an organisation.";
     await loadOrgs();
-    if (!S.records) showPane("#no-records");
+    if (!S.records) showPane("#no-records", true, "orgs");
   }
 
-  // The record behind `path`, or null after saying why it cannot be opened (the list stays usable).
-  async function fetchRecord(path, what) {
+  async function loadPeople() {
+    const token = ++S.peopleLoading;
+    const data = await api(`/api/people?${new URLSearchParams({ q: $("#person-q").value.trim() })}`);
+    if (token !== S.peopleLoading) return;
+    S.records = data.records;
+    const list = $("#people");
+    list.textContent = "";
+    for (const p of data.items) {
+      const zh = p.name_zh && p.name_zh !== p.name ? p.name_zh : "";
+      const facts = [zh, p.titles.slice(0, 2).join(", "), `${p.n_roles} role${p.n_roles === 1 ? "" : "s"}`,
+        `${p.n_releases} release${p.n_releases === 1 ? "" : "s"}`];
+      list.append(el("li", { class: p.person_id === S.personId ? "current" : "", dataset: { personId: p.person_id } },
+        el("button", { type: "button", class: "qitem", on: { click: () => go("person", p.person_id) } },
+          el("span", { class: "qtitle" }, p.name),
+          el("span", { class: "qmeta" }, facts.filter(Boolean).join(" · ")))));
+    }
+    $("#people-count").textContent = data.records
+      ? `${data.items.length} ${data.items.length === 1 ? "person" : "people"}`
+      : "No records in this folder.";
+  }
+
+  async function showPeople() {
+    showPane(S.personId ? "#person-view" : "#empty", true, "people");
+    if (!S.personId) $("#empty").textContent = "Pick a person.";
+    await loadPeople();
+    if (!S.records) showPane("#no-records", true, "people");
+  }
+
+  // The record behind `path`, or null after saying why it cannot be opened (the list beside it,
+  // organisations or people, stays usable).
+  async function fetchRecord(path, what, side = "orgs") {
     try {
       return await api(path);
     } catch (e) {
-      await loadOrgs().catch(() => {});
-      showPane(S.records === false ? "#no-records" : "#empty", true);
+      await (side === "people" ? loadPeople() : loadOrgs()).catch(() => {});
+      showPane(S.records === false ? "#no-records" : "#empty", true, side);
       flash(`Cannot open ${what}: ${e.message}`, true);
       return null;
     }
@@ -507,6 +545,17 @@
     }
     if (!v.deals.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "no deals")));
     $("#n-deals").textContent = String(v.deals.length);
+    const people = $("#o-people");
+    people.textContent = "";
+    for (const p of v.people) {
+      const zh = p.name_zh && p.name_zh !== p.name ? p.name_zh : null;
+      const when = p.first === p.last ? dash(p.first) : `${dash(p.first)} – ${dash(p.last)}`;
+      people.append(el("li", { dataset: { personId: p.person_id } }, hashLink("person", p.person_id, p.name),
+        zh ? el("span", { lang: "zh" }, ` ${zh}`) : null,
+        el("span", { class: "muted" }, ` · ${p.titles.join(", ") || "no title"} · ${when}`)));
+    }
+    if (!v.people.length) people.append(el("li", { class: "muted" }, "nobody holds a role here in these releases"));
+    $("#n-o-people").textContent = String(v.people.length);
     const rels = $("#o-releases");
     rels.textContent = "";
     for (const r of v.releases) {
@@ -661,6 +710,49 @@
     }
   }
 
+  async function openPerson(id) {
+    const v = await fetchRecord(`/api/person/${encodeURIComponent(id)}`, "person", "people");
+    if (!v) return;
+    S.personId = id;
+    showPane("#person-view");
+    renderPerson(v);
+    if ($("#people").children.length === 0) await loadPeople();
+    for (const li of $("#people").children) li.classList.toggle("current", li.dataset.personId === id);
+  }
+
+  function renderPerson(v) {
+    const p = v.person;
+    $("#p-name").textContent = p.name;
+    $("#p-meta").textContent = [p.person_id, `${p.n_roles} role${p.n_roles === 1 ? "" : "s"}`,
+      `${p.n_releases} release${p.n_releases === 1 ? "" : "s"}`].join(" · ");
+    const names = $("#p-names");
+    names.textContent = "";
+    for (const [label, value, lang] of [["English", p.name_en, "en"], ["Chinese", p.name_zh, "zh"], ["Aliases", p.aliases.join(" · "), null]]) {
+      names.append(el("dt", {}, label), el("dd", { lang, class: value ? "" : "muted", dataset: { field: label.toLowerCase() } }, value || "—"));
+    }
+    const body = $("#p-roles tbody");
+    body.textContent = "";
+    for (const r of v.roles) {
+      const org = !r.org_id ? el("td", { class: "muted" }, "no organisation named")
+        : td(r.org_known ? hashLink("org", r.org_id, r.org_name) : dash(r.org_name));
+      const rel = r.release_id && r.release_known
+        ? td(hashLink("release", r.release_id, r.release_title || r.source_path || r.release_id), el("span", { class: "muted" }, ` ${dash(r.lang)}`))
+        : td(dash(r.release_id));
+      body.append(el("tr", { dataset: { orgId: r.org_id || "", rid: r.release_id || "" } },
+        td(dash(r.date)), el("td", { lang: r.lang === "zh" ? "zh" : "en" }, dash(r.title)), org, rel));
+    }
+    if (!v.roles.length) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, "no roles found in these releases")));
+    $("#n-p-roles").textContent = String(v.roles.length);
+    const rels = $("#p-releases");
+    rels.textContent = "";
+    for (const r of v.releases) {
+      const title = r.title || r.source_path || r.release_id;
+      rels.append(el("li", { dataset: { rid: r.release_id } }, r.known ? hashLink("release", r.release_id, title) : title,
+        el("span", { class: "muted" }, ` ${[r.lang, r.dateline_date].filter(Boolean).join(" · ")}`)));
+    }
+    $("#n-p-releases").textContent = String(v.releases.length);
+  }
+
   async function openDeal(id) {
     const v = await fetchRecord(`/api/deal/${encodeURIComponent(id)}`, "deal");
     if (!v) return;
@@ -705,12 +797,14 @@
     $("#n-reports").textContent = String(v.reports.length);
   }
 
-  // ---- the address says what is open: #release=ID, #org=ID, #deal=ID, #orgs, #releases ----
+  // ---- the address says what is open: #release=ID, #org=ID, #deal=ID, #person=ID, #orgs, #people, #releases ----
   async function route() {
     const params = new URLSearchParams(location.hash.slice(1));
     if (params.get("org")) return openOrg(params.get("org"));
     if (params.get("deal")) return openDeal(params.get("deal"));
+    if (params.get("person")) return openPerson(params.get("person"));
     if (params.has("orgs")) { S.orgId = null; return showOrgs(); }
+    if (params.has("people")) { S.personId = null; return showPeople(); }
     const rid = params.get("release");
     if (rid) return openRelease(rid);
     showPane(S.rid ? "#release" : "#empty", false);
@@ -729,7 +823,7 @@
     }
     if ($("#help").open && ev.key !== "?" && ev.key !== "Escape") return;
     if (S.mode === "records") {
-      if (ev.key === "/") { ev.preventDefault(); $("#org-q").focus(); }
+      if (ev.key === "/") { ev.preventDefault(); $(S.side === "people" ? "#person-q" : "#org-q").focus(); }
       if (ev.key === "?") { ev.preventDefault(); if ($("#help").open) $("#help").close(); else $("#help").showModal(); }
       return;
     }
@@ -788,11 +882,13 @@
       const i = S.items.findIndex((it) => it.kind === "entity" && it.key === m.dataset.eid);
       if (i >= 0) { S.cursor = i; showCursor(); }
     });
-    let orgTimer = null, mergeTimer = null;
+    let orgTimer = null, mergeTimer = null, personTimer = null;
     $("#org-q").addEventListener("input", () => { clearTimeout(orgTimer); orgTimer = setTimeout(() => loadOrgs().catch((e) => flash(e.message, true)), 200); });
+    $("#person-q").addEventListener("input", () => { clearTimeout(personTimer); personTimer = setTimeout(() => loadPeople().catch((e) => flash(e.message, true)), 200); });
     $("#merge-q").addEventListener("input", () => { clearTimeout(mergeTimer); mergeTimer = setTimeout(() => findMergeTarget().catch((e) => flash(e.message, true)), 200); });
     $("#merge").addEventListener("click", mergeNow);
     $("#nav-orgs").classList.toggle("disabled", !S.meta.records);
+    $("#nav-people").classList.toggle("disabled", !S.meta.records);
     window.addEventListener("hashchange", () => { route().catch((e) => flash(e.message, true)); });
     await loadQueue();
     await route();
