@@ -124,7 +124,8 @@ def evaluate(tables: Tables, gold: Iterable[dict], pairs: list[dict] | None = No
     rels_by: dict[str, list] = defaultdict(list)
     for r in tables.relations.itertuples():
         if g := rid2gid.get(r.release_id):
-            rels_by[g].append(r._asdict())
+            # pandas-stubs types the rows' attributes as cell values; itertuples' rows are namedtuples
+            rels_by[g].append(r._asdict())  # type: ignore[operator, misc]
 
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     present = set(rid2gid.values())

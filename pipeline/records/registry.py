@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -94,7 +95,7 @@ def most_common(names: Counter) -> str | None:
 class _Groups:
     """Union-find over node indices that refuses a join putting two entities of one release together."""
 
-    def __init__(self, nodes: list[Node], blocked: set[int] = frozenset()) -> None:
+    def __init__(self, nodes: list[Node], blocked: AbstractSet[int] = frozenset()) -> None:
         self.blocked = blocked  # entities a reviewer split off: they join nothing
         self.parent = list(range(len(nodes)))
         self.releases = [{n.release_id} for n in nodes]
@@ -164,9 +165,9 @@ def build(
         if a is not None and b is not None:
             g.join(a, b, "link")
     for en, zh in sorted(set(lexicon)):  # 3. a public bilingual list names both
-        a, b = by_key.get(name_key(en)), by_key.get(name_key(zh))
-        if a and b:
-            g.join(a[0], b[0], "lexicon")
+        on_en, on_zh = by_key.get(name_key(en)), by_key.get(name_key(zh))
+        if on_en and on_zh:
+            g.join(on_en[0], on_zh[0], "lexicon")
     owners: dict[str, set[int]] = {}  # 4. a short form exactly one record defines (not "the Group")
     for i, n in enumerate(nodes):
         for alias in n.aliases:

@@ -23,6 +23,7 @@ from pipeline.text.sentences import sentence_spans
 
 if TYPE_CHECKING:
     from pipeline.relations.types.base import RelationType, Sentence
+    from pipeline.release import Entity
 
 ORG0, PER0, GPE0 = 0xE000, 0xE400, 0xE800
 ORG_C = "[\ue000-\ue3ff]"
@@ -78,13 +79,14 @@ def table_facts(rtype: RelationType, sent: Sentence) -> list[Fact]:
     `tail` name groups (one or a list: each that matched gives a fact) or `org_before` (the nearest
     organisation before the match: what 其 / 旗下 point back to)."""
     sk = sent.sketch
+    assert sk is not None, "a Chinese sentence has its sketch"
     s = sk.chars
     facts: list[Fact] = []
     for row in rtype.rules.table_rules("zh"):
         for m in compile_zh(row["pattern"]).finditer(s):
             for hi in _arguments(row["head"], m, s):
                 for ti in _arguments(row["tail"], m, s):
-                    head, tail = sk.mention_at(hi).entity, sk.mention_at(ti).entity
+                    head, tail = sk.entity_at(hi), sk.entity_at(ti)
                     if head.entity_id != tail.entity_id:
                         facts.append(Fact(rtype.name, head, tail, sk.span, row["score"], rule=row["rule"]))
     return facts
@@ -109,6 +111,12 @@ class Sketch:
     def mention_at(self, i: int) -> Mention | None:
         return self.ment.get(i)
 
+    def entity_at(self, i: int) -> Entity:
+        """The entity at sketch index i where a rule has matched one (an ORG, PERSON or GPE character)."""
+        m = self.ment.get(i)
+        assert m is not None, f"no mention at sketch index {i}"
+        return m.entity
+
 
 def sketches(doc: Doc) -> list[Sketch]:
     text = doc.text
@@ -123,7 +131,9 @@ def sketches(doc: Doc) -> list[Sketch]:
             continue
         while mi < len(mentions) and mentions[mi].start < s0:
             mi += 1
-        chars, pos, ment = [], [], {}
+        chars: list[str] = []
+        pos: list[int] = []
+        ment: dict[int, Mention] = {}
         k = 0
         i = s0
         j = mi

@@ -235,8 +235,8 @@ def apply(doc: Doc, clf: RelationClassifier, mode: str, threshold: float = 0.5, 
     if "filter" in mode:
         kept = []
         for f in doc.facts:
-            key = (f.type, f.head.entity_id, f.tail.entity_id if f.tail else None, f.sent)
-            if key in best and best[key] < threshold:
+            fkey = (f.type, f.head.entity_id, f.tail.entity_id if f.tail else None, f.sent)
+            if fkey in best and best[fkey] < threshold:
                 continue
             kept.append(f)
         doc.facts = kept

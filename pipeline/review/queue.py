@@ -10,13 +10,33 @@ marked reviewed go to the end.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pipeline.io.tables import Tables
 from pipeline.review.merge import Merged, clean
 
 LOW = 0.6  # below this a score counts as low confidence
+
+
+class _AlignmentRow(Protocol):
+    """An `alignments` row as itertuples gives it (the score as stored: `clean` reads it)."""
+
+    en_release_id: str
+    zh_release_id: str
+    score: Any
+
+
+class _ReleaseRow(Protocol):
+    """A `releases` row as itertuples gives it: the id a string, the cells shown as stored."""
+
+    release_id: str
+    lang: Any
+    title: Any
+    dateline_date: Any
+    dateline_place: Any
+    source_path: Any
 
 
 @dataclass
@@ -40,7 +60,7 @@ class Filters:
 def alignment_partners(tables: Tables) -> dict[str, tuple[str, float]]:
     """Each release's best aligned release in the other language, with the alignment score."""
     best: dict[str, tuple[str, float]] = {}
-    for row in tables.alignments.itertuples(index=False):
+    for row in cast(Iterator[_AlignmentRow], tables.alignments.itertuples(index=False)):
         score = float(clean(row.score) or 0.0)
         for a, b in ((row.en_release_id, row.zh_release_id), (row.zh_release_id, row.en_release_id)):
             if a not in best or score > best[a][1]:
@@ -72,7 +92,7 @@ def queue(tables: Tables, merged: Merged, filters: Filters, low: float = LOW, li
 
     q, org = filters.q.casefold(), filters.org.casefold()
     out = []
-    for rel in tables.releases.itertuples(index=False):
+    for rel in cast(Iterator[_ReleaseRow], tables.releases.itertuples(index=False)):
         rid = rel.release_id
         day = clean(rel.dateline_date)
         title = clean(rel.title) or ""

@@ -92,8 +92,9 @@ class Recognise(Stage):
         from pipeline.ner.zh import working_text
 
         year = default_year(release)
-        zh = release.lang == "zh" and release.text_hans is not None
-        text = working_text(release.text_hans) if zh else release.clean_text
+        hans = release.text_hans if release.lang == "zh" else None
+        zh = hans is not None
+        text = working_text(hans) if hans is not None else release.clean_text
         lang = release.lang or "en"
         parts: list[list[Entity]] = []
         docs = []
@@ -125,7 +126,8 @@ def _joined(docs: list[Doc]) -> Doc:
         return docs[0]
     from spacy.tokens import Doc
 
-    return Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])
+    # spaCy's doc.pyi lacks from_docs' keyword-only `exclude`, which doc.pyx takes (spaCy 3.8)
+    return Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])  # type: ignore[call-arg]
 
 
 def with_entities(doc: Doc, entities: list[Entity]) -> Doc:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import pandas as pd
 
@@ -60,6 +61,40 @@ def parse_decisions(rows: Iterable[tuple[str, str | dict]]) -> tuple[list[regist
     return merges, splits
 
 
+class _ReleaseRow(Protocol):
+    """A `releases` row of `_RELEASE_COLUMNS` as itertuples gives it: the id and language are strings,
+    the other cells as stored (None, NaN or NaT where missing: `_str` and `_date` read them)."""
+
+    release_id: str
+    lang: str
+    script: Any
+    title: Any
+    dateline_date: Any
+    duplicate_of: Any
+    event_id: Any
+
+
+class _EntityRow(Protocol):
+    """An `entities` row of `_ENTITY_COLUMNS` (aliases: an array of strings, or None)."""
+
+    release_id: str
+    entity_id: str
+    label: str
+    text: str
+    text_norm: str | None
+    aliases: Any
+
+
+class _LinkRow(Protocol):
+    """An `entity_links` row of `_LINK_COLUMNS`."""
+
+    en_release_id: str
+    en_entity_id: str
+    zh_release_id: str
+    zh_entity_id: str
+    score: float
+
+
 def _str(v) -> str | None:
     return v if isinstance(v, str) and v else None
 
@@ -88,10 +123,14 @@ class Records(Stage):
         self.merges, self.splits = read_decisions(Path(decisions)) if decisions else ([], [])
 
     def __call__(self, corpus: Corpus) -> Corpus:
-        releases = {r.release_id: r for b in corpus.batches("releases", _RELEASE_COLUMNS) for r in b.itertuples(index=False)}
+        releases = {
+            r.release_id: r
+            for b in corpus.batches("releases", _RELEASE_COLUMNS)
+            for r in cast(Iterator[_ReleaseRow], b.itertuples(index=False))
+        }
         nodes: dict[str, list[Node]] = {"ORG": [], "PERSON": []}
         for batch in corpus.batches("entities", _ENTITY_COLUMNS):
-            for e in batch.itertuples(index=False):
+            for e in cast(Iterator[_EntityRow], batch.itertuples(index=False)):
                 if e.label in nodes and e.release_id in releases:
                     r = releases[e.release_id]
                     aliases = [a for a in (list(e.aliases) if e.aliases is not None else []) if isinstance(a, str)]
@@ -101,7 +140,7 @@ class Records(Stage):
         links = [
             (x.en_release_id, x.en_entity_id, x.zh_release_id, x.zh_entity_id, float(x.score))
             for b in corpus.batches("entity_links", _LINK_COLUMNS)
-            for x in b.itertuples(index=False)
+            for x in cast(Iterator[_LinkRow], b.itertuples(index=False))
             if float(x.score) >= self.min_link_score
         ]
         lexicon = self.bilingual_names() if self.lexicon else []

@@ -12,9 +12,11 @@ import hashlib
 import json
 import random
 from pathlib import Path
+from typing import cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import minibatch
@@ -43,9 +45,9 @@ def read_reviewed(paths: list[Path]) -> list[Doc]:
 def _examples(nlp: Language, docs: list[Doc]) -> list[Example]:
     out = []
     for d in docs:
-        ents = [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in d.ents]
+        ents = [(e.start_char, e.end_char, e.label_) for e in d.ents]
         pred = nlp.make_doc(d.text)
-        spans = [pred.char_span(e["start"], e["end"], e["label"], alignment_mode="expand") for e in ents]
+        spans = [pred.char_span(start, end, label, alignment_mode="expand") for start, end, label in ents]
         out.append(Example.from_dict(pred, {"entities": [(s.start_char, s.end_char, s.label_) for s in spans if s is not None]}))
     return out
 
@@ -70,7 +72,7 @@ def train_en_ner(
 
     nlp = load_english(model_dir)
     train = _examples(nlp, train_docs)
-    ner = nlp.get_pipe("ner")
+    ner = cast(EntityRecognizer, nlp.get_pipe("ner"))  # get_pipe is typed as any component
     for ex in train:
         for ent in ex.reference.ents:
             ner.add_label(ent.label_)

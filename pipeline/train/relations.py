@@ -107,7 +107,9 @@ def redocred_examples(path: Path) -> tuple[list[Example], list[Example]]:
 def _split_dwie(doc: dict) -> tuple[list[list[str]], list[list[dict]]]:
     """DWIE comes as one token list per document: cut it into sentences at . ! ? and re-index."""
     tokens = doc["sents"][0] if len(doc["sents"]) == 1 else [t for s in doc["sents"] for t in s]
-    sents, where, cur = [], [], []
+    sents: list[list[str]] = []
+    where: list[tuple[int, int]] = []
+    cur: list[str] = []
     for i, tok in enumerate(tokens):
         where.append((len(sents), len(cur)))
         cur.append(tok)
@@ -170,7 +172,9 @@ def scores(gold: list[str], pred: list[str]) -> dict[str, dict[str, float]]:
     """P/R/F1 per relation label and micro over all of them ('none' is not a relation)."""
     out = {}
     for lab in [*LABELS[1:], "ALL"]:
-        match = (lambda x: x != "none") if lab == "ALL" else (lambda x, lab=lab: x == lab)
+        def match(x: str, lab: str = lab) -> bool:
+            return x != "none" if lab == "ALL" else x == lab
+
         tp = sum(1 for g, p in zip(gold, pred) if match(p) and g == p)
         n_pred = sum(1 for p in pred if match(p))
         n_gold = sum(1 for g in gold if match(g))

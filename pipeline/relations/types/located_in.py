@@ -33,7 +33,7 @@ class LocatedIn(RelationType):
         facts: list[Fact] = []
 
         def loc(org: Unit, gpe: Unit, score: float, rule: str) -> None:
-            facts.append(Fact("located_in", org.mention.entity, gpe.mention.entity, span, score, rule=rule))
+            facts.append(Fact("located_in", org.entity, gpe.entity, span, score, rule=rule))
 
         for i, u in enumerate(us):
             if u.kind != "ORG":

@@ -25,6 +25,7 @@ from pipeline.relations.common import DateHit, Doc, Fact, find_dates, kind_table
 from pipeline.relations.english import Unit, coordination_groups, group_after
 from pipeline.relations.english import skip_paren as skip_unit_paren
 from pipeline.relations.types.base import Reading, RelationType, Rules, Sentence, relation_type
+from pipeline.release import Entity
 
 RULES = Rules.shipped(PARTNERSHIP)
 BETWEEN_NOUNS = RULES.words("en", "between_nouns")
@@ -56,6 +57,7 @@ class Partnership(RelationType):
     def chinese(self, reading: Reading, sent: Sentence) -> list[Fact]:
         roles = sent.found.get(ROLE, [])
         sk = sent.sketch
+        assert sk is not None, "a Chinese sentence has its sketch"
         pairs = self._zh_partnerships(reading.doc, sk, roles, sent.marks.get("role_orgs", set())) + self._zh_titled_agreements(reading.doc, sk)
         self._hold(reading, sent, pairs)
         if RULES.zh["signing"].search(sk.chars):
@@ -98,10 +100,10 @@ class Partnership(RelationType):
             return (strong or cands)[0].kind
 
         def pair(a: Unit, b: Unit, score: float, kind: str | None, at: int, rule: str) -> None:
-            if a.mention.eid == b.mention.eid:
+            if a.eid == b.eid:
                 return
             facts.append(
-                Fact("partnership", a.mention.entity, b.mention.entity, span, score, kind=kind, date=nearest_date(dates, us[at].start), rule=rule)
+                Fact("partnership", a.entity, b.entity, span, score, kind=kind, date=nearest_date(dates, us[at].start), rule=rule)
             )
 
         # A signed/inked/entered into KIND with B[, C and D]
@@ -131,10 +133,10 @@ class Partnership(RelationType):
             left = group_of.get(subj, [subj]) if us[subj].kind == "ORG" else [subj]
             kind = kind_near(trig, w + 1) or kind_near(0, len(us))
             left_units = [_org_of(us, i, roles) for i in left]
-            for a in left_units:
+            for party in left_units:
                 for b in right:
-                    if a is not None:
-                        pair(a, us[b], 0.9, kind, trig, "with")
+                    if party is not None:
+                        pair(party, us[b], 0.9, kind, trig, "with")
 
         # KIND between A and B
         for w, u in enumerate(us):
@@ -188,8 +190,9 @@ class Partnership(RelationType):
         facts = []
         for span, us, roles in sents:
             cut = next((i for i, u in enumerate(us) if u.low in WITNESS or u.is_(";")), len(us))
-            persons = {u.mention.eid for u in us[:cut] if u.kind == "PERSON"}
-            orgs, signers = [], set()
+            persons = {u.eid for u in us[:cut] if u.kind == "PERSON"}
+            orgs: list[Entity] = []
+            signers: set[str] = set()
             for f in roles:  # one organisation per signer: the first title's
                 if f.tail is not None and f.head.entity_id in persons and f.head.entity_id not in signers and f.tail.entity_id not in {o.entity_id for o in orgs}:
                     orgs.append(f.tail)
@@ -308,8 +311,8 @@ class Partnership(RelationType):
         if conn is None or _strong_between(s, conn, first):
             return None
         if conn >= 1 and s[conn - 1] == "其":
-            q = next((x for x in range(conn - 2, max(conn - 40, -1), -1) if is_org(s[x])), None)
-            return [q] if q is not None else None
+            parent = next((x for x in range(conn - 2, max(conn - 40, -1), -1) if is_org(s[x])), None)
+            return [parent] if parent is not None else None
         for q in range(conn - 1, max(conn - 32, -1), -1):
             ch = s[q]
             if ch in BARRIER:
@@ -326,7 +329,7 @@ class Partnership(RelationType):
                     group.insert(0, r)
                 return group
             if is_person(ch):
-                pid = sk.mention_at(q).eid
+                pid = sk.entity_at(q).entity_id
                 for f in roles:
                     if f.head.entity_id == pid and f.tail is not None:
                         idx = next((i for i, m in sk.ment.items() if m.eid == f.tail.entity_id), None)
@@ -339,7 +342,7 @@ class Partnership(RelationType):
 
     def _pair(self, facts: list[Fact], sk: Sketch, a: int, b: int, score: float, kind: str | None, dates: list[DateHit],
               trig_pos: int, rule: str, when: date | None = None) -> None:
-        ea, eb = sk.mention_at(a).entity, sk.mention_at(b).entity
+        ea, eb = sk.entity_at(a), sk.entity_at(b)
         if ea.entity_id == eb.entity_id:
             return
         facts.append(Fact("partnership", ea, eb, sk.span, score, kind=kind, date=when or nearest_date(dates, trig_pos), rule=rule))
@@ -356,7 +359,8 @@ class Partnership(RelationType):
                     verb = rx["signing"].search(s[i:])
                     if verb and not rx["not_signing"].search(s[i : i + verb.start()]):
                         signer_ids.add(m.eid)
-            orgs, signers = [], set()
+            orgs: list[Entity] = []
+            signers: set[str] = set()
             for f in roles:  # one organisation per signer: the first title's
                 if f.tail is None or f.head.entity_id in signers or f.tail.entity_id in {o.entity_id for o in orgs}:
                     continue
@@ -378,7 +382,7 @@ def _org_of(us: list[Unit], i: int, roles: list[Fact]) -> Unit | None:
         return us[i]
     if us[i].kind == "PERSON":
         for f in roles:
-            if f.head.entity_id == us[i].mention.eid and f.tail is not None:
+            if f.head.entity_id == us[i].eid and f.tail is not None:
                 for x in us:
                     if x.mention and x.mention.eid == f.tail.entity_id:
                         return x
@@ -395,7 +399,7 @@ def _subject(us: list[Unit], trig: int) -> int | None:
         if u.kind == "ORG":
             return i
         if u.kind == "PERSON":
-            seen_eids.add(u.mention.eid)
+            seen_eids.add(u.eid)
             return i
     return None
 

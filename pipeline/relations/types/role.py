@@ -52,9 +52,11 @@ class Role(RelationType):
     pairs = (("PERSON", "ORG"), ("PERSON", None))
 
     def english(self, reading: Reading, sent: Sentence) -> list[Fact]:
+        assert reading.reader is not None, "an English pass has its reader"
         return self._roles(reading.doc, sent.span, sent.units, reading.reader.plural_titles)
 
     def chinese(self, reading: Reading, sent: Sentence) -> list[Fact]:
+        assert sent.sketch is not None, "a Chinese sentence has its sketch"
         facts, sent.marks["role_orgs"] = self._zh_roles(reading.doc, sent.sketch)
         return facts
 
@@ -69,7 +71,7 @@ class Role(RelationType):
             tail = org.mention.entity if org and org.mention else None
             if tail is not None and (parent := _organ_parent(doc, tail)) is not None:
                 tail = parent  # Chairman of the Board of Directors of X: a role at X
-            facts.append(Fact("role", us[p].mention.entity, tail, span, score, title=title, rule=rule))
+            facts.append(Fact("role", us[p].entity, tail, span, score, title=title, rule=rule))
 
         # after the name: PERSON (..), [M.D.,] [the] TITLE of ORG [and TITLE of ORG] / PERSON, ORG TITLE
         for p, u in enumerate(us):
@@ -152,7 +154,7 @@ class Role(RelationType):
                     add(p, f"{us[b].text} {title}", None, 0.6, "title-person")
                 elif b >= 0 and us[b].kind == "W" and (named := _named_by_head(doc, us[b].low)) is not None:
                     # `authority chairman Anthony Wu`: the one organisation of the release with that head word
-                    facts.append(Fact("role", us[p].mention.entity, named, span, 0.7, title=title, rule="head-title-person"))
+                    facts.append(Fact("role", us[p].entity, named, span, 0.7, title=title, rule="head-title-person"))
                 else:
                     add(p, title, None, 0.6, "title-person")
                 break
@@ -207,7 +209,7 @@ class Role(RelationType):
                 # "Head of ITR, HKSTP (first from left)": the unit, then its parent
                 listed = k + 2 < len(us) and (us[k + 2].is_("and", "&") or (us[k + 2].is_(",") and k + 3 < len(us) and (us[k + 3].kind == "ORG" or us[k + 3].is_("and"))))
                 if k + 1 < len(us) and us[k].is_(",") and us[k + 1].kind == "ORG" and not listed:
-                    facts.append(Fact("subsidiary_of", org.mention.entity, us[k + 1].mention.entity, span, 0.6, rule="title-of-unit-parent"))
+                    facts.append(Fact("subsidiary_of", org.entity, us[k + 1].entity, span, 0.6, rule="title-of-unit-parent"))
                     k += 2
         return title, org, k
 
@@ -221,7 +223,7 @@ class Role(RelationType):
         for pi, ch in enumerate(s):
             if not is_person(ch):
                 continue
-            person = sk.mention_at(pi).entity
+            person = sk.entity_at(pi)
             left = s[:pi].rstrip(" ")
             segs: list[tuple[int | None, int, int]] = []  # (org sketch index, title start, title end)
             end = len(left)
@@ -249,7 +251,7 @@ class Role(RelationType):
                         groups[-1][2] = te
                 for org_i, ts, te in groups:
                     title = doc.text[sk.pos[ts] : end_pos(sk, te)]
-                    org = sk.mention_at(org_i).entity if org_i is not None else None
+                    org = sk.entity_at(org_i) if org_i is not None else None
                     if org_i is not None:
                         org = self._unit_org(sk, org_i)
                         role_orgs.add(org_i)
@@ -268,12 +270,12 @@ class Role(RelationType):
                             found[0].rule = "zh-inherit"
                 # 记者陈然: the reporter works for the agency in the dateline
                 for f in found:
-                    if f.tail is None and f.title.endswith("记者"):
+                    if f.tail is None and f.title is not None and f.title.endswith("记者"):
                         # 人民网香港12月18日电(记者陈然) / 【大公报讯】记者莫思年
                         head = s[: segs[0][1]]
                         om = list(rx["dateline_agency"].finditer(head))
                         if om:
-                            f.tail = sk.mention_at(om[-1].start(1)).entity
+                            f.tail = sk.entity_at(om[-1].start(1))
                             f.score = 0.7
             # after the name: 中国医学科学院肿瘤医院深圳医院王绿化院长 / 华润集团傅育宁董事长
             m = rx["title_start"].match(s[pi + 1 :])
@@ -284,7 +286,7 @@ class Role(RelationType):
                     oi -= 1
                 org = None
                 if oi >= 0 and "\ue000" <= s[oi] <= "\ue3ff":
-                    org = sk.mention_at(oi).entity
+                    org = sk.entity_at(oi)
                     role_orgs.add(oi)
                 found.append(Fact("role", person, org, sk.span, 0.85 if org else 0.55, title=title, rule="zh-post"))
             by_person[pi] = found
@@ -292,7 +294,7 @@ class Role(RelationType):
         return facts, role_orgs
 
     def _unit_org(self, sk: Sketch, oi: int) -> Entity:
-        return sk.mention_at(oi).entity
+        return sk.entity_at(oi)
 
 
 def _named_by_head(doc: Doc, word: str) -> Entity | None:

@@ -44,8 +44,8 @@ class Subsidiary(RelationType):
         group_of = {i: g for g in groups for i in g}
 
         def sub(child: Unit, parent: Unit, score: float, rule: str) -> None:
-            if child.mention.eid != parent.mention.eid:
-                facts.append(Fact("subsidiary_of", child.mention.entity, parent.mention.entity, span, score, rule=rule))
+            if child.eid != parent.eid:
+                facts.append(Fact("subsidiary_of", child.entity, parent.entity, span, score, rule=rule))
 
         for i, u in enumerate(us):
             if u.kind != "ORG":
@@ -81,7 +81,7 @@ class Subsidiary(RelationType):
                 k += 1
                 parent = None
                 if k < len(us) and us[k].is_("its", "their"):  # B, its subsidiary: the organisation before B
-                    parent = next((x for x in reversed(us[:i]) if x.kind == "ORG" and x.mention.eid != u.mention.eid), None)
+                    parent = next((x for x in reversed(us[:i]) if x.kind == "ORG" and x.eid != u.eid), None)
                     k += 1
                 elif k < len(us) and us[k].is_("a", "an", "the"):
                     k += 1
@@ -96,7 +96,7 @@ class Subsidiary(RelationType):
                         parent = us[k + 2]
                     if parent is not None:
                         sub(u, parent, 0.85, "subsidiary-word")
-                elif k + 1 < len(us) and us[k].kind == "KIND" and us[k].kindrow and us[k].kindrow.kind == "joint venture":
+                elif k + 1 < len(us) and us[k].kind == "KIND" and (kr := us[k].kindrow) and kr.kind == "joint venture":
                     q = k + 1
                     if q < len(us) and us[q].is_("between", "of", "by"):
                         for c in group_after(us, q + 1, group_of):
@@ -125,18 +125,19 @@ class Subsidiary(RelationType):
     def chinese(self, reading: Reading, sent: Sentence) -> list[Fact]:
         reading.keep(SUBSIDIARY_OF).append(sent.span)
         sk = sent.sketch
+        assert sk is not None, "a Chinese sentence has its sketch"
         s = sk.chars
         facts = table_facts(self, sent)
 
         def sub(ci: int, pi: int, score: float, rule: str) -> None:
-            c, p = sk.mention_at(ci).entity, sk.mention_at(pi).entity
+            c, p = sk.entity_at(ci), sk.entity_at(pi)
             if c.entity_id != p.entity_id:
                 facts.append(Fact("subsidiary_of", c, p, sk.span, score, rule=rule))
 
         # adjacency: 衞健委港澳台办公室, 香港特别行政区政府医务卫生局
         for i in range(len(s) - 1):
             if is_org(s[i]) and is_org(s[i + 1]):
-                child = sk.mention_at(i + 1).entity
+                child = sk.entity_at(i + 1)
                 if RULES.zh["unit_suffix"].search(child.text_norm or child.text) and not child.text_norm.endswith("医院"):
                     sub(i + 1, i, 0.45, "zh-adjacent-unit")  # below the default min_score: gold lists few
         return facts
