@@ -38,12 +38,23 @@ def _rows(name: str) -> list[list[str]]:
 
 @cache
 def terms(lang: str) -> tuple[Term, ...]:
+    """The hand-written `terms.tsv`, then the diseases derived from CC-CEDICT (`diseases_cedict.tsv`)
+    that it does not already list (under any label: the hand-written entry decides)."""
     out = []
     for r in _rows("terms.tsv"):
         if r[1] != lang:
             continue
         extra = r[3] if len(r) > 3 else ""
         out.append(Term(r[0], r[1], r[2], extra != "modifier", extra[1:] if extra.startswith("=") else None))
+    hand = {t.text.casefold() for t in out}
+    seen: set[str] = set()
+    for r in _rows("diseases_cedict.tsv"):
+        # one entry per matcher the English recogniser builds: as written when it has capitals after
+        # its first letter (`Severe Acute Respiratory Syndrome`), else in any case (`Dengue fever`)
+        key = r[2] if any(c.isupper() for c in r[2][1:]) else r[2].casefold()
+        if r[1] == lang and r[2].casefold() not in hand and key not in seen:
+            seen.add(key)
+            out.append(Term(r[0], r[1], r[2]))
     return tuple(out)
 
 
