@@ -497,10 +497,17 @@
 
   // The record behind `path`, or null after saying why it cannot be opened (the list beside it,
   // organisations or people, stays usable).
+  // A record view fetched for an earlier navigation must not replace a later one (back, then
+  // another link, answered out of order): each fetch takes a number, and only the newest is shown.
+  let recordFetches = 0;
+
   async function fetchRecord(path, what, side = "orgs") {
+    const mine = ++recordFetches;
     try {
-      return await api(path);
+      const v = await api(path);
+      return mine === recordFetches ? v : null;
     } catch (e) {
+      if (mine !== recordFetches) return null;
       await (side === "people" ? loadPeople() : loadOrgs()).catch(() => {});
       showPane(S.records === false ? "#no-records" : "#empty", true, side);
       flash(`Cannot open ${what}: ${e.message}`, true);
