@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.io.tables import Tables
@@ -51,6 +52,14 @@ def org_name(org: dict[str, Any] | None, fallback: str = "", fields: tuple[str, 
 def person_name(person: dict[str, Any] | None, fallback: str = "") -> str:
     """A person's name to show: English, else Chinese, else the first alias."""
     return org_name(person, fallback, PERSON_FIELDS)
+
+
+def ranked(index: list[tuple[str, set[str]]], q: str, rank: Callable[[str], tuple]) -> list[str]:
+    """The ids of `index` (id, folded names) one of whose names holds `q`: exact names first, then
+    by `rank(id)`, then by id (the search of organisations and of people)."""
+    want = fold(q or "")
+    hits = [(want not in names, *rank(i), i) for i, names in index if not want or any(want in n for n in names)]
+    return [h[-1] for h in sorted(hits)]
 
 
 def merge_key(a: str, b: str) -> str:
@@ -108,15 +117,11 @@ class Records:
 
     def search(self, q: str, limit: int = 200) -> list[dict[str, Any]]:
         """Organisations one of whose names (any script, any alias) holds `q`; exact names first, then by mentions."""
-        want = fold(q or "")
-        hits = []
-        for oid, names in self._search:
-            if want and not any(want in n for n in names):
-                continue
+        def rank(oid: str) -> tuple:
             org = self.orgs[oid]
-            hits.append((want not in names, -(org.get("n_mentions") or 0), -len(org.get("deal_ids") or []), org_name(org, oid), oid))
-        hits.sort()
-        return [self.summary(self.orgs[h[-1]]) for h in hits[:limit]]
+            return -(org.get("n_mentions") or 0), -len(org.get("deal_ids") or []), org_name(org, oid)
+
+        return [self.summary(self.orgs[oid]) for oid in ranked(self._search, q, rank)[:limit]]
 
     def person_summary(self, p: dict[str, Any]) -> dict[str, Any]:
         roles = p.get("roles") or []
@@ -131,15 +136,11 @@ class Records:
     def search_people(self, q: str, limit: int = 200) -> list[dict[str, Any]]:
         """People one of whose names (English, Chinese in either script, any alias) holds `q`; exact
         names first, then those with most roles, then by name."""
-        want = fold(q or "")
-        hits = []
-        for pid, names in self._people_search:
-            if want and not any(want in n for n in names):
-                continue
+        def rank(pid: str) -> tuple:
             p = self.people[pid]
-            hits.append((want not in names, -len(p.get("roles") or []), -len(p.get("release_ids") or []), person_name(p, pid), pid))
-        hits.sort()
-        return [self.person_summary(self.people[h[-1]]) for h in hits[:limit]]
+            return -len(p.get("roles") or []), -len(p.get("release_ids") or []), person_name(p, pid)
+
+        return [self.person_summary(self.people[pid]) for pid in ranked(self._people_search, q, rank)[:limit]]
 
     def release_row(self, rid: str) -> dict[str, Any]:
         r = self.releases.get(rid) or {"release_id": rid}
