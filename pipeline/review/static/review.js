@@ -11,7 +11,7 @@
     meta: null, queue: [], rid: null, view: null,
     items: [], cursor: 0, lastSel: null, loading: 0,
     mode: "release", records: null, orgId: null, org: null, orgLoading: 0,
-    side: "orgs", personId: null, peopleLoading: 0,
+    side: "orgs", personId: null, peopleLoading: 0, recordLoading: 0,
   };
 
   // ---- small DOM helpers (text only) ----
@@ -496,18 +496,15 @@
   }
 
   // The record behind `path`, or null after saying why it cannot be opened (the list beside it,
-  // organisations or people, stays usable).
-  // A record view fetched for an earlier navigation must not replace a later one (back, then
-  // another link, answered out of order): each fetch takes a number, and only the newest is shown.
-  let recordFetches = 0;
-
+  // organisations or people, stays usable). Like the lists, a fetch takes a token and only the
+  // newest is shown: a view answered for an earlier navigation (back, then another link) is null.
   async function fetchRecord(path, what, side = "orgs") {
-    const mine = ++recordFetches;
+    const token = ++S.recordLoading;
     try {
       const v = await api(path);
-      return mine === recordFetches ? v : null;
+      return token === S.recordLoading ? v : null;
     } catch (e) {
-      if (mine !== recordFetches) return null;
+      if (token !== S.recordLoading) return null;
       await (side === "people" ? loadPeople() : loadOrgs()).catch(() => {});
       showPane(S.records === false ? "#no-records" : "#empty", true, side);
       flash(`Cannot open ${what}: ${e.message}`, true);
