@@ -114,7 +114,9 @@ def bench(
         corpus, out = folder / "in", folder / "out"
         chars = synthesise(source, n, corpus)
         if keep and sum(1 for _ in corpus.glob("*.txt")) != n:
-            raise KeepFolderError(f"{corpus} holds files that are not this bench's {n} releases (another --n or --source?): choose another folder")
+            raise KeepFolderError(
+                f"{corpus} holds files that are not this bench's {n} releases (another --n or --source?): choose another folder"
+            )
         t0 = time.perf_counter()
         pipe = Pipeline(cfg, release_stages=workers == 1)  # as `run` does: models load in the workers
         summary = run_batch([corpus], out, pipe, force=keep is None, workers=workers, on_file=on_file, on_stage=on_stage)
@@ -132,7 +134,9 @@ def bench(
         en_rate = _english_rate(en_texts, config)
     corpus_stages = {st.name for st in pipe.corpus_stages}
     stages = [(name, u.seconds, n if name in corpus_stages else summary.written, u.rss_mb) for name, u in pipe.usage.items()]
-    return BenchResult(n, chars, seconds, summary.written, summary.unchanged, summary.interrupted, stages, *peak_rss_mb(), spacy_rate, en_rate)
+    return BenchResult(
+        n, chars, seconds, summary.written, summary.unchanged, summary.interrupted, stages, *peak_rss_mb(), spacy_rate, en_rate
+    )
 
 
 def _english_sample(path: Path, limit: int) -> list[str]:

@@ -191,7 +191,9 @@ def write_corpus(n: int, wmt_dir: Path, samples: Path | None, dest: Path) -> Non
     if samples is not None:
         real = Tables.read(samples)
         tables.entities = pd.concat([borrowed_entities(rel, real), real.entities], ignore_index=True)
-        tables.releases = pd.concat([rel, real.releases[[c for c in rel.columns if c in real.releases.columns]]], ignore_index=True)
+        tables.releases = pd.concat(
+            [rel, real.releases[[c for c in rel.columns if c in real.releases.columns]]], ignore_index=True
+        )
     tables.write(dest)
     (dest / "gold.json").write_text(json.dumps(sorted(gold)), "utf-8")
 
@@ -201,7 +203,11 @@ def borrowed_entities(rel: pd.DataFrame, real) -> pd.DataFrame:
     borrows the entities of one aligned pair of the real run (English ones for its English release,
     Chinese ones for the Chinese), so true pairs share entities as real ones do."""
     by_release = {rid: g for rid, g in real.entities.groupby("release_id")}
-    pairs_ = [(e, z) for e, z in zip(real.alignments["en_release_id"], real.alignments["zh_release_id"]) if e in by_release and z in by_release]
+    pairs_ = [
+        (e, z)
+        for e, z in zip(real.alignments["en_release_id"], real.alignments["zh_release_id"])
+        if e in by_release and z in by_release
+    ]
     if not pairs_:
         return real.entities.iloc[:0]
     parts = []
@@ -331,7 +337,9 @@ def add_releases(folder: Path, later: Path) -> None:
 
     txn = Transaction(folder)
     for name in ("releases", "entities"):
-        df = pd.concat([pd.read_parquet(folder / f"{name}.parquet"), pd.read_parquet(later / f"{name}.parquet")], ignore_index=True)
+        df = pd.concat(
+            [pd.read_parquet(folder / f"{name}.parquet"), pd.read_parquet(later / f"{name}.parquet")], ignore_index=True
+        )
         write_parquet(txn, df, SCHEMAS[name], f"{name}.parquet")
     txn.commit()
 
@@ -353,8 +361,12 @@ def run_corpus(folder: Path, encoder: bool) -> dict:
     corpus.commit()
     n = pq.ParquetFile(folder / "releases.parquet").metadata.num_rows
     return {
-        "releases": n, "align_s": round(t1 - t0, 1), "records_s": round(t2 - t1, 1), "seconds": round(t2 - t0, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "cache": align.cache_stats,
+        "releases": n,
+        "align_s": round(t1 - t0, 1),
+        "records_s": round(t2 - t1, 1),
+        "seconds": round(t2 - t0, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "cache": align.cache_stats,
         "steps": align.seconds,
     }
 
@@ -367,18 +379,29 @@ def same_tables(a: Path, b: Path) -> list[str]:
     differ = []
     for name in CORPUS_TABLES:
         x, y = pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet")
-        if not x.astype(str).sort_values(list(x.columns)).reset_index(drop=True).equals(
-            y.astype(str).sort_values(list(y.columns)).reset_index(drop=True)
+        if (
+            not x.astype(str)
+            .sort_values(list(x.columns))
+            .reset_index(drop=True)
+            .equals(y.astype(str).sort_values(list(y.columns)).reset_index(drop=True))
         ):
             differ.append(name)
-    for name, key, cols in (("releases", ["release_id"], ["duplicate_of", "event_id"]), ("entities", ["release_id", "entity_id"], ["org_id", "person_id"])):
-        x, y = (pd.read_parquet(f / f"{name}.parquet", columns=key + cols).astype(str).sort_values(key).reset_index(drop=True) for f in (a, b))
+    for name, key, cols in (
+        ("releases", ["release_id"], ["duplicate_of", "event_id"]),
+        ("entities", ["release_id", "entity_id"], ["org_id", "person_id"]),
+    ):
+        x, y = (
+            pd.read_parquet(f / f"{name}.parquet", columns=key + cols).astype(str).sort_values(key).reset_index(drop=True)
+            for f in (a, b)
+        )
         if not x.equals(y):
             differ.append(f"{name}.{'/'.join(cols)}")
     return differ
 
 
-def bench_incremental(archive: int, new: int, wmt_dir: Path, samples: Path | None, encoder: bool = True, work: Path | None = None) -> Iterator[dict]:
+def bench_incremental(
+    archive: int, new: int, wmt_dir: Path, samples: Path | None, encoder: bool = True, work: Path | None = None
+) -> Iterator[dict]:
     """The archive run, the incremental run and the full re-run (see the module docstring); yields
     each run's figures as it ends, then the comparison of the last two."""
     with tempfile.TemporaryDirectory(prefix="align-inc-", dir=work) as tmp:
@@ -388,7 +411,9 @@ def bench_incremental(archive: int, new: int, wmt_dir: Path, samples: Path | Non
         subprocess.run([*py, "split", str(archive), str(new), str(wmt_dir), str(samples or ""), str(inc), str(later)], check=True)
 
         def corpus(folder: Path, what: str) -> dict:
-            out = subprocess.run([*py, "corpus", str(folder), "1" if encoder else "0"], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [*py, "corpus", str(folder), "1" if encoder else "0"], capture_output=True, text=True, check=True
+            )
             return {"run": what, **json.loads(out.stdout.strip().splitlines()[-1])}
 
         yield corpus(inc, "archive (builds the cache)")

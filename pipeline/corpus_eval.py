@@ -142,7 +142,9 @@ def _unannotated(span: tuple[int, int], missing: list[tuple[int, int]]) -> bool:
     return all(i in covered for i in range(span[0], span[1]))
 
 
-def score_exact(gold: Iterable[Span], pred: Iterable[Span], counts: dict[str, list[int]], missing: Iterable[tuple[int, int]] = ()) -> None:
+def score_exact(
+    gold: Iterable[Span], pred: Iterable[Span], counts: dict[str, list[int]], missing: Iterable[tuple[int, int]] = ()
+) -> None:
     """Add one sentence to `counts`: exact (start, end, label) matches, our labels only."""
     g = {x for x in gold if x[2] in LABELS}
     p = {x for x in pred if x[2] in LABELS and not _unannotated((x[0], x[1]), list(missing))}
@@ -204,7 +206,11 @@ class Result:
 
 
 def evaluate_corpus(
-    corpus: str, datasets: Path, limit: int | None = None, backend: str = "lac", rules: bool = True,
+    corpus: str,
+    datasets: Path,
+    limit: int | None = None,
+    backend: str = "lac",
+    rules: bool = True,
     recogniser: Recogniser | None = None,
 ) -> Result:
     """Score the recognise stage on the first `limit` sentences (all when None) of a test split."""
@@ -222,10 +228,19 @@ def evaluate_corpus(
         pred = [(s, t, e.label) for e in ents for s, t in e.mentions]
         score_exact(sent.gold, pred, counts.exact, sent.missing)
         kept = [e for e in ents if not all(_unannotated((s, t), sent.missing) for s, t in e.mentions)]
-        score_lenient([(lab, sent.text[s:e]) for s, e, lab in sent.gold], [(e.label, [e.text, e.text_norm]) for e in kept],
-                      counts.lenient)
-    return Result(corpus, backend if lang == "zh" else "-", rules, n, round(time.perf_counter() - t0, 1), rec.forced,
-                  counts.table("exact"), counts.table("lenient"))
+        score_lenient(
+            [(lab, sent.text[s:e]) for s, e, lab in sent.gold], [(e.label, [e.text, e.text_norm]) for e in kept], counts.lenient
+        )
+    return Result(
+        corpus,
+        backend if lang == "zh" else "-",
+        rules,
+        n,
+        round(time.perf_counter() - t0, 1),
+        rec.forced,
+        counts.table("exact"),
+        counts.table("lenient"),
+    )
 
 
 def pooled(results: list[Result]) -> Result:
@@ -235,9 +250,16 @@ def pooled(results: list[Result]) -> Result:
         for label in LABELS:
             for mine, theirs in ((exact.exact, r.exact), (lenient.lenient, r.lenient)):
                 mine[label] = [a + theirs[label][k] for a, k in zip(mine[label], ("tp", "gold", "pred"))]
-    return Result("+".join(r.corpus for r in results), results[0].backend, results[0].rules, sum(r.sentences for r in results),
-                  round(sum(r.seconds for r in results), 1), sum(r.forced_lang for r in results),
-                  exact.table("exact"), lenient.table("lenient"))
+    return Result(
+        "+".join(r.corpus for r in results),
+        results[0].backend,
+        results[0].rules,
+        sum(r.sentences for r in results),
+        round(sum(r.seconds for r in results), 1),
+        sum(r.forced_lang for r in results),
+        exact.table("exact"),
+        lenient.table("lenient"),
+    )
 
 
 def format_result(r: Result) -> str:
@@ -246,7 +268,9 @@ def format_result(r: Result) -> str:
     lines = [head]
     for which in ("exact", "lenient"):
         for label, v in getattr(r, which).items():
-            lines.append(f"  {which:8s}{label:7s} P={v['p']:.3f} R={v['r']:.3f} F={v['f']:.3f}  (tp={v['tp']} gold={v['gold']} pred={v['pred']})")
+            lines.append(
+                f"  {which:8s}{label:7s} P={v['p']:.3f} R={v['r']:.3f} F={v['f']:.3f}  (tp={v['tp']} gold={v['gold']} pred={v['pred']})"
+            )
     if r.forced_lang:
         lines.append(f"  {r.forced_lang} sentences detected as the other language were read as the corpus's language")
     return "\n".join(lines)

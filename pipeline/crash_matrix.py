@@ -100,7 +100,11 @@ def run_child(corpus: Path, out: Path, config: Path | None, stop: Stop) -> int:
     # SIGINT at its default, as in a terminal's foreground job: a shell's background job (CI, `make &`)
     # ignores it, the child would inherit that, and the Ctrl-C rows would test nothing
     child = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     if stop.kill_after is not None:

@@ -174,7 +174,12 @@ def align_out_of_fold(
         k = b.row_of(*pair)
         if k is None:
             return {"pair": pair, "p": None, "blocked": False, "x": {}}
-        return {"pair": pair, "p": round(float(p[k]), 3), "blocked": bool(b.blocked[k]), "x": dict(zip(FEATURES, b.x[k].round(2).tolist()))}
+        return {
+            "pair": pair,
+            "p": round(float(p[k]), 3),
+            "blocked": bool(b.blocked[k]),
+            "x": dict(zip(FEATURES, b.x[k].round(2).tolist())),
+        }
 
     result["missed"] = [row(g) for g in sorted(scored - pred)]
     result["wrong"] = [row(g) for g in sorted(pred - scored) if set(g) <= fold.keys()]
@@ -251,7 +256,9 @@ def format_cv(result: dict) -> str:
         mean = statistics.fmean(per_fold) if per_fold else 0.0
         lines.append(f"{key:15s} {result['pooled'][key]['f']:8.3f} {sets} {mean:10.3f} {sd:6.3f}")
     for key in ("ENT*", "REL*"):
-        by_lang = "  ".join(f"{lang} {r[key]['f']:.3f}" for lang, r in result.get("per_lang", {}).items() if r.get(key, {}).get("gold"))
+        by_lang = "  ".join(
+            f"{lang} {r[key]['f']:.3f}" for lang, r in result.get("per_lang", {}).items() if r.get(key, {}).get("gold")
+        )
         lines.append(f"{key + ' by language':15s} {by_lang}  (pooled over both gold sets)")
     bare = " ".join(f"{result['candidates'][n]['f']:10.3f}" for n in names)
     lines.append(f"{'ENT* unjudged':15s} {'':8s} {bare}" + ("  (span judge refitted per fold above)" if result["judge"] else ""))
@@ -266,7 +273,9 @@ def format_cv(result: dict) -> str:
         )
         if "events_in_sample" in result:
             e = result["events_in_sample"]
-            lines.append(f"EVENTS B-cubed in-sample          P={e['p']:.3f} R={e['r']:.3f} F={e['f']:.3f} ({e['releases']} releases)")
+            lines.append(
+                f"EVENTS B-cubed in-sample          P={e['p']:.3f} R={e['r']:.3f} F={e['f']:.3f} ({e['releases']} releases)"
+            )
         for pair in sorted(set(a.get("negatives_aligned", [])) | set(o.get("negatives_aligned", []))):
             lines.append(f"  hard negative aligned: {pair[0]} {pair[1]}")
         for kind in ("missed", "wrong"):

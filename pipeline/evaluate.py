@@ -66,8 +66,9 @@ def prf(tp: int, n_gold: int, n_pred: int) -> tuple[float, float, float]:
 
 def _relation_eq(typ: str) -> Callable[[dict, dict], bool]:
     if typ == "partnership":
-        return lambda g, p: (same(g["head"], p["head"]) and same(g["tail"], p["tail"])) or (
-            same(g["head"], p["tail"]) and same(g["tail"], p["head"])
+        return lambda g, p: (
+            (same(g["head"], p["head"]) and same(g["tail"], p["tail"]))
+            or (same(g["head"], p["tail"]) and same(g["tail"], p["head"]))
         )
     if typ == "role":
         return lambda g, p: same(g["person"], p["head"]) and (g.get("org") is None or same(g["org"], p.get("tail")))
@@ -91,7 +92,8 @@ def conform(gold: list[dict]) -> list[dict]:
         lang = "zh" if lang.startswith("zh") or "_zh" in lang else "en"
         ents = [e for e in d.get("entities", []) if not decided_none(e["label"], e.get("clean") or e["text"], lang)]
         rels = [
-            r for r in d.get("relations", [])
+            r
+            for r in d.get("relations", [])
             if not (r["type"] == "role" and is_byline_title(r.get("title")))
             and not any(r.get(k) and decided_none("ORG", r[k], lang) for k in ("head", "tail", "org"))
         ]
@@ -171,6 +173,8 @@ def format_report(result: dict) -> str:
     for k in sorted(result):
         v = result[k]
         if isinstance(v, dict):
-            lines.append(f"{k:15s} P={v['p']:.3f} R={v['r']:.3f} F={v['f']:.3f}  (tp={v['tp']} gold={v['gold']} pred={v['pred']})")
+            lines.append(
+                f"{k:15s} P={v['p']:.3f} R={v['r']:.3f} F={v['f']:.3f}  (tp={v['tp']} gold={v['gold']} pred={v['pred']})"
+            )
     lines.append(f"missing releases: {result['_missing_releases']} of {result['_gold_releases']}")
     return "\n".join(lines)

@@ -47,14 +47,33 @@ from pipeline.review.store import ReviewStore
 
 INCLUDE = ("reviewed", "decided", "all")
 USER_DATA = {
-    "release_id": "str", "lang": "en|zh", "title": "str|None", "source_path": "str|None", "dateline_date": "YYYY-MM-DD|None",
+    "release_id": "str",
+    "lang": "en|zh",
+    "title": "str|None",
+    "source_path": "str|None",
+    "dateline_date": "YYYY-MM-DD|None",
     "reviewed": "bool: a person marked the whole release reviewed (then the entities are complete)",
     "entities": "[{entity_id, label, text, text_norm, mentions: [[start_char, end_char]], source, score, status, reviewer}]",
     "relations": "[{relation_id, type, head_id, tail_id, head, tail, head_tokens: [start, end], tail_tokens: [start, end]|None,"
     " date, kind, title, evidence, source, score, status, reviewer}] (tokens of the first mention of each entity)",
 }
 ENTITY_KEYS = ("entity_id", "label", "text", "text_norm", "mentions", "source", "score", "status", "reviewer")
-RELATION_KEYS = ("relation_id", "type", "head_id", "tail_id", "head", "tail", "date", "kind", "title", "evidence", "source", "score", "status", "reviewer")
+RELATION_KEYS = (
+    "relation_id",
+    "type",
+    "head_id",
+    "tail_id",
+    "head",
+    "tail",
+    "date",
+    "kind",
+    "title",
+    "evidence",
+    "source",
+    "score",
+    "status",
+    "reviewer",
+)
 
 
 @cache
@@ -69,7 +88,9 @@ def reviewed(extracted: Path, db: Path) -> tuple[Tables, Merged]:
     return tables, merge(tables, ReviewStore(db).latest())
 
 
-def make_doc(text: str, lang: str, entities: list[dict[str, Any]], relations: list[dict[str, Any]], gold: bool, meta: dict[str, Any]) -> Doc:
+def make_doc(
+    text: str, lang: str, entities: list[dict[str, Any]], relations: list[dict[str, Any]], gold: bool, meta: dict[str, Any]
+) -> Doc:
     """A Doc of `text` whose tokens break at every entity boundary, with entities and relations set."""
     nlp = blank(lang)
     base = nlp.make_doc(text)
@@ -173,11 +194,17 @@ def export_reviews(extracted: Path, db: Path, out: Path, include: str = "reviewe
         lines.append(
             json.dumps(
                 {
-                    **meta, "text": text, "reviewed": gold,
+                    **meta,
+                    "text": text,
+                    "reviewed": gold,
                     "entities": [{k: e.get(k) for k in ENTITY_KEYS} for e in e_rows],
                     "relations": [{k: r.get(k) for k in RELATION_KEYS} for r in r_rows],
                     "spans": sorted(
-                        ({"start": s, "end": t, "label": e["label"], "entity_id": e["entity_id"]} for e in e_rows for s, t in e["mentions"]),
+                        (
+                            {"start": s, "end": t, "label": e["label"], "entity_id": e["entity_id"]}
+                            for e in e_rows
+                            for s, t in e["mentions"]
+                        ),
                         key=lambda x: (x["start"], x["end"]),
                     ),
                 },
@@ -199,8 +226,13 @@ def export_reviews(extracted: Path, db: Path, out: Path, include: str = "reviewe
     files.append("org_decisions.jsonl")
     counts["org_decisions"] = len(orgs)
     manifest = {
-        **counts, "include": include, "extracted": str(Path(extracted).resolve()), "db": str(Path(db).resolve()),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "user_data": USER_DATA, "files": files,
+        **counts,
+        "include": include,
+        "extracted": str(Path(extracted).resolve()),
+        "db": str(Path(db).resolve()),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user_data": USER_DATA,
+        "files": files,
     }
     _atomic_bytes(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     files.append("manifest.json")
@@ -271,6 +303,9 @@ def apply_reviews(extracted: Path, db: Path) -> dict[str, int]:
             raise
     changed = sum(1 for r in entities + relations if r.get("source") == "review")
     return {
-        "entities": len(entities), "relations": len(relations), "entity_links": len(links), "reviewed_items": changed,
+        "entities": len(entities),
+        "relations": len(relations),
+        "entity_links": len(links),
+        "reviewed_items": changed,
         "dropped": len(m.entities) + len(m.relations) + len(m.links) - len(entities) - len(relations) - len(links),
     }

@@ -75,7 +75,9 @@ def version_inputs(config: PipelineConfig) -> dict:
     return {
         "package": __version__,
         "code": _code_digest()[:16],
-        "config": hashlib.sha1(json.dumps([filled.stages, filled.settings], sort_keys=True, default=str).encode()).hexdigest()[:16],
+        "config": hashlib.sha1(json.dumps([filled.stages, filled.settings], sort_keys=True, default=str).encode()).hexdigest()[
+            :16
+        ],
         "models": models,
     }
 
@@ -158,11 +160,7 @@ class Pipeline:
         return corpus
 
 
-
-
 class StageError(Exception):
     def __init__(self, stage: str, reason: str, trace: str = "") -> None:
         super().__init__(reason)
         self.stage, self.reason, self.trace = stage, reason, trace
-
-

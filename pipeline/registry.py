@@ -146,8 +146,10 @@ class PipelineConfig:
             given = self.settings.get(name, {})
             unknown = sorted(set(given) - set(cls.defaults()))
             if unknown:
-                raise ConfigError(f"{self.source}: stage {name!r} has no setting {', '.join(map(repr, unknown))};"
-                                  f" its settings: {', '.join(cls.defaults()) or 'none'}")
+                raise ConfigError(
+                    f"{self.source}: stage {name!r} has no setting {', '.join(map(repr, unknown))};"
+                    f" its settings: {', '.join(cls.defaults()) or 'none'}"
+                )
             full = {**cls.defaults(), **given}
             settings[name] = {k: v for k, v in full.items() if v is not None}
         return PipelineConfig(list(self.stages), settings, self.source)
@@ -221,7 +223,9 @@ def build_pipeline(config: PipelineConfig, kinds: tuple[str, ...] = ("release", 
         later = {n for after in config.stages[position + 1 :] if after in STAGES for n in STAGES[after].provides}
         too_late = [r for r in cls.optional if r not in available and r in later]
         if too_late:
-            raise ConfigError(f"{config.source}: stage {name!r} reads {too_late}, which a later stage provides: put it after that stage")
+            raise ConfigError(
+                f"{config.source}: stage {name!r} reads {too_late}, which a later stage provides: put it after that stage"
+            )
         if cls.kind == "release" and seen_corpus:
             raise ConfigError(f"{config.source}: release stage {name!r} cannot follow a corpus stage")
         seen_corpus |= cls.kind == "corpus"

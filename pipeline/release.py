@@ -101,7 +101,6 @@ class Release:
         last = m[end - 1] + 1 if end > start else m[start]
         return m[start], last
 
-
     def clean_span_to_hans(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of `clean_text` to `text_hans` (the inverse of hans_span_to_clean)."""
         maps = self._clean_to_hans_maps()

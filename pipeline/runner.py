@@ -103,7 +103,10 @@ class Inputs:
 
 
 def iter_releases(
-    inputs: list[Path], max_bytes: int, summary: Summary, on_total: Callable[[int], None] | None = None,
+    inputs: list[Path],
+    max_bytes: int,
+    summary: Summary,
+    on_total: Callable[[int], None] | None = None,
     reading: Inputs | None = None,
 ) -> Iterator[tuple[str, Release | ReadError]]:
     """(source path, release or read error) for every input, in order; a source path met twice (the
@@ -155,7 +158,9 @@ def run_batch(
     writes moves in at one commit at the end.
     """
     with OutputLock(out, wait=wait, purpose="run"):
-        return _run_locked(inputs, Path(out), pipeline, force, max_bytes, on_file, on_total, workers, scheduler, chunk_size, on_stage)
+        return _run_locked(
+            inputs, Path(out), pipeline, force, max_bytes, on_file, on_total, workers, scheduler, chunk_size, on_stage
+        )
 
 
 def _run_locked(inputs, out, pipeline, force, max_bytes, on_file, on_total, workers, scheduler, chunk_size, on_stage) -> Summary:
@@ -273,12 +278,14 @@ def _stage_config(txn: Transaction, pipeline: Pipeline, started: str) -> None:
     """The filled config of this run, beside the tables it wrote (in the same commit): every
     setting spelled out, reloadable with `run --config OUT/config.toml`."""
     inputs = pipeline.version_inputs
-    header = "\n".join([
-        f"The pipeline config of the run started {started} into this folder, every setting filled in.",
-        f"Run it again with: run_pipeline.py run --config {txn.folder / CONFIG_FILE} ...",
-        f"pipeline_version {pipeline.version}: package {inputs['package']}, code {inputs['code']}, config {inputs['config']}",
-        *(f"  model {name}: {d}" for name, d in inputs["models"].items()),
-    ])
+    header = "\n".join(
+        [
+            f"The pipeline config of the run started {started} into this folder, every setting filled in.",
+            f"Run it again with: run_pipeline.py run --config {txn.folder / CONFIG_FILE} ...",
+            f"pipeline_version {pipeline.version}: package {inputs['package']}, code {inputs['code']}, config {inputs['config']}",
+            *(f"  model {name}: {d}" for name, d in inputs["models"].items()),
+        ]
+    )
     tmp = txn.new_file(CONFIG_FILE)
     tmp.write_text(pipeline.config.filled().to_toml(header), encoding="utf-8")
     txn.stage(CONFIG_FILE, tmp)
@@ -306,7 +313,10 @@ def _run_corpus_stages(out: Path, txn: Transaction, pipeline: Pipeline, summary:
         corpus.abort()
         summary.failed.append(("(whole batch)", e.stage, e.reason))
         row = {
-            "source_path": "(whole batch)", "stage": e.stage, "reason": e.reason, "pipeline_version": pipeline.version,
+            "source_path": "(whole batch)",
+            "stage": e.stage,
+            "reason": e.reason,
+            "pipeline_version": pipeline.version,
             "run_started": started,
         }
         errors = pd.concat([*corpus.batches("errors", SCHEMAS["errors"].names), pd.DataFrame([row])], ignore_index=True)
@@ -441,7 +451,11 @@ def _write_errors(
     now = pd.DataFrame(
         [
             {
-                "source_path": s, "stage": st, "reason": r, "pipeline_version": version, "run_started": started,
+                "source_path": s,
+                "stage": st,
+                "reason": r,
+                "pipeline_version": version,
+                "run_started": started,
                 "source_root": reading.root_of.get(s.split("#", 1)[0]),
             }
             for s, st, r in summary.failed
@@ -455,8 +469,11 @@ def _write_errors(
         roots = t["source_root"].to_pylist() if "source_root" in t.column_names else [None] * len(sources)
         return pa.array(
             [
-                src != "(whole batch)" and src not in reading.seen and src.split("#", 1)[0] not in reading.seen
-                and src not in new_sources and not reading.gone(root, src)
+                src != "(whole batch)"
+                and src not in reading.seen
+                and src.split("#", 1)[0] not in reading.seen
+                and src not in new_sources
+                and not reading.gone(root, src)
                 for src, root in zip(sources, roots)
             ],
             pa.bool_(),

@@ -262,7 +262,9 @@ def test_stage_on_the_output_folder_matches_the_in_memory_run(batch, tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")} == before  # nothing moved in yet
     corpus.commit()
     got = Tables.read(tmp_path)
-    assert dict(zip(got.releases["release_id"], got.releases["duplicate_of"])) == dict(zip(t.releases["release_id"], t.releases["duplicate_of"]))
+    assert dict(zip(got.releases["release_id"], got.releases["duplicate_of"])) == dict(
+        zip(t.releases["release_id"], t.releases["duplicate_of"])
+    )
     key = ["en_release_id", "zh_release_id"]
     assert got.alignments.sort_values(key).values.tolist() == t.alignments.sort_values(key).values.tolist()
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
@@ -281,7 +283,13 @@ def test_compact_name_matches_agree_with_the_pairwise_check():
     from pipeline.align import pairs, signals
     from pipeline.align.sides import SideBuilder, Vocabs
 
-    en_names = [["Walton LI", "WANG Luhua"], ["Chan Tai-man"], ["Zhang Wei", "Lee Ka-kit"], ["Nobody Here"], ["T.M. Chan", "K.K. Lee"]]
+    en_names = [
+        ["Walton LI", "WANG Luhua"],
+        ["Chan Tai-man"],
+        ["Zhang Wei", "Lee Ka-kit"],
+        ["Nobody Here"],
+        ["T.M. Chan", "K.K. Lee"],
+    ]
     zh_texts = [ZH_MOU, "陈大文医生与李家杰先生出席。", "张伟主任表示欢迎。", "没有人名的一段文字。"]
     vocabs = Vocabs()
     en, zh = SideBuilder("en", vocabs), SideBuilder("zh", vocabs)

@@ -64,7 +64,9 @@ def _corpus_stages(folder: Path, **settings) -> Align:
 
 def _corpus_tables(folder: Path) -> dict[str, pd.DataFrame]:
     got = {name: pd.read_parquet(folder / f"{name}.parquet") for name in CORPUS_TABLES}
-    got["releases"] = pd.read_parquet(folder / "releases.parquet", columns=["release_id", "duplicate_of", "event_id"]).sort_values("release_id")
+    got["releases"] = pd.read_parquet(
+        folder / "releases.parquet", columns=["release_id", "duplicate_of", "event_id"]
+    ).sort_values("release_id")
     key = ["release_id", "entity_id"]
     got["entities"] = pd.read_parquet(folder / "entities.parquet", columns=[*key, "org_id", "person_id"]).sort_values(key)
     return {k: v.reset_index(drop=True) for k, v in got.items()}
@@ -157,7 +159,11 @@ def _run(out: Path, inp: Path, config: Path, failpoint: str | None = None) -> su
         env["MEDPR_FAILPOINT"] = failpoint
     return subprocess.run(
         [sys.executable, "run_pipeline.py", "run", str(inp), "--out", str(out), "-q", "--config", str(config)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

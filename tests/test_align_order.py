@@ -108,7 +108,10 @@ def test_the_batch_has_the_ties_it_is_meant_to(batch, runs):
     assert dup["zh_mou_spam"] == "zh_mou" and dup["zh_mou_trad"] == "zh_mou"  # the clean copy wins
     pairs = set(zip(t.alignments["en_release_id"], t.alignments["zh_release_id"]))
     en_ids = [by_path[p] for p in ("en_hksh_shenzhen_mou.txt", "mirror/a/en_hksh_shenzhen_mou.txt")]
-    zh_ids = [by_path[p] for p in ("zht_hksh_shenzhen_mou.txt", "mirror/a/zht_hksh_shenzhen_mou.txt", "mirror/b/zht_hksh_shenzhen_mou.txt")]
+    zh_ids = [
+        by_path[p]
+        for p in ("zht_hksh_shenzhen_mou.txt", "mirror/a/zht_hksh_shenzhen_mou.txt", "mirror/b/zht_hksh_shenzhen_mou.txt")
+    ]
     assert (en_ids[0], zh_ids[1]) in pairs  # canonical with canonical
     assert {(en_ids[1], zh_ids[1]), (en_ids[0], zh_ids[0]), (en_ids[0], zh_ids[2])} <= pairs  # copies inherit
     assert (by_path["en_mou"], by_path["zh_mou"]) in pairs

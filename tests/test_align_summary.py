@@ -50,7 +50,11 @@ def test_a_title_the_text_bears_out_is_kept_and_traditional_titles_compare_as_si
 
 
 def test_a_spam_titled_canonical_copy_still_pairs():
-    rows = [_row("en", "en", EN_MOU, dateline=date(2025, 3, 3)), _row("zh_spam", "zh", ZH_SPAM), _row("zh_spam_hant", "zh", ZH_SPAM_HANT, hans=ZH_SPAM)]
+    rows = [
+        _row("en", "en", EN_MOU, dateline=date(2025, 3, 3)),
+        _row("zh_spam", "zh", ZH_SPAM),
+        _row("zh_spam_hant", "zh", ZH_SPAM_HANT, hans=ZH_SPAM),
+    ]
     rel = pd.DataFrame(rows)
     t = Align()(Tables(releases=rel))
     name = dict(zip(rel["release_id"], rel["source_path"]))

@@ -14,7 +14,7 @@ ATTRS = ("pos_", "tag_", "dep_", "morph", "lemma_", "norm_")
 # tokens, plus shapes the releases throw at it: capitals, hyphens, CJK, emoji, empty lines.
 NASTY = (
     "Let's go: it ain't over, we're gonna sign and gotta grow. There are 3 MOUs; there's one more.\n\n"
-    "   HONG KONG SAR, 5 May 2024 /PRNewswire/ -- HKSH Medical Group (\"HKSH\") and 養和醫院 ... "
+    '   HONG KONG SAR, 5 May 2024 /PRNewswire/ -- HKSH Medical Group ("HKSH") and 養和醫院 ... '
     "Dr. Walton LI, M.D., said: “We'll co-operate!”  \t\n 🙂 #1 $12.5m US$3bn 1.2% e-mail@x.org\n"
     "I'd've, y'all, 'tis, dunno, wanna, cannot, won't, shan't, he's, she'd, it's, who's."
 )

@@ -111,7 +111,11 @@ def test_headline_fused_with_body_is_split_and_repeats_dropped():
         ("HONG KONG, Dec. 24, 2025 /PRNewswire/ -- HKSH Medical Group", "HONG KONG", date(2025, 12, 24)),
         ("BEIJING, Aug. 31, 2020 /PRNewswire/ -- Concord Medical", "BEIJING", date(2020, 8, 31)),
         ("香港2025年12月24日 /美通社/ -- 為配合國家", "香港", date(2025, 12, 24)),
-        ("HONG KONG SAR - Media OutReach Newswire - 23 April 2025 - The Hong Kong Polytechnic", "HONG KONG SAR", date(2025, 4, 23)),
+        (
+            "HONG KONG SAR - Media OutReach Newswire - 23 April 2025 - The Hong Kong Polytechnic",
+            "HONG KONG SAR",
+            date(2025, 4, 23),
+        ),
         ("(11 March 2025, Hong Kong) HKSH Medical Group (HKSH) and", "Hong Kong", date(2025, 3, 11)),
         ("(12 June 2023 - Hong Kong) – Hong Kong Science and Technology Parks", "Hong Kong", date(2023, 6, 12)),
         ("人民网香港12月18日电(记者陈然)第18届", "香港", None),
@@ -196,7 +200,9 @@ def test_metadata_date_gives_way_to_the_dateline():
     assert clean(" date 2025-12-20 " + DATELINED).dateline_date == date(2025, 12, 24)
 
 
-@pytest.mark.parametrize("line", ["HONG KONG, Feb. 30, 2025 /PRNewswire/ -- ", "香港2025年13月45日 /美通社/ -- ", "香港0000年1月1日 /美通社/ -- "])
+@pytest.mark.parametrize(
+    "line", ["HONG KONG, Feb. 30, 2025 /PRNewswire/ -- ", "香港2025年13月45日 /美通社/ -- ", "香港0000年1月1日 /美通社/ -- "]
+)
 def test_impossible_dateline_date_is_no_date(line):
     r = clean(" date 2025-13-25 " + line + BODY)
     assert BODY in r.clean_text and r.dateline_date is None

@@ -28,7 +28,9 @@ def test_run_exits_zero_when_all_inputs_are_read(cli, light_config, tmp_path):
 
 def test_run_exits_one_when_an_input_is_missing(cli, light_config, tmp_path):
     (tmp_path / "a.txt").write_text(EN, encoding="utf-8")
-    code, output = cli("run", tmp_path / "a.txt", tmp_path / "gone.txt", "--out", tmp_path / "out", "--config", light_config, "-q")
+    code, output = cli(
+        "run", tmp_path / "a.txt", tmp_path / "gone.txt", "--out", tmp_path / "out", "--config", light_config, "-q"
+    )
     assert code == 1
     assert "gone.txt [read]: no such file or folder" in output
     assert (tmp_path / "out" / "releases.parquet").exists()  # the good input was still written

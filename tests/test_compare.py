@@ -13,8 +13,10 @@ def _write(folder, rows):
 
 
 def test_tables_equal_up_to_row_order_and_run_columns(tmp_path, capsys):
-    rows = [{"release_id": "a", "type": "role", "score": 0.9, "pipeline_version": "0.1.0+1"},
-            {"release_id": "b", "type": "partnership", "score": 0.8, "pipeline_version": "0.1.0+1"}]
+    rows = [
+        {"release_id": "a", "type": "role", "score": 0.9, "pipeline_version": "0.1.0+1"},
+        {"release_id": "b", "type": "partnership", "score": 0.8, "pipeline_version": "0.1.0+1"},
+    ]
     _write(tmp_path / "old", rows)
     _write(tmp_path / "new", [{**r, "pipeline_version": "0.1.0+2"} for r in reversed(rows)])
     assert compare(tmp_path / "old", tmp_path / "new")

@@ -35,10 +35,14 @@ def test_the_shipped_toml_spells_out_every_default_of_the_stages_it_lists():
 
 def test_a_filled_config_written_as_toml_reads_back_equal(tmp_path):
     nasty = 'C:\\models\\"zh" 模型\tx'
-    config = PipelineConfig.load(overrides=[
-        f"stages.recognise.zh_model={nasty}", "stages.relate.min_score=1e-05", "stages.align.max_df=7",
-        "stages.judge_entities.threshold=0.45",
-    ]).filled()
+    config = PipelineConfig.load(
+        overrides=[
+            f"stages.recognise.zh_model={nasty}",
+            "stages.relate.min_score=1e-05",
+            "stages.align.max_df=7",
+            "stages.judge_entities.threshold=0.45",
+        ]
+    ).filled()
     path = tmp_path / "config.toml"
     path.write_text(config.to_toml("header line\n\nwith a blank line"), encoding="utf-8")
     back = PipelineConfig.load(path)
@@ -50,10 +54,15 @@ def test_a_filled_config_written_as_toml_reads_back_equal(tmp_path):
 
 
 def test_set_reads_toml_values_and_plain_words():
-    config = PipelineConfig.load(overrides=[
-        "stages.relate.min_score=0.6", "stages.align.mutual=true", "stages.recognise.zh_backend=model",
-        'stages.convert.config="t2s"', 'pipeline.stages=["clean", "convert"]',
-    ])
+    config = PipelineConfig.load(
+        overrides=[
+            "stages.relate.min_score=0.6",
+            "stages.align.mutual=true",
+            "stages.recognise.zh_backend=model",
+            'stages.convert.config="t2s"',
+            'pipeline.stages=["clean", "convert"]',
+        ]
+    )
     assert config.settings["relate"]["min_score"] == 0.6 and config.settings["align"]["mutual"] is True
     assert config.settings["recognise"]["zh_backend"] == "model" and config.settings["convert"]["config"] == "t2s"
     assert config.stages == ["clean", "convert"]

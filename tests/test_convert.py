@@ -33,7 +33,11 @@ def convert(text: str, config: str = "auto") -> Release:
             "Latn",
         ),
         # a Chinese release with English names in it: Chinese, Traditional
-        ("養和醫療集團（HKSH Medical Group）與 Cancer Hospital CAMS Shenzhen 簽署合作備忘錄，雙方將在質子治療方面加強合作。", "zh", "Hant"),
+        (
+            "養和醫療集團（HKSH Medical Group）與 Cancer Hospital CAMS Shenzhen 簽署合作備忘錄，雙方將在質子治療方面加強合作。",
+            "zh",
+            "Hant",
+        ),
         ("阿斯利康（AstraZeneca）与上海市第一人民医院签署战略合作协议，推动创新药物 Tagrisso 的真实世界研究。", "zh", "Hans"),
         # a bilingual page, line by line: Chinese carries most of it
         (

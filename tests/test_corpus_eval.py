@@ -31,8 +31,8 @@ def _toks(text: str, *spans: tuple[str, str]) -> list[tuple[str, str]]:
     tags = ["O"] * len(toks)
     for phrase, label in spans:
         words = phrase.split()
-        i = next(i for i in range(len(toks)) if toks[i:i + len(words)] == words and tags[i] == "O")
-        tags[i:i + len(words)] = [f"I-{label}"] * len(words)
+        i = next(i for i in range(len(toks)) if toks[i : i + len(words)] == words and tags[i] == "O")
+        tags[i : i + len(words)] = [f"I-{label}"] * len(words)
     return list(zip(toks, tags))
 
 
@@ -40,7 +40,7 @@ def _chars(text: str, *spans: tuple[str, str]) -> list[tuple[str, str]]:
     tags = ["O"] * len(text)
     for phrase, label in spans:
         i = text.index(phrase)
-        tags[i:i + len(phrase)] = [f"B-{label}"] + [f"I-{label}"] * (len(phrase) - 1)
+        tags[i : i + len(phrase)] = [f"B-{label}"] + [f"I-{label}"] * (len(phrase) - 1)
     return list(zip(text, tags))
 
 
@@ -51,14 +51,29 @@ def test_label_mapping_keeps_names_and_drops_misc():
 
 def test_conll_reader_offsets_iob1_and_misc(tmp_path):
     # IOB1: `B-LOC` only where two LOC names touch; MISC (German) is not one of our labels.
-    rows = [("German", "I-MISC"), ("Chancellor", "O"), ("Helmut", "I-PER"), ("Kohl", "I-PER"), ("flew", "O"),
-            ("Bonn", "I-LOC"), ("Paris", "B-LOC"), ("to", "O"), ("U.S.", "I-ORG"), ("Treasury", "I-ORG"), (".", "O")]
+    rows = [
+        ("German", "I-MISC"),
+        ("Chancellor", "O"),
+        ("Helmut", "I-PER"),
+        ("Kohl", "I-PER"),
+        ("flew", "O"),
+        ("Bonn", "I-LOC"),
+        ("Paris", "B-LOC"),
+        ("to", "O"),
+        ("U.S.", "I-ORG"),
+        ("Treasury", "I-ORG"),
+        (".", "O"),
+    ]
     path = tmp_path / "t.conll"
     path.write_text(_conll([rows, [("Rubin", "I-PER")]]), encoding="utf-8")
     first, second = list(read_conll(path))
     assert first.text == "German Chancellor Helmut Kohl flew Bonn Paris to U.S. Treasury ."
     assert [(first.text[s:e], lab) for s, e, lab in first.gold] == [
-        ("Helmut Kohl", "PERSON"), ("Bonn", "GPE"), ("Paris", "GPE"), ("U.S. Treasury", "ORG")]
+        ("Helmut Kohl", "PERSON"),
+        ("Bonn", "GPE"),
+        ("Paris", "GPE"),
+        ("U.S. Treasury", "ORG"),
+    ]
     assert second.text == "Rubin" and second.gold == [(0, 5, "PERSON")]
 
 
@@ -66,7 +81,9 @@ def test_resume_reader_marks_trimmed_characters_unannotated(tmp_path):
     # Resume's LOC `云南建水人` is trimmed to the place; `人` is left unannotated, not "outside".
     text, tags = "张三，云南建水人。", ["B-NAME", "E-NAME", "O", "B-LOC", "M-LOC", "M-LOC", "M-LOC", "E-LOC", "O"]
     (tmp_path / "resume_ner").mkdir()
-    (tmp_path / "resume_ner" / "test.char.bmes").write_text("".join(f"{c} {t}\n" for c, t in zip(text, tags)) + "\n", encoding="utf-8")
+    (tmp_path / "resume_ner" / "test.char.bmes").write_text(
+        "".join(f"{c} {t}\n" for c, t in zip(text, tags)) + "\n", encoding="utf-8"
+    )
     (sent,) = list(read_chinese("resume", tmp_path))
     assert [(sent.text[s:e], lab) for s, e, lab in sent.gold] == [("张三", "PERSON"), ("云南建水", "GPE")]
     assert sent.missing == [(7, 8)]
@@ -94,8 +111,12 @@ def test_exact_scorer_ignores_predictions_on_unannotated_text():
 def test_lenient_scorer_matches_names_as_schema_does():
     counts = _counts()
     gold = [("ORG", "Hospital Authority"), ("ORG", "Hospital Authority"), ("GPE", "香港"), ("PERSON", "Lo Chung-mau")]
-    pred = [("ORG", ["the Hospital Authority", "Hospital Authority"]), ("GPE", ["香港"]), ("PERSON", ["Lo Chung-Mau"]),
-            ("PERSON", ["Chung"])]
+    pred = [
+        ("ORG", ["the Hospital Authority", "Hospital Authority"]),
+        ("GPE", ["香港"]),
+        ("PERSON", ["Lo Chung-Mau"]),
+        ("PERSON", ["Chung"]),
+    ]
     score_lenient(gold, pred, counts)
     assert counts["ORG"] == [1, 1, 1]  # distinct names per sentence; "the" and case do not matter
     assert counts["GPE"] == [1, 1, 1]  # Traditional and Simplified are one name
@@ -118,23 +139,47 @@ def test_pooled_scores_add_counts_not_f1s():
 
 # -- a real run through the shipped stages ------------------------------------------------------------
 EN = [
-    _toks("Professor Lo Chung-mau , Secretary for Health , visited Queen Mary Hospital in Hong Kong .",
-          ("Lo Chung-mau", "PER"), ("Queen Mary Hospital", "ORG"), ("Hong Kong", "LOC")),
-    _toks("AstraZeneca and Fosun Pharma announced a partnership in Shanghai on Tuesday .",
-          ("AstraZeneca", "ORG"), ("Fosun Pharma", "ORG"), ("Shanghai", "LOC")),
+    _toks(
+        "Professor Lo Chung-mau , Secretary for Health , visited Queen Mary Hospital in Hong Kong .",
+        ("Lo Chung-mau", "PER"),
+        ("Queen Mary Hospital", "ORG"),
+        ("Hong Kong", "LOC"),
+    ),
+    _toks(
+        "AstraZeneca and Fosun Pharma announced a partnership in Shanghai on Tuesday .",
+        ("AstraZeneca", "ORG"),
+        ("Fosun Pharma", "ORG"),
+        ("Shanghai", "LOC"),
+    ),
     _toks("BEIJING 1996-08-22", ("BEIJING", "LOC")),
-    _toks("Angela Merkel met Emmanuel Macron in Berlin .", ("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Berlin", "LOC")),
-    _toks("The World Health Organization warned that Europe faces a new wave .",
-          ("World Health Organization", "ORG"), ("Europe", "LOC")),
-    _toks("Manchester United beat Chelsea 2-1 at Old Trafford .", ("Manchester United", "ORG"), ("Chelsea", "ORG"),
-          ("Old Trafford", "LOC")),
+    _toks(
+        "Angela Merkel met Emmanuel Macron in Berlin .", ("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Berlin", "LOC")
+    ),
+    _toks(
+        "The World Health Organization warned that Europe faces a new wave .",
+        ("World Health Organization", "ORG"),
+        ("Europe", "LOC"),
+    ),
+    _toks(
+        "Manchester United beat Chelsea 2-1 at Old Trafford .",
+        ("Manchester United", "ORG"),
+        ("Chelsea", "ORG"),
+        ("Old Trafford", "LOC"),
+    ),
     _toks("U.S. Treasury Secretary Robert Rubin said on Friday .", ("U.S. Treasury", "ORG"), ("Robert Rubin", "PER")),
-    _toks("Pfizer 's chief executive , Albert Bourla , spoke in New York .", ("Pfizer", "ORG"), ("Albert Bourla", "PER"),
-          ("New York", "LOC")),
+    _toks(
+        "Pfizer 's chief executive , Albert Bourla , spoke in New York .",
+        ("Pfizer", "ORG"),
+        ("Albert Bourla", "PER"),
+        ("New York", "LOC"),
+    ),
     _toks("German Chancellor Helmut Kohl arrived in Moscow .", ("German", "MISC"), ("Helmut Kohl", "PER"), ("Moscow", "LOC")),
     _toks("Shares of Tencent Holdings rose 3 percent in Hong Kong trading .", ("Tencent Holdings", "ORG"), ("Hong Kong", "LOC")),
-    _toks("Peking University Third Hospital opened a clinic in Shenzhen .", ("Peking University Third Hospital", "ORG"),
-          ("Shenzhen", "LOC")),
+    _toks(
+        "Peking University Third Hospital opened a clinic in Shenzhen .",
+        ("Peking University Third Hospital", "ORG"),
+        ("Shenzhen", "LOC"),
+    ),
     _toks("SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT .", ("JAPAN", "LOC"), ("CHINA", "LOC")),
 ]
 ZH = [

@@ -39,12 +39,15 @@ def test_uninterrupted_run_writes_the_new_tables(rows):
     assert row.held == {"release tables": "new", "corpus tables": "new", "whole folder": "new"}
 
 
-@pytest.mark.parametrize("stop", [
-    "kill -9 after the first chunk",
-    "kill -9 with the release tables staged",
-    "kill -9 as align starts",
-    "kill -9 after align, before the commit",
-])
+@pytest.mark.parametrize(
+    "stop",
+    [
+        "kill -9 after the first chunk",
+        "kill -9 with the release tables staged",
+        "kill -9 as align starts",
+        "kill -9 after align, before the commit",
+    ],
+)
 def test_kill_before_the_journal_leaves_the_previous_tables(rows, stop):
     row = rows[stop]
     assert row.exit_code == -9 and not row.journal_left
@@ -71,7 +74,9 @@ def test_graceful_stop_keeps_releases_done_and_the_previous_corpus_tables(rows, 
 def test_matrix_command_prints_the_table(tmp_path, capsys):
     config = tmp_path / "light.toml"
     config.write_text('[pipeline]\nstages = ["clean", "convert", "align"]\n[stages.align]\nencoder = false\n', "utf-8")
-    code = crash_matrix.main(["--n", "6", "--config", str(config), "--only", "corpus:started:SIGTERM", "--keep", str(tmp_path / "w")])
+    code = crash_matrix.main(
+        ["--n", "6", "--config", str(config), "--only", "corpus:started:SIGTERM", "--keep", str(tmp_path / "w")]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[2] == "| SIGTERM as align starts | 130 | no | new | previous | partial | same |"

@@ -115,9 +115,7 @@ def test_event_bcubed_scores_grouping_against_the_gold_events():
     from pipeline.io.tables import Tables
 
     t = Tables()
-    t.releases = pd.DataFrame(
-        {"source_path": ["a.txt", "b.txt", "c.txt", "d.txt"], "event_id": ["ev-1", "ev-1", "ev-1", "ev-4"]}
-    )
+    t.releases = pd.DataFrame({"source_path": ["a.txt", "b.txt", "c.txt", "d.txt"], "event_id": ["ev-1", "ev-1", "ev-1", "ev-4"]})
     # gold: {a, b} and {c, d}; predicted {a, b, c} and {d}
     got = event_bcubed(t, {"a": "x", "b": "x", "c": "y", "d": "y"})
     assert got["releases"] == 4 and got["p"] == round((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4, 3) and got["r"] == 0.75

@@ -49,8 +49,13 @@ GOLD = [
             {"label": "GPE", "text": "Hong Kong"},
         ],
         "relations": [
-            {"type": "partnership", "head": "HKSH Medical Group", "tail": "Cancer Hospital Chinese Academy of Medical Sciences Shenzhen Hospital",
-             "date": "11 December 2025", "kind": "MOU"},
+            {
+                "type": "partnership",
+                "head": "HKSH Medical Group",
+                "tail": "Cancer Hospital Chinese Academy of Medical Sciences Shenzhen Hospital",
+                "date": "11 December 2025",
+                "kind": "MOU",
+            },
             {"type": "role", "person": "Dr Lee Wai-tat", "title": "Chief Executive Officer", "org": "HKSH Medical Group"},
             {"type": "role", "person": "Wang Lvhua", "title": "President", "org": None},
             {"type": "located_in", "head": "HKSH Medical Group", "tail": "Hong Kong"},
@@ -67,7 +72,13 @@ GOLD = [
             {"label": "DISEASE", "text": "癌症"},
         ],
         "relations": [
-            {"type": "partnership", "head": "養和醫療集團", "tail": "中國醫學科學院腫瘤醫院深圳醫院", "date": "2025年12月11日", "kind": "備忘錄"},
+            {
+                "type": "partnership",
+                "head": "養和醫療集團",
+                "tail": "中國醫學科學院腫瘤醫院深圳醫院",
+                "date": "2025年12月11日",
+                "kind": "備忘錄",
+            },
             {"type": "role", "person": "李維達", "title": "行政總裁", "org": "養和醫療集團"},
             {"type": "subsidiary_of", "head": "養和醫院", "tail": "養和醫療集團"},
         ],
@@ -130,19 +141,41 @@ RELATIONS = [
 def write_tables(out: Path, alignments: list[tuple[str, str]]) -> None:
     t = Tables()
     t.releases = pd.DataFrame(
-        [{"release_id": rid, "source_path": src, "lang": "zh" if "zh" in src else "en", "clean_text": "..."} for rid, src in RELEASES.items()]
+        [
+            {"release_id": rid, "source_path": src, "lang": "zh" if "zh" in src else "en", "clean_text": "..."}
+            for rid, src in RELEASES.items()
+        ]
     )
     t.entities = pd.DataFrame(
         [
-            {"release_id": rid, "entity_id": f"e{i}", "label": label, "text": text, "text_norm": norm, "mentions": [[0, 1]],
-             "aliases": [], "source": "model", "score": 0.9}
+            {
+                "release_id": rid,
+                "entity_id": f"e{i}",
+                "label": label,
+                "text": text,
+                "text_norm": norm,
+                "mentions": [[0, 1]],
+                "aliases": [],
+                "source": "model",
+                "score": 0.9,
+            }
             for i, (rid, label, text, norm) in enumerate(ENTITIES)
         ]
     )
     t.relations = pd.DataFrame(
         [
-            {"release_id": rid, "type": typ, "head": head, "tail": tail, "head_id": "e0", "tail_id": None if tail is None else "e1",
-             "date": date(2025, 12, 11) if typ == "partnership" else None, "title": title, "evidence": "...", "score": 0.8}
+            {
+                "release_id": rid,
+                "type": typ,
+                "head": head,
+                "tail": tail,
+                "head_id": "e0",
+                "tail_id": None if tail is None else "e1",
+                "date": date(2025, 12, 11) if typ == "partnership" else None,
+                "title": title,
+                "evidence": "...",
+                "score": 0.8,
+            }
             for rid, typ, head, tail, title in RELATIONS
         ]
     )
@@ -155,7 +188,9 @@ def case(tmp_path):
     out = tmp_path / "extracted"
     write_tables(out, [("r_en", "r_zht"), ("r_extra", "r_zhs")])
     gold = _jsonl(tmp_path / "gold.jsonl", GOLD)
-    pairs = _jsonl(tmp_path / "pairs.jsonl", [{"en": "en_hksh_mou", "zh": "zht_hksh_mou"}, {"en": "dev_en_007", "zh": "zhs_wuxi"}])
+    pairs = _jsonl(
+        tmp_path / "pairs.jsonl", [{"en": "en_hksh_mou", "zh": "zht_hksh_mou"}, {"en": "dev_en_007", "zh": "zhs_wuxi"}]
+    )
     docs = _jsonl(
         tmp_path / "docs.jsonl",
         [
@@ -244,12 +279,25 @@ def test_conform_leaves_out_the_gold_entities_schema_excludes():
     from pipeline.evaluate import conform
 
     gold = [
-        {"id": "en_x", "lang": "en", "entities": [{"label": "ORG", "text": "Global Times"}, {"label": "ORG", "text": "Evergreen Hospital"},
-                                                   {"label": "GPE", "text": "Times Square"}]},
-        {"id": "zht_x", "lang": "zh", "entities": [{"label": "ORG", "text": "大公報"}, {"label": "ORG", "text": "常青醫院"}],
-         "relations": [{"type": "role", "person": "莫思年", "title": "記者", "org": "大公報"},
-                       {"type": "role", "person": "陳然", "title": "記者", "org": None},
-                       {"type": "role", "person": "李明", "title": "院長", "org": "常青醫院"}]},
+        {
+            "id": "en_x",
+            "lang": "en",
+            "entities": [
+                {"label": "ORG", "text": "Global Times"},
+                {"label": "ORG", "text": "Evergreen Hospital"},
+                {"label": "GPE", "text": "Times Square"},
+            ],
+        },
+        {
+            "id": "zht_x",
+            "lang": "zh",
+            "entities": [{"label": "ORG", "text": "大公報"}, {"label": "ORG", "text": "常青醫院"}],
+            "relations": [
+                {"type": "role", "person": "莫思年", "title": "記者", "org": "大公報"},
+                {"type": "role", "person": "陳然", "title": "記者", "org": None},
+                {"type": "role", "person": "李明", "title": "院長", "org": "常青醫院"},
+            ],
+        },
     ]
     out = conform(gold)
     assert [r["person"] for r in out[1]["relations"]] == ["李明"]

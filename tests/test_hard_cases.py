@@ -78,9 +78,19 @@ def test_media_outlets_are_never_organisations(run):
 
 @pytest.mark.parametrize(
     ("name", "lang", "outlet"),
-    [("Reuters", "en", True), ("reuters", "en", True), ("Global Times", "en", True), ("Macau Business", "en", True),
-     ("Evergreen Medical Group", "en", False), ("Times Medical Group", "en", False), ("大公報", "zh", True),
-     ("威海新闻网", "zh", True), ("中国证券报", "zh", True), ("常青医疗集团", "zh", False), ("湖滨新闻集团", "zh", False)],
+    [
+        ("Reuters", "en", True),
+        ("reuters", "en", True),
+        ("Global Times", "en", True),
+        ("Macau Business", "en", True),
+        ("Evergreen Medical Group", "en", False),
+        ("Times Medical Group", "en", False),
+        ("大公報", "zh", True),
+        ("威海新闻网", "zh", True),
+        ("中国证券报", "zh", True),
+        ("常青医疗集团", "zh", False),
+        ("湖滨新闻集团", "zh", False),
+    ],
 )
 def test_media_outlet_list_and_newspaper_words(name, lang, outlet):
     assert is_media_outlet(name, lang) is outlet
@@ -94,7 +104,9 @@ def test_alias_in_the_signing_sentence_gives_the_partnership(run):
     assert frozenset(("Evergreen Medical Group", "Lakeside University")) in facts(r, "partnership")
     (mou,) = [x for x in r.relations if x.type == "partnership"]
     assert mou.kind == "MOU" and str(mou.date) == "2026-03-02"
-    zh = run("香港，2026年3月3日 -- 常青医疗集团（下称“常青”）与湖滨大学（下称“湖大”）代表出席仪式。常青与湖大于3月2日签署合作备忘录。")
+    zh = run(
+        "香港，2026年3月3日 -- 常青医疗集团（下称“常青”）与湖滨大学（下称“湖大”）代表出席仪式。常青与湖大于3月2日签署合作备忘录。"
+    )
     assert frozenset(("常青医疗集团", "湖滨大学")) in facts(zh, "partnership")
 
 
@@ -194,8 +206,12 @@ def test_listed_members_legal_forms_and_affiliated_hospitals_are_whole_names(run
         "Related:\n• Home\n• About Evergreen Holdings Group\n"
     )
     orgs = candidates(r, "ORG")
-    assert {"Affiliated Cancer Hospital of Lakeside Medical College", "Harbourview Cancer Prevention and Treatment Center",
-            "Morningside Investment Co., Ltd.", "Sunrise Pharmaceutical Co. Ltd."} <= orgs, orgs
+    assert {
+        "Affiliated Cancer Hospital of Lakeside Medical College",
+        "Harbourview Cancer Prevention and Treatment Center",
+        "Morningside Investment Co., Ltd.",
+        "Sunrise Pharmaceutical Co. Ltd.",
+    } <= orgs, orgs
     assert "Lakeside Medical College" not in orgs
     assert "• Home" not in r.clean_text and "About Evergreen Holdings Group" not in r.clean_text  # a menu, not a list
 
@@ -225,8 +241,9 @@ def test_a_hard_wrapped_newswire_copy_is_read_as_sentences(run):
     assert r.clean_text.startswith("Evergreen Medical Group Signs MOU\n")  # the headline stays its own line
     assert "officiated the ceremony.\nShort closing line." in r.clean_text  # a short line ends its paragraph
     assert "Chan Tai Man Foundation" in candidates(r, "ORG")
-    assert frozenset(("Evergreen Medical Group", "Chan Tai Man Foundation")) in facts(r, "partnership") or \
-        frozenset(("Evergreen Medical Group", "Dr. Chan Tai Man Foundation")) in facts(r, "partnership")
+    assert frozenset(("Evergreen Medical Group", "Chan Tai Man Foundation")) in facts(r, "partnership") or frozenset(
+        ("Evergreen Medical Group", "Dr. Chan Tai Man Foundation")
+    ) in facts(r, "partnership")
 
 
 def test_a_complete_name_is_not_the_short_form_of_its_own_unit(run):

@@ -73,7 +73,9 @@ def test_a_stop_keeps_the_releases_done_and_the_next_run_goes_on(corpus, light_a
     assert 30 <= len(kept) < N and len(kept) == first.written  # the chunk in hand is finished, the rest left
     assert kept["source_path"].is_unique
     assert pd.read_parquet(out / "alignments.parquet").empty  # the corpus stage waits for the whole batch
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert (
+        signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )  # restored
 
     started: list[str] = []
     second = run_batch([corpus], out, light_align, on_stage=started.append)
@@ -107,7 +109,9 @@ def test_a_second_signal_stops_at_once_and_keeps_the_previous_tables(corpus, lig
     with pytest.raises(KeyboardInterrupt):
         run_batch([corpus], out, light_align, force=True, on_file=_signal_at(10, times=2))
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before
-    assert not [p for p in out.iterdir() if p.suffix != ".parquet" and p.name not in (LOCK, CONFIG_FILE)]  # no temporary files left behind
+    assert not [
+        p for p in out.iterdir() if p.suffix != ".parquet" and p.name not in (LOCK, CONFIG_FILE)
+    ]  # no temporary files left behind
 
 
 def test_workers_stop_with_the_parent_and_the_rerun_completes(corpus, tmp_path, light_config):

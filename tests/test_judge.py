@@ -89,7 +89,9 @@ def test_the_stage_moves_rejected_candidates_aside_and_is_repeatable(process):
     again.entities, again.rejected = copy.deepcopy(everything), []
     JudgeEntities(threshold=0.05)(again)
     assert [e.entity_id for e in again.entities] == [e.entity_id for e in release.entities]
-    assert [(e.entity_id, e.score, e.source) for e in again.rejected] == [(e.entity_id, e.score, e.source) for e in release.rejected]
+    assert [(e.entity_id, e.score, e.source) for e in again.rejected] == [
+        (e.entity_id, e.score, e.source) for e in release.rejected
+    ]
     keep_all = copy.deepcopy(release)
     keep_all.entities, keep_all.rejected = copy.deepcopy(everything), []
     JudgeEntities(threshold=1.0)(keep_all)
@@ -129,7 +131,13 @@ def test_train_spans_writes_a_candidate_and_judges_it_out_of_fold(tmp_path):
     stems = sorted({g for _, _, g, _ in from_tables(tables)})
     # gold: every candidate's name except those of one label, per release: both classes, 5 events
     gold = [
-        {"id": s, "relations": [], "entities": [{"label": c.label, "text": c.text} for _, _, g, c in from_tables(tables) if g == s and c.label != "DATE"]}
+        {
+            "id": s,
+            "relations": [],
+            "entities": [
+                {"label": c.label, "text": c.text} for _, _, g, c in from_tables(tables) if g == s and c.label != "DATE"
+            ],
+        }
         for s in stems
     ]
     lines: list[str] = []
@@ -159,10 +167,15 @@ def _ent(eid: str, label: str, text: str, clean: str, source: str = "ruler"):
 def test_variants_merge_neighbours_and_split_two_names_read_as_one():
     from pipeline.ner.span_filter import MERGE, SPLIT, variants
 
-    text = ("Pok Oi Hospital, Lingnan University School of Medicine signed with Alder Labs and Birch Holdings. "
-            "Lingnan University School of Medicine said so.")
-    ents = [_ent("E1", "ORG", "Pok Oi Hospital", text), _ent("E2", "ORG", "Lingnan University School of Medicine", text),
-            _ent("E3", "ORG", "Alder Labs and Birch Holdings", text)]
+    text = (
+        "Pok Oi Hospital, Lingnan University School of Medicine signed with Alder Labs and Birch Holdings. "
+        "Lingnan University School of Medicine said so."
+    )
+    ents = [
+        _ent("E1", "ORG", "Pok Oi Hospital", text),
+        _ent("E2", "ORG", "Lingnan University School of Medicine", text),
+        _ent("E3", "ORG", "Alder Labs and Birch Holdings", text),
+    ]
     new = {v.text: v for v in variants(ents, text, "en", 4)}
     assert new["Pok Oi Hospital, Lingnan University School of Medicine"].source == MERGE
     assert new["Alder Labs"].source == SPLIT and new["Birch Holdings"].source == SPLIT
@@ -176,8 +189,7 @@ def test_variants_merge_neighbours_and_split_two_names_read_as_one():
 def test_resolve_weighs_a_variant_against_what_it_overlaps():
     from pipeline.ner.span_filter import MERGE, resolve
 
-    text = ("Pok Oi Hospital, Lingnan University School of Medicine signed. "
-            "Lingnan University School of Medicine said so.")
+    text = "Pok Oi Hospital, Lingnan University School of Medicine signed. Lingnan University School of Medicine said so."
     a, b = _ent("E1", "ORG", "Pok Oi Hospital", text), _ent("E2", "ORG", "Lingnan University School of Medicine", text)
     m = _ent("E3", "ORG", "Pok Oi Hospital, Lingnan University School of Medicine", text, source=MERGE)
     # the merge is likelier: the part wholly inside it goes, the part also written alone stays

@@ -58,7 +58,9 @@ def test_pieces_cover_the_text_and_end_at_the_strongest_break():
         assert spans[0][0] == 0 and spans[-1][1] == len(text)
         assert all(a < b <= a + size for a, b in spans) and all(b == c for (_, b), (c, _) in pairwise(spans))
     assert [text[a:b] for a, b in split_text(text, 60)] == [
-        "First paragraph, first line.\nIts second line.\n\n", "Second paragraph. Two sentences here.\nLast line"]
+        "First paragraph, first line.\nIts second line.\n\n",
+        "Second paragraph. Two sentences here.\nLast line",
+    ]
     assert _pieces("Sentence one. Sentence two goes on. Three.", 30) == ["Sentence one. ", "Sentence two goes on. Three."]
     assert _pieces("One. Two three four five six seven.", 20) == ["One. Two three four ", "five six seven."]
     assert _pieces("長句，還有一句。短句！" * 2, 16) == ["長句，還有一句。短句！", "長句，還有一句。短句！"]
@@ -69,7 +71,9 @@ def test_pieces_cover_the_text_and_end_at_the_strongest_break():
 
 def test_piece_size_is_checked_when_the_pipeline_is_built():
     for bad in (LIMIT + 1, 10, "big"):
-        with pytest.raises(ValueError, match=r"^recognise\.max_chars must be a whole number from 1,000 to 1,000,000 \(spaCy's limit\)"):
+        with pytest.raises(
+            ValueError, match=r"^recognise\.max_chars must be a whole number from 1,000 to 1,000,000 \(spaCy's limit\)"
+        ):
             Recognise(max_chars=bad)
 
 
@@ -94,7 +98,9 @@ def test_english_release_over_a_million_characters(pipeline):
     alone = pipeline.process(Release(source_path="tail.txt", raw_text=tail))
     shift = tail_at - alone.clean_text.index("BEIJING, Aug. 31, 2020")
     found = {(e.label, s, t) for e in r.entities for s, t in e.mentions}
-    assert {(e.label, s + shift, t + shift) for e in alone.entities if e.label in ("ORG", "PERSON") for s, t in e.mentions} <= found
+    assert {
+        (e.label, s + shift, t + shift) for e in alone.entities if e.label in ("ORG", "PERSON") for s, t in e.mentions
+    } <= found
     # the facts of the tail too, read in the last piece
     late = {(x.type, x.head, x.tail) for x in r.relations if r.clean_text.find(x.evidence, tail_at) >= 0}
     assert {(x.type, x.head, x.tail) for x in alone.relations} <= late
@@ -112,7 +118,9 @@ def test_release_of_one_line_over_a_million_characters(pipeline):
     assert len(r.clean_text) > LIMIT and "\n" not in r.clean_text
     _assert_offsets_index_the_text(r)
     tail_at = r.clean_text.index("BEIJING, Aug. 31, 2020")
-    assert {"Concord Medical Services Holdings Limited", "Guangzhou Concord Cancer Center"} <= set(_mentions_after(r, "ORG", tail_at))
+    assert {"Concord Medical Services Holdings Limited", "Guangzhou Concord Cancer Center"} <= set(
+        _mentions_after(r, "ORG", tail_at)
+    )
     assert any(r.clean_text.find(x.evidence, tail_at) >= 0 for x in r.relations)
 
 
@@ -156,8 +164,12 @@ def _facts(r: Release) -> set[tuple]:
 
 
 def test_english_in_pieces_reads_like_the_whole(pipeline, monkeypatch):
-    names = ["en_hksh_shenzhen_mou.txt", "en_concord_kiang_wu_agreement.txt", "en_guangzhou_concord_opening.txt",
-             "en_hainan_medical_association.txt"]
+    names = [
+        "en_hksh_shenzhen_mou.txt",
+        "en_concord_kiang_wu_agreement.txt",
+        "en_guangzhou_concord_opening.txt",
+        "en_hainan_medical_association.txt",
+    ]
     raw = "\n\n".join((RAW / n).read_text("utf-8") for n in names)
     raw += "\n\nHKSH will open a second proton therapy centre with Shenzhen Cancer Hospital in 2027."
     whole, pieces = _read_both_ways(pipeline, monkeypatch, raw, 2_000)
@@ -172,7 +184,9 @@ def test_english_in_pieces_reads_like_the_whole(pipeline, monkeypatch):
     assert "HKSH" in hksh.aliases and (last, last + 4) in hksh.mentions
     assert not any(e.text == "HKSH" for e in pieces.entities)
     assert pieces.docs["en"].text == pieces.clean_text
-    assert {e.text for e in pieces.docs["en"].ents} <= {pieces.clean_text[s:t] for e in pieces.entities + pieces.rejected for s, t in e.mentions}
+    assert {e.text for e in pieces.docs["en"].ents} <= {
+        pieces.clean_text[s:t] for e in pieces.entities + pieces.rejected for s, t in e.mentions
+    }
 
 
 def test_chinese_in_pieces_reads_like_the_whole(pipeline, monkeypatch):

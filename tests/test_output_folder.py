@@ -34,14 +34,29 @@ def config(tmp_path_factory) -> Path:
 
 
 def _command(config: Path, out: Path, *inputs: Path, extra: tuple[str, ...] = ()) -> list[str]:
-    return [sys.executable, str(ROOT / "run_pipeline.py"), "run", *map(str, inputs), "--out", str(out),
-            "--config", str(config), "-q", *extra]
+    return [
+        sys.executable,
+        str(ROOT / "run_pipeline.py"),
+        "run",
+        *map(str, inputs),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        "-q",
+        *extra,
+    ]
 
 
-def run(config: Path, out: Path, *inputs: Path, extra: tuple[str, ...] = (), env: dict | None = None,
-        umask: int | None = None) -> subprocess.CompletedProcess:
+def run(
+    config: Path, out: Path, *inputs: Path, extra: tuple[str, ...] = (), env: dict | None = None, umask: int | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        _command(config, out, *inputs, extra=extra), cwd=ROOT, capture_output=True, text=True, timeout=300,
+        _command(config, out, *inputs, extra=extra),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
     )
@@ -53,8 +68,14 @@ def said(done: subprocess.CompletedProcess) -> str:
 
 
 def start(config: Path, out: Path, *inputs: Path, extra: tuple[str, ...] = ()) -> subprocess.Popen:
-    return subprocess.Popen(_command(config, out, *inputs, extra=extra), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.Popen(
+        _command(config, out, *inputs, extra=extra),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def folder_of(tmp: Path, name: str, files: list[str]) -> Path:
@@ -104,7 +125,7 @@ def test_with_wait_the_second_run_waits_for_the_lock_then_runs(config, tmp_path)
 def test_two_runs_at_once_on_one_folder_lose_no_rows(config, tmp_path):
     """Without the lock the second run's commit replaced the first's releases (align read them at its start)."""
     first = folder_of(tmp_path, "first", RAW_FILES[: len(RAW_FILES) // 2])
-    second = folder_of(tmp_path, "second", RAW_FILES[len(RAW_FILES) // 2:])
+    second = folder_of(tmp_path, "second", RAW_FILES[len(RAW_FILES) // 2 :])
     out = tmp_path / "out"
     children = [start(config, out, inp, extra=("--wait",)) for inp in (first, second)]
     outputs = [c.communicate(timeout=300)[0] for c in children]

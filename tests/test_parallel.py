@@ -20,9 +20,7 @@ def _same_tables(a: Tables, b: Tables) -> None:
     ent_keys = ["release_id", "entity_id"]
     pd.testing.assert_frame_equal(_sorted(a.entities, ent_keys), _sorted(b.entities, ent_keys))
     rel_keys = ["release_id", "type", "head_id", "tail_id"]
-    pd.testing.assert_frame_equal(
-        _sorted(a.relations.astype(str), rel_keys), _sorted(b.relations.astype(str), rel_keys)
-    )
+    pd.testing.assert_frame_equal(_sorted(a.relations.astype(str), rel_keys), _sorted(b.relations.astype(str), rel_keys))
 
 
 @pytest.fixture(scope="module")

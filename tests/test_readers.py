@@ -248,7 +248,12 @@ def test_jsonl_one_release_per_line_good_lines_survive_bad_ones(tmp_path):
     f.write_text("\n".join(lines), encoding="utf-8")
     items = read(f, root=tmp_path)
     releases = {i.source_path: i for i in items if isinstance(i, Release)}
-    assert list(releases) == ["feeds/2025/feed.jsonl#1", "feeds/2025/feed.jsonl#4", "feeds/2025/feed.jsonl#6", "feeds/2025/feed.jsonl#8"]
+    assert list(releases) == [
+        "feeds/2025/feed.jsonl#1",
+        "feeds/2025/feed.jsonl#4",
+        "feeds/2025/feed.jsonl#6",
+        "feeds/2025/feed.jsonl#8",
+    ]
     assert releases["feeds/2025/feed.jsonl#1"].title == "T"
     html_record = releases["feeds/2025/feed.jsonl#4"].raw_text
     assert P1 in html_record and P2 in html_record and "<p>" not in html_record
@@ -363,7 +368,10 @@ def test_every_input_not_read_is_reported_with_its_reason(tmp_path):
 
 def test_a_broken_symlink_named_on_the_command_line_is_reported(tmp_path):
     (tmp_path / "x.txt").symlink_to("missing.txt")
-    assert discover([tmp_path / "x.txt"]) == ([], [(str(tmp_path / "x.txt"), "broken symlink (points to missing.txt, which does not exist)")])
+    assert discover([tmp_path / "x.txt"]) == (
+        [],
+        [(str(tmp_path / "x.txt"), "broken symlink (points to missing.txt, which does not exist)")],
+    )
 
 
 def _unprivileged(fn):

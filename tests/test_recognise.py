@@ -86,7 +86,12 @@ def test_titles_stay_out_of_person_names_and_surnames_join_the_full_name(run):
 def test_dates_are_iso_and_bare_mentions_of_time_are_not_dates(run):
     r = run(EN)
     dates = {e.text: e.text_norm for e in r.entities if e.label == "DATE"}
-    assert dates == {"Dec. 24, 2025": "2025-12-24", "11 December 2025": "2025-12-11", "June 2025": "2025-06", "3 March": "2025-03-03"}
+    assert dates == {
+        "Dec. 24, 2025": "2025-12-24",
+        "11 December 2025": "2025-12-11",
+        "June 2025": "2025-06",
+        "3 March": "2025-03-03",
+    }
     money = by_text(r, "MONEY")
     assert "$12 million" in money
     treatment = by_text(r, "TREATMENT")["proton therapy"]
@@ -167,6 +172,10 @@ def test_bad_settings_fail_when_the_pipeline_is_built(tmp_path):
         Pipeline(PipelineConfig(stages=["clean", "convert", "recognise"], settings={"recognise": {"zh_backend": "bert"}}))
     missing = tmp_path / "no-model"
     with pytest.raises((FileNotFoundError, ConfigError)):
-        Pipeline(PipelineConfig(stages=["clean", "convert", "recognise"],
-                                settings={"recognise": {"zh_backend": "model", "zh_model": str(missing)}}))
+        Pipeline(
+            PipelineConfig(
+                stages=["clean", "convert", "recognise"],
+                settings={"recognise": {"zh_backend": "model", "zh_model": str(missing)}},
+            )
+        )
     assert Recognise(zh_model=str(missing), zh_backend="auto").zh_backend == "lac"  # falls back to LAC and rules

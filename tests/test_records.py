@@ -100,7 +100,14 @@ def _mou_event() -> Tables:
     gives another date, plus a renewal of the same parties (another event)."""
     releases = [
         {"release_id": "en1", "lang": "en", "event_id": "ev-en1", "dateline_date": date(2025, 3, 3), "title": "A and B sign MOU"},
-        {"release_id": "zh1", "lang": "zh", "script": "Hant", "event_id": "ev-en1", "dateline_date": date(2025, 3, 3), "title": "甲乙簽署備忘錄"},
+        {
+            "release_id": "zh1",
+            "lang": "zh",
+            "script": "Hant",
+            "event_id": "ev-en1",
+            "dateline_date": date(2025, 3, 3),
+            "title": "甲乙簽署備忘錄",
+        },
         {"release_id": "zh2", "lang": "zh", "script": "Hans", "event_id": "ev-en1", "dateline_date": date(2025, 3, 4)},
         {"release_id": "en9", "lang": "en", "event_id": "ev-en1", "duplicate_of": "en1"},
         {"release_id": "en5", "lang": "en", "event_id": "ev-en5", "dateline_date": date(2027, 3, 3)},
@@ -121,15 +128,42 @@ def _mou_event() -> Tables:
     ]
 
     def mou(rid: str, d: date | None, kind: str = "MOU") -> dict:
-        return {"release_id": rid, "type": "partnership", "head": "x", "tail": "y", "head_id": "E1", "tail_id": "E2",
-                "date": d, "kind": kind, "evidence": f"{rid} signed"}
+        return {
+            "release_id": rid,
+            "type": "partnership",
+            "head": "x",
+            "tail": "y",
+            "head_id": "E1",
+            "tail_id": "E2",
+            "date": d,
+            "kind": kind,
+            "evidence": f"{rid} signed",
+        }
 
     relations = [
-        mou("en1", date(2025, 3, 3)), mou("zh1", date(2025, 3, 3)), mou("zh2", date(2025, 3, 4)), mou("en9", date(2025, 3, 3)),
+        mou("en1", date(2025, 3, 3)),
+        mou("zh1", date(2025, 3, 3)),
+        mou("zh2", date(2025, 3, 4)),
+        mou("en9", date(2025, 3, 3)),
         mou("en5", date(2027, 3, 3), "agreement"),
-        {"release_id": "en1", "type": "role", "head": "Walton LI", "tail": "Alpha Medical Group", "head_id": "E3", "tail_id": "E1",
-         "title": "Chairman"},
-        {"release_id": "zh1", "type": "role", "head": "李维达", "tail": "甲医疗集团", "head_id": "E3", "tail_id": "E1", "title": "主席"},
+        {
+            "release_id": "en1",
+            "type": "role",
+            "head": "Walton LI",
+            "tail": "Alpha Medical Group",
+            "head_id": "E3",
+            "tail_id": "E1",
+            "title": "Chairman",
+        },
+        {
+            "release_id": "zh1",
+            "type": "role",
+            "head": "李维达",
+            "tail": "甲医疗集团",
+            "head_id": "E3",
+            "tail_id": "E1",
+            "title": "主席",
+        },
     ]
     links = [
         {"en_release_id": "en1", "en_entity_id": eid, "zh_release_id": "zh1", "zh_entity_id": eid} for eid in ("E1", "E2", "E3")
@@ -262,8 +296,10 @@ def test_a_reviewers_merge_and_split_are_applied_by_the_next_records_run(tmp_pat
     alpha, beta = ents.loc[("en1", "E1"), "org_id"], ents.loc[("en1", "E2"), "org_id"]
     decisions = tmp_path / "org_decisions.jsonl"
     decisions.write_text(
-        json.dumps({"kind": "org_merge", "org_ids": [alpha, beta], "reviewer": "ann"}) + "\n"
-        + json.dumps({"kind": "org_split", "release_id": "en9", "entity_id": "E1", "org_id": alpha, "reviewer": "ann"}) + "\n",
+        json.dumps({"kind": "org_merge", "org_ids": [alpha, beta], "reviewer": "ann"})
+        + "\n"
+        + json.dumps({"kind": "org_split", "release_id": "en9", "entity_id": "E1", "org_id": alpha, "reviewer": "ann"})
+        + "\n",
         encoding="utf-8",
     )
     second = Records(decisions=str(decisions))(_mou_event())
@@ -282,8 +318,12 @@ def test_a_merge_whose_ids_have_changed_is_found_by_the_names_the_reviewer_saw(t
     orgs = first.organisations.set_index("org_id")
     ents = first.entities.set_index(["release_id", "entity_id"])
     alpha, beta = ents.loc[("en1", "E1"), "org_id"], ents.loc[("en1", "E2"), "org_id"]
-    stale = {"kind": "org_merge", "org_ids": ["org-000000000000", "org-111111111111"],
-             "names": [orgs.loc[alpha, "name_en"], orgs.loc[beta, "name_hant"]], "reviewer": "ann"}
+    stale = {
+        "kind": "org_merge",
+        "org_ids": ["org-000000000000", "org-111111111111"],
+        "names": [orgs.loc[alpha, "name_en"], orgs.loc[beta, "name_hant"]],
+        "reviewer": "ann",
+    }
     unknown = {**stale, "names": [orgs.loc[alpha, "name_en"], "No Such Hospital"]}
     decisions = tmp_path / "org_decisions.jsonl"
     for decision, joined in ((stale, True), (unknown, False)):

@@ -25,7 +25,9 @@ def extractor() -> RelationExtractor:
 
 @pytest.fixture(scope="module")
 def extract(extractor):
-    def run(text: str, ents: dict[str, list[str]], aliases: dict[str, list[str]] | None = None, dateline: date | None = None) -> list[Relation]:
+    def run(
+        text: str, ents: dict[str, list[str]], aliases: dict[str, list[str]] | None = None, dateline: date | None = None
+    ) -> list[Relation]:
         return extractor(release(text, ents, aliases or {}, dateline))
 
     return run
@@ -47,8 +49,16 @@ def date_entities(r: Release, first_id: int) -> list[Entity]:
     out = []
     for f in found:
         span = r.hans_span_to_clean(f.start, f.end) if zh else (f.start, f.end)
-        out.append(Entity(f"E{first_id + len(out)}", "DATE", r.clean_text[span[0]:span[1]], f.norm, [span],
-                          hans_mentions=[(f.start, f.end)] if zh else []))
+        out.append(
+            Entity(
+                f"E{first_id + len(out)}",
+                "DATE",
+                r.clean_text[span[0] : span[1]],
+                f.norm,
+                [span],
+                hans_mentions=[(f.start, f.end)] if zh else [],
+            )
+        )
     return out
 
 
@@ -83,7 +93,13 @@ def test_titles_after_name_one_row_per_title(extract):
         "The MOU was signed by Dr. Walton LI, Chief Executive Officer of HKSH Medical Group and Medical Superintendent of "
         "Hong Kong Sanatorium & Hospital, and Professor WANG Luhua, Director of Shenzhen Cancer Hospital."
     )
-    rels = extract(text, {"PERSON": ["Walton LI", "WANG Luhua"], "ORG": ["HKSH Medical Group", "Hong Kong Sanatorium & Hospital", "Shenzhen Cancer Hospital"]})
+    rels = extract(
+        text,
+        {
+            "PERSON": ["Walton LI", "WANG Luhua"],
+            "ORG": ["HKSH Medical Group", "Hong Kong Sanatorium & Hospital", "Shenzhen Cancer Hospital"],
+        },
+    )
     assert roles(rels) == {
         ("Walton LI", "HKSH Medical Group"): "Chief Executive Officer",
         ("Walton LI", "Hong Kong Sanatorium & Hospital"): "Medical Superintendent",
@@ -101,7 +117,10 @@ def test_several_signatories_titles_before_names(extract):
     )
     rels = extract(
         text,
-        {"PERSON": ["Feng Yong", "Cheng Kar-Shing", "Libby Lee"], "ORG": ["Office of Hong Kong, Macao and Taiwan Affairs", "NHC", "Chow Tai Fook Medical Foundation", "HA"]},
+        {
+            "PERSON": ["Feng Yong", "Cheng Kar-Shing", "Libby Lee"],
+            "ORG": ["Office of Hong Kong, Macao and Taiwan Affairs", "NHC", "Chow Tai Fook Medical Foundation", "HA"],
+        },
     )
     assert roles(rels) == {
         ("Feng Yong", "Office of Hong Kong, Macao and Taiwan Affairs"): "Acting Director-General",
@@ -116,7 +135,9 @@ def test_title_before_name_without_organisation_and_org_title_after_name(extract
         "Present were Mayor Rao Nanhu, Deputy Mayor Yang Yang and General Manager Qiao Shibo. "
         "The ceremony was officiated by Prof. FU Wei, PUTH President, and NCCK President Han-Kwang Yang."
     )
-    rels = extract(text, {"PERSON": ["Rao Nanhu", "Yang Yang", "Qiao Shibo", "FU Wei", "Han-Kwang Yang"], "ORG": ["PUTH", "NCCK"]})
+    rels = extract(
+        text, {"PERSON": ["Rao Nanhu", "Yang Yang", "Qiao Shibo", "FU Wei", "Han-Kwang Yang"], "ORG": ["PUTH", "NCCK"]}
+    )
     assert roles(rels) == {
         ("Rao Nanhu", None): "Mayor",
         ("Yang Yang", None): "Deputy Mayor",
@@ -131,7 +152,9 @@ def test_department_stays_in_title_and_unit_appositive_is_a_subsidiary(extract):
         "Wu Hao, the chief of the Infectious Diseases Department of Beijing Youan Hospital, Capital Medical University, said "
         "the drug works. Prof. YUAN Chunhui, Director of the Department of General Surgery of PUTH, spoke next."
     )
-    rels = extract(text, {"PERSON": ["Wu Hao", "YUAN Chunhui"], "ORG": ["Beijing Youan Hospital", "Capital Medical University", "PUTH"]})
+    rels = extract(
+        text, {"PERSON": ["Wu Hao", "YUAN Chunhui"], "ORG": ["Beijing Youan Hospital", "Capital Medical University", "PUTH"]}
+    )
     assert roles(rels) == {
         ("Wu Hao", "Beijing Youan Hospital"): "chief of the Infectious Diseases Department",
         ("YUAN Chunhui", "PUTH"): "Director of the Department of General Surgery",
@@ -144,7 +167,9 @@ def test_partnership_with_date_and_kind(extract):
         "BEIJING, Aug. 31, 2020 /PRNewswire/ -- Concord Medical Services Holdings Limited today announced its Guangzhou Concord "
         "Cancer Center entered into a strategic cooperation framework agreement with Macao Kiang Wu Hospital on August 26, 2020."
     )
-    rels = extract(text, {"ORG": ["Concord Medical Services Holdings Limited", "Guangzhou Concord Cancer Center", "Macao Kiang Wu Hospital"]})
+    rels = extract(
+        text, {"ORG": ["Concord Medical Services Holdings Limited", "Guangzhou Concord Cancer Center", "Macao Kiang Wu Hospital"]}
+    )
     (p,) = [r for r in rels if r.type == "partnership"]
     assert {p.head, p.tail} == {"Guangzhou Concord Cancer Center", "Macao Kiang Wu Hospital"}
     assert p.date == date(2020, 8, 26) and p.kind == "framework agreement"
@@ -161,15 +186,23 @@ def test_run_by_a_subsidiary(extract):
 
 
 def test_three_party_partnership_and_star_partnership(extract):
-    three = extract("Alpha Hospital, Beta University and Gamma Pharma signed a tripartite agreement.", {"ORG": ["Alpha Hospital", "Beta University", "Gamma Pharma"]})
-    assert facts(three, "partnership") == {frozenset(p) for p in [("Alpha Hospital", "Beta University"), ("Alpha Hospital", "Gamma Pharma"), ("Beta University", "Gamma Pharma")]}
+    three = extract(
+        "Alpha Hospital, Beta University and Gamma Pharma signed a tripartite agreement.",
+        {"ORG": ["Alpha Hospital", "Beta University", "Gamma Pharma"]},
+    )
+    assert facts(three, "partnership") == {
+        frozenset(p)
+        for p in [("Alpha Hospital", "Beta University"), ("Alpha Hospital", "Gamma Pharma"), ("Beta University", "Gamma Pharma")]
+    }
     star = extract(
         "The Hospital Authority (HA) today signed an MOU with the National Health Commission (NHC), the Chow Tai Fook Foundation "
         "and Delta Clinic.",
         {"ORG": ["Hospital Authority", "National Health Commission", "Chow Tai Fook Foundation", "Delta Clinic"]},
         aliases={"Hospital Authority": ["HA"], "National Health Commission": ["NHC"]},
     )
-    assert facts(star, "partnership") == {frozenset(("Hospital Authority", x)) for x in ("National Health Commission", "Chow Tai Fook Foundation", "Delta Clinic")}
+    assert facts(star, "partnership") == {
+        frozenset(("Hospital Authority", x)) for x in ("National Health Commission", "Chow Tai Fook Foundation", "Delta Clinic")
+    }
 
 
 def test_each_agreement_gets_its_own_date(extract):
@@ -206,8 +239,18 @@ def test_located_in_only_when_the_text_says_so(extract):
         "Institute University Hospital is located in Novara, Italy. Shenzhen Cancer Hospital signed an agreement with it. "
         "The event took place at Prince of Wales Hospital in Shatin."
     )
-    rels = extract(text, {"ORG": ["Institute University Hospital", "Shenzhen Cancer Hospital", "Prince of Wales Hospital"], "GPE": ["Novara", "Italy", "Shatin"]})
-    assert facts(rels, "located_in") == {("Institute University Hospital", "Novara"), ("Institute University Hospital", "Italy"), ("Prince of Wales Hospital", "Shatin")}
+    rels = extract(
+        text,
+        {
+            "ORG": ["Institute University Hospital", "Shenzhen Cancer Hospital", "Prince of Wales Hospital"],
+            "GPE": ["Novara", "Italy", "Shatin"],
+        },
+    )
+    assert facts(rels, "located_in") == {
+        ("Institute University Hospital", "Novara"),
+        ("Institute University Hospital", "Italy"),
+        ("Prince of Wales Hospital", "Shatin"),
+    }
 
 
 def test_mention_glued_to_punctuation_and_joint_venture(extract):
@@ -216,7 +259,18 @@ def test_mention_glued_to_punctuation_and_joint_venture(extract):
         "Jockey Club School (“JCSPHPC”)of the Faculty of Medicine at The Chinese University of Hong Kong on 21 April 2021.\n"
         "PMS is a joint venture between NWS Holdings Limited as well as IHH Healthcare."
     )
-    ents = {"ORG": ["UMP Healthcare Holdings Limited", "UMP Charity Foundation Limited", "Jockey Club School", "Faculty of Medicine", "The Chinese University of Hong Kong", "PMS", "NWS Holdings Limited", "IHH Healthcare"]}
+    ents = {
+        "ORG": [
+            "UMP Healthcare Holdings Limited",
+            "UMP Charity Foundation Limited",
+            "Jockey Club School",
+            "Faculty of Medicine",
+            "The Chinese University of Hong Kong",
+            "PMS",
+            "NWS Holdings Limited",
+            "IHH Healthcare",
+        ]
+    }
     rels = extract(text, ents, aliases={"Jockey Club School": ["JCSPHPC"]})
     assert facts(rels, "subsidiary_of") >= {
         ("UMP Charity Foundation Limited", "UMP Healthcare Holdings Limited"),
@@ -225,7 +279,10 @@ def test_mention_glued_to_punctuation_and_joint_venture(extract):
         ("PMS", "NWS Holdings Limited"),
         ("PMS", "IHH Healthcare"),
     }
-    assert facts(rels, "partnership") == {frozenset(("UMP Charity Foundation Limited", "Jockey Club School")), frozenset(("NWS Holdings Limited", "IHH Healthcare"))}
+    assert facts(rels, "partnership") == {
+        frozenset(("UMP Charity Foundation Limited", "Jockey Club School")),
+        frozenset(("NWS Holdings Limited", "IHH Healthcare")),
+    }
 
 
 # --------------------------------------------------------------------------------------- Chinese
@@ -236,7 +293,13 @@ def test_zh_title_chains_before_and_after_names(extract):
         "养和医疗集团行政总裁、养和医院院长李维达医生(前排右方)及中国医学科学院肿瘤医院深圳医院王绿化院长(前排左方)于仪式上代表签署合作备忘录,"
         "并由国家癌症中心主任、中国医学科学院肿瘤医院院长赫捷院士见证。"
     )
-    rels = extract(text, {"PERSON": ["李维达", "王绿化", "赫捷"], "ORG": ["养和医疗集团", "养和医院", "中国医学科学院肿瘤医院深圳医院", "国家癌症中心", "中国医学科学院肿瘤医院"]})
+    rels = extract(
+        text,
+        {
+            "PERSON": ["李维达", "王绿化", "赫捷"],
+            "ORG": ["养和医疗集团", "养和医院", "中国医学科学院肿瘤医院深圳医院", "国家癌症中心", "中国医学科学院肿瘤医院"],
+        },
+    )
     assert roles(rels) == {
         ("李维达", "养和医疗集团"): "行政总裁",
         ("李维达", "养和医院"): "院长",
@@ -250,7 +313,11 @@ def test_zh_title_chains_before_and_after_names(extract):
 
 def test_zh_traditional_signing_with_alias_and_date(extract):
     text = "養和醫療集團 (下稱養和)與中國醫學科學院腫瘤醫院深圳醫院 (下稱深圳腫瘤醫院),雙方在國家癌癥中心統籌下于2025年12月11日簽署戰略合作備忘錄。"
-    rels = extract(text, {"ORG": ["養和醫療集團", "中國醫學科學院腫瘤醫院深圳醫院", "國家癌癥中心"]}, aliases={"養和醫療集團": ["養和"], "中國醫學科學院腫瘤醫院深圳醫院": ["深圳腫瘤醫院"]})
+    rels = extract(
+        text,
+        {"ORG": ["養和醫療集團", "中國醫學科學院腫瘤醫院深圳醫院", "國家癌癥中心"]},
+        aliases={"養和醫療集團": ["養和"], "中國醫學科學院腫瘤醫院深圳醫院": ["深圳腫瘤醫院"]},
+    )
     (p,) = [r for r in rels if r.type == "partnership"]
     assert {p.head, p.tail} == {"養和醫療集團", "中國醫學科學院腫瘤醫院深圳醫院"}
     assert p.date == date(2025, 12, 11) and p.kind == "MOU"
@@ -281,7 +348,13 @@ def test_zh_three_signatories_and_inherited_organisation(extract, extractor):
         "衞健委主任雷海潮及医管局主席范鸿龄见证备忘录签署仪式,由衞健委港澳台办公室副主任冯勇、周大福医疗基金主席郑家成及医管局行政总裁李夏茵医生共同签署。"
         "出席的还有华润健康董事长宋清及总经理韩跃伟。"
     )
-    rels = extract(text, {"PERSON": ["雷海潮", "范鸿龄", "冯勇", "郑家成", "李夏茵", "宋清", "韩跃伟"], "ORG": ["衞健委", "医管局", "港澳台办公室", "周大福医疗基金", "华润健康"]})
+    rels = extract(
+        text,
+        {
+            "PERSON": ["雷海潮", "范鸿龄", "冯勇", "郑家成", "李夏茵", "宋清", "韩跃伟"],
+            "ORG": ["衞健委", "医管局", "港澳台办公室", "周大福医疗基金", "华润健康"],
+        },
+    )
     assert roles(rels) == {
         ("雷海潮", "衞健委"): "主任",
         ("范鸿龄", "医管局"): "主席",
@@ -304,7 +377,19 @@ def test_zh_subsidiary_cooperation_location_reporter(extract):
     )
     rels = extract(
         text,
-        {"PERSON": ["陈然"], "ORG": ["人民网", "联合医务集团有限公司", "联合医务慈善基金会有限公司", "香港中文大学赛马会学院", "上海悦心健康集团", "德阳市人民医院", "香港中医医院"], "GPE": ["将军澳"]},
+        {
+            "PERSON": ["陈然"],
+            "ORG": [
+                "人民网",
+                "联合医务集团有限公司",
+                "联合医务慈善基金会有限公司",
+                "香港中文大学赛马会学院",
+                "上海悦心健康集团",
+                "德阳市人民医院",
+                "香港中医医院",
+            ],
+            "GPE": ["将军澳"],
+        },
     )
     assert facts(rels, "subsidiary_of") == {("联合医务慈善基金会有限公司", "联合医务集团有限公司")}
     got = {frozenset((r.head, r.tail)): (r.date, r.kind) for r in rels if r.type == "partnership"}
@@ -364,16 +449,22 @@ def test_zh_an_agreement_whose_title_names_the_parties(extract):
 
 def test_zh_a_school_named_after_its_university_is_part_of_it(extract):
     text = "香港浸会大学校长出席。浸大中医药学院院长李敏及香港中文大学医学院院长赵伟仁致辞。英国国王学院代表亦有出席。"
-    rels = extract(text, {"ORG": ["香港浸会大学", "浸大中医药学院", "香港中文大学医学院", "英国国王学院"], "PERSON": ["李敏", "赵伟仁"]})
+    rels = extract(
+        text, {"ORG": ["香港浸会大学", "浸大中医药学院", "香港中文大学医学院", "英国国王学院"], "PERSON": ["李敏", "赵伟仁"]}
+    )
     assert facts(rels, "subsidiary_of") == {("浸大中医药学院", "香港浸会大学")}  # 中大 is not named in full here
 
 
 def test_a_title_after_the_head_word_of_the_releases_one_organisation(extract):
-    text = ("Lakeside Hospital Authority signed an MOU with Evergreen Medical Group. "
-            "The ceremony was officiated by authority chairman Alan Chow and group director Mary Lee.")
+    text = (
+        "Lakeside Hospital Authority signed an MOU with Evergreen Medical Group. "
+        "The ceremony was officiated by authority chairman Alan Chow and group director Mary Lee."
+    )
     rels = extract(text, {"ORG": ["Lakeside Hospital Authority", "Evergreen Medical Group"], "PERSON": ["Alan Chow", "Mary Lee"]})
     got = facts(rels, "role")
     assert ("Alan Chow", "Lakeside Hospital Authority") in got and ("Mary Lee", "Evergreen Medical Group") in got
-    two = extract("Lakeside Hospital and Evergreen Hospital met. Hospital director Alan Chow spoke.",
-                  {"ORG": ["Lakeside Hospital", "Evergreen Hospital"], "PERSON": ["Alan Chow"]})
+    two = extract(
+        "Lakeside Hospital and Evergreen Hospital met. Hospital director Alan Chow spoke.",
+        {"ORG": ["Lakeside Hospital", "Evergreen Hospital"], "PERSON": ["Alan Chow"]},
+    )
     assert facts(two, "role") <= {("Alan Chow", None)}  # two hospitals: which one is not said

@@ -74,11 +74,18 @@ SPANS = {
 def test_candidates_are_typed_ordered_pairs_within_one_sentence():
     doc = _doc(TEXT, SPANS)
     sents = sentence_spans(TEXT, "en")
-    assert [TEXT[s:e] for s, e in sents][:2] == [TEXT[: TEXT.index("\n")], "Acme Care is located in Shenzhen."]  # not cut at "Dr."
+    assert [TEXT[s:e] for s, e in sents][:2] == [
+        TEXT[: TEXT.index("\n")],
+        "Acme Care is located in Shenzhen.",
+    ]  # not cut at "Dr."
     cands = pair_candidates(doc, sents[0])
     pairs = {(c.head.entity.text, c.tail.entity.text, c.type) for c in cands}
     assert ("Jane Doe", "Acme Medical Group", "role") in pairs
-    assert ("Acme Care", "Acme Medical Group", "subsidiary_of") in pairs and ("Acme Medical Group", "Acme Care", "subsidiary_of") in pairs
+    assert ("Acme Care", "Acme Medical Group", "subsidiary_of") in pairs and (
+        "Acme Medical Group",
+        "Acme Care",
+        "subsidiary_of",
+    ) in pairs
     assert ("Acme Medical Group", "HONG KONG", "located_in") in pairs
     assert not any(c.head.label == "GPE" or c.tail.label == "PERSON" for c in cands)  # no type reads GPE->X or X->PERSON
     assert pair_candidates(doc, sents[1]) == []  # the second mention of Acme Care is not a mention here
@@ -101,7 +108,9 @@ def test_shipped_model_loads_offline_and_reads_a_clear_employer_sentence(shipped
     sent = "Dr. Chan Tai-man, chief executive officer of Evergreen Biotech Limited, said the results were encouraging."
     person = (sent.index("Chan"), sent.index(", chief"), "PERSON")
     org = (sent.index("Evergreen"), sent.index(", said"), "ORG")
-    probs = shipped.predict([mark_text(sent, person, org), mark_text(sent, org, (sent.index("Dr."), sent.index("Dr.") + 3, "ORG"))])
+    probs = shipped.predict(
+        [mark_text(sent, person, org), mark_text(sent, org, (sent.index("Dr."), sent.index("Dr.") + 3, "ORG"))]
+    )
     labels = shipped.labels
     assert labels[int(probs[0].argmax())] == "role"
     assert probs[0][labels.index("role")] > probs[1][labels.index("role")]
@@ -115,8 +124,12 @@ def test_filter_mode_keeps_pattern_facts_on_pairs_it_cannot_see(shipped):
     ents = {e.text: e for e in doc.release.entities}
     second = sentence_spans(TEXT, "en")[1]  # read through coreference: neither mention is in this sentence
     far = Fact("role", ents["Jane Doe"], ents["Acme Care"], second, 0.9, title="CEO")
-    clear = Fact("role", ents["Jane Doe"], ents["Acme Medical Group"], sentence_spans(TEXT, "en")[0], 0.9, title="Chief Executive")
-    wrong = Fact("located_in", ents["Acme Medical Group"], ents["Jane Doe"], sentence_spans(TEXT, "en")[0], 0.9)  # no such type pair
+    clear = Fact(
+        "role", ents["Jane Doe"], ents["Acme Medical Group"], sentence_spans(TEXT, "en")[0], 0.9, title="Chief Executive"
+    )
+    wrong = Fact(
+        "located_in", ents["Acme Medical Group"], ents["Jane Doe"], sentence_spans(TEXT, "en")[0], 0.9
+    )  # no such type pair
     doc.facts = [far, clear, wrong]
     apply(doc, shipped, "filter")
     assert doc.facts == [far, clear, wrong]
@@ -125,16 +138,24 @@ def test_filter_mode_keeps_pattern_facts_on_pairs_it_cannot_see(shipped):
 def _tiny_docred(folder: Path) -> None:
     doc = {
         "title": "t",
-        "sents": [["Jane", "Doe", "is", "the", "chief", "executive", "of", "Acme", "Corp", "in", "Boston", "."],
-                  ["Acme", "Corp", "owns", "Beta", "Labs", "."]],
+        "sents": [
+            ["Jane", "Doe", "is", "the", "chief", "executive", "of", "Acme", "Corp", "in", "Boston", "."],
+            ["Acme", "Corp", "owns", "Beta", "Labs", "."],
+        ],
         "vertexSet": [
             [{"name": "Jane Doe", "pos": [0, 2], "sent_id": 0, "type": "PER"}],
-            [{"name": "Acme Corp", "pos": [7, 9], "sent_id": 0, "type": "ORG"}, {"name": "Acme Corp", "pos": [0, 2], "sent_id": 1, "type": "ORG"}],
+            [
+                {"name": "Acme Corp", "pos": [7, 9], "sent_id": 0, "type": "ORG"},
+                {"name": "Acme Corp", "pos": [0, 2], "sent_id": 1, "type": "ORG"},
+            ],
             [{"name": "Boston", "pos": [10, 11], "sent_id": 0, "type": "LOC"}],
             [{"name": "Beta Labs", "pos": [3, 5], "sent_id": 1, "type": "ORG"}],
         ],
-        "labels": [{"r": "P108", "h": 0, "t": 1, "evidence": [0]}, {"r": "P159", "h": 1, "t": 2, "evidence": [0]},
-                   {"r": "P127", "h": 3, "t": 1, "evidence": [1]}],
+        "labels": [
+            {"r": "P108", "h": 0, "t": 1, "evidence": [0]},
+            {"r": "P159", "h": 1, "t": 2, "evidence": [0]},
+            {"r": "P127", "h": 3, "t": 1, "evidence": [1]},
+        ],
     }
     (folder / "redocred").mkdir(parents=True)
     for split in ("dev", "test"):

@@ -31,7 +31,9 @@ def test_the_shipped_types_are_the_labels_list_each_with_its_own_module():
     modules = {cls.__module__ for cls in types.values()}
     assert len(modules) == len(types) and all(m.startswith("pipeline.relations.types.") for m in modules)
     for cls in types.values():
-        assert cls.pairs and all(h in RELATION_ARGUMENT_LABELS and (t is None or t in RELATION_ARGUMENT_LABELS) for h, t in cls.pairs)
+        assert cls.pairs and all(
+            h in RELATION_ARGUMENT_LABELS and (t is None or t in RELATION_ARGUMENT_LABELS) for h, t in cls.pairs
+        )
 
 
 @pytest.mark.parametrize("rules", _shipped_rules(), ids=lambda r: r.path)
@@ -55,7 +57,8 @@ def test_every_data_file_loads_says_its_source_and_every_rule_compiles(rules: Ru
         else:
             matcher.add(row["matcher"], [row["pattern"]])  # validate=True: a malformed pattern raises
     assert len({(r["lang"], k, r[k]) for r in rules.rows for k in ("regex", "words") if k in r}) == sum(
-        "regex" in r or "words" in r for r in rules.rows), f"{rules.path}: a rule name is used twice"
+        "regex" in r or "words" in r for r in rules.rows
+    ), f"{rules.path}: a rule name is used twice"
 
 
 def test_a_chinese_placeholder_the_reader_does_not_know_is_an_error():
@@ -88,10 +91,15 @@ def _founded_by_type(data: Path) -> type[RelationType]:
 
         def english(self, reading: Reading, sent: Sentence) -> list[Fact]:
             us, founded = sent.units, self.rules.words("en", "founded")
-            return [Fact(self.name, us[i].mention.entity, us[i + 4].mention.entity, sent.span, 0.9, rule="founded-by")
-                    for i in range(len(us) - 4)
-                    if us[i].kind == "ORG" and us[i + 1].is_("was") and us[i + 2].low in founded and us[i + 3].is_("by")
-                    and us[i + 4].kind == "PERSON"]
+            return [
+                Fact(self.name, us[i].mention.entity, us[i + 4].mention.entity, sent.span, 0.9, rule="founded-by")
+                for i in range(len(us) - 4)
+                if us[i].kind == "ORG"
+                and us[i + 1].is_("was")
+                and us[i + 2].low in founded
+                and us[i + 3].is_("by")
+                and us[i + 4].kind == "PERSON"
+            ]
 
     return FoundedBy
 
@@ -108,17 +116,23 @@ def founded_by(tmp_path: Path):
     REGISTRY.pop("founded_by", None)
 
 
-EN_TEXT = ("Hong Kong Sanatorium & Hospital was founded by Li Shu-fan in 1922. "
-           "Hong Kong Sanatorium & Hospital signed a memorandum of understanding with Shenzhen Cancer Hospital.")
+EN_TEXT = (
+    "Hong Kong Sanatorium & Hospital was founded by Li Shu-fan in 1922. "
+    "Hong Kong Sanatorium & Hospital signed a memorandum of understanding with Shenzhen Cancer Hospital."
+)
 EN_ENTS = {"ORG": ["Hong Kong Sanatorium & Hospital", "Shenzhen Cancer Hospital"], "PERSON": ["Li Shu-fan"]}
 ZH_TEXT = "李树芬创办了养和医院。养和医院与深圳市肿瘤医院签署合作协议。"
 ZH_ENTS = {"ORG": ["养和医院", "深圳市肿瘤医院"], "PERSON": ["李树芬"]}
 
 
-@pytest.mark.parametrize(("text", "ents", "founded"), [
-    (EN_TEXT, EN_ENTS, ("Hong Kong Sanatorium & Hospital", "Li Shu-fan")),
-    (ZH_TEXT, ZH_ENTS, ("养和医院", "李树芬")),
-], ids=["en", "zh"])
+@pytest.mark.parametrize(
+    ("text", "ents", "founded"),
+    [
+        (EN_TEXT, EN_ENTS, ("Hong Kong Sanatorium & Hospital", "Li Shu-fan")),
+        (ZH_TEXT, ZH_ENTS, ("养和医院", "李树芬")),
+    ],
+    ids=["en", "zh"],
+)
 def test_a_new_type_is_one_module_and_one_data_file(founded_by, text, ents, founded):
     founded_by('["founded", "established"]')
     shipped = RelationExtractor(min_score=0.5)(release(text, ents, {}))
@@ -135,5 +149,7 @@ def test_the_new_types_english_words_come_from_its_data_file(founded_by):
     founded_by('["established"]')
     rels = RelationExtractor(min_score=0.5, types=("founded_by",))(release(EN_TEXT, EN_ENTS, {}))
     assert not rels  # `founded` is no longer in the list
-    rels = RelationExtractor(min_score=0.5, types=("founded_by",))(release(EN_TEXT.replace("founded", "established"), EN_ENTS, {}))
+    rels = RelationExtractor(min_score=0.5, types=("founded_by",))(
+        release(EN_TEXT.replace("founded", "established"), EN_ENTS, {})
+    )
     assert [(r.type, r.head, r.tail) for r in rels] == [("founded_by", "Hong Kong Sanatorium & Hospital", "Li Shu-fan")]

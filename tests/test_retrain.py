@@ -128,7 +128,11 @@ def test_reviewed_chinese_releases_join_training_with_a_held_out_quarter(tmp_pat
     bins = DocBin(store_user_data=True)
     for i in range(40):
         doc = nlp.make_doc(f"养和医疗集团行政总裁李维达{i}日在香港签署备忘录")
-        doc.ents = [doc.char_span(0, 6, "ORG"), doc.char_span(10, 13, "PERSON"), doc.char_span(doc.text.index("日") - len(str(i)), doc.text.index("日") + 1, "DATE")]
+        doc.ents = [
+            doc.char_span(0, 6, "ORG"),
+            doc.char_span(10, 13, "PERSON"),
+            doc.char_span(doc.text.index("日") - len(str(i)), doc.text.index("日") + 1, "DATE"),
+        ]
         doc.user_data["release_id"] = f"r{i}"
         bins.add(doc)
     bins.to_disk(tmp_path / "zh.spacy")

@@ -43,6 +43,7 @@ def act(data: ReviewData, rid: str, kind: str, key: str, action: str, who: str =
 
 # ---- store ----
 
+
 def test_store_keeps_every_decision_and_reports_what_it_overrode(tmp_path):
     store = ReviewStore(tmp_path / "r.sqlite")
     first, sup = store.record("R", "entity", "e1", "accept", {"status": "accepted"}, "ann")
@@ -76,6 +77,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 
 # ---- queue ----
 
+
 def test_queue_puts_low_confidence_and_disagreement_first_and_reviewed_last(data):
     order = [q["release_id"] for q in data.queue(Filters())]
     assert order[0] == rd.EN and order[-1] == rd.CALM
@@ -105,6 +107,7 @@ def test_queue_filters(data, filters, expected):
 
 
 # ---- decisions ----
+
 
 def test_span_fix_counts_code_points_and_recomputes_the_normal_form(data):
     start, end = rd.span(rd.EN_TEXT, "Shenzhen Cancer Hospital")
@@ -159,6 +162,7 @@ def test_rejecting_an_entity_orphans_its_relations(data):
 
 # ---- HTTP guards ----
 
+
 def test_state_changes_need_the_session_token(client, folder):
     body = {"release_id": rd.EN, "kind": "entity", "key": "e1", "action": "reject", "reviewer": "mallory"}
     assert client.post("/api/decision", json=body).status_code == 403  # no token
@@ -169,7 +173,9 @@ def test_state_changes_need_the_session_token(client, folder):
     assert other.post("/api/decision", json=body, headers={"X-CSRF-Token": good}).status_code == 403
     evil = {"X-CSRF-Token": good, "Origin": "http://evil.example"}
     assert client.post("/api/decision", json=body, headers=evil).status_code == 403
-    form = client.post("/api/decision", content="a=1", headers={"X-CSRF-Token": good, "Content-Type": "application/x-www-form-urlencoded"})
+    form = client.post(
+        "/api/decision", content="a=1", headers={"X-CSRF-Token": good, "Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert form.status_code == 415
     assert ReviewStore(folder / "reviews.sqlite").count() == 0
     ok = client.post("/api/decision", json=body, headers={"X-CSRF-Token": good, "Origin": "http://127.0.0.1"})
@@ -184,7 +190,13 @@ def test_export_names_cannot_leave_the_data_folder(client, folder, name):
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/..%2F..%2Freview%2Fstore.py", "/static/%2e%2e/app.py", "/api/release/..%2F..%2Fetc%2Fpasswd", "/api/history/%2e%2e"]
+    "path",
+    [
+        "/static/..%2F..%2Freview%2Fstore.py",
+        "/static/%2e%2e/app.py",
+        "/api/release/..%2F..%2Fetc%2Fpasswd",
+        "/api/history/%2e%2e",
+    ],
 )
 def test_paths_cannot_escape(client, path):
     res = client.get(path)
@@ -194,7 +206,10 @@ def test_paths_cannot_escape(client, path):
 
 def test_pages_carry_a_strict_policy_and_only_answer_our_host(client):
     res = client.get("/")
-    assert "script-src 'self'" in res.headers["content-security-policy"] and "unsafe-inline" not in res.headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in res.headers["content-security-policy"]
+        and "unsafe-inline" not in res.headers["content-security-policy"]
+    )
     assert "httponly" in res.headers["set-cookie"].lower() and "samesite=strict" in res.headers["set-cookie"].lower()
     assert client.get("/", headers={"host": "attacker.example"}).status_code == 400
 
@@ -205,6 +220,7 @@ def test_json_is_escaped_data_not_markup(client):
 
 
 # ---- export and apply ----
+
 
 def review_some(data: ReviewData) -> dict[str, str]:
     start, end = rd.span(rd.EN_TEXT, "Shenzhen Cancer Hospital")
@@ -266,7 +282,9 @@ def test_apply_rewrites_the_tables_idempotently(data, folder):
     pd.testing.assert_frame_equal(once.relations, twice.relations)
     en = once.entities[once.entities.release_id == rd.EN].set_index("entity_id")
     assert "e5" not in en.index and keys["added"] in en.index
-    assert en.loc["e2", "text"] == "Shenzhen Cancer Hospital" and en.loc["e2", "source"] == "review" and en.loc["e2", "score"] == 1.0
+    assert (
+        en.loc["e2", "text"] == "Shenzhen Cancer Hospital" and en.loc["e2", "source"] == "review" and en.loc["e2", "score"] == 1.0
+    )
     assert (en["source"] == "review").all()  # the release was marked reviewed
     zh = once.entities[once.entities.release_id == rd.ZH]
     assert (zh["source"] == "model").all()  # nobody looked: unchanged
@@ -288,8 +306,16 @@ def test_cli_export_reviews(data, folder, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["export-reviews", "--extracted", str(folder), "--out", str(tmp_path / "cli"), "--apply"])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in (tmp_path / "cli").iterdir()} == {"en.spacy", "zh.spacy", "reviewed.jsonl", "org_decisions.jsonl", "manifest.json"}
+    assert {p.name for p in (tmp_path / "cli").iterdir()} == {
+        "en.spacy",
+        "zh.spacy",
+        "reviewed.jsonl",
+        "org_decisions.jsonl",
+        "manifest.json",
+    }
     assert "0 organisation decisions" in " ".join(res.output.split())
     assert "review" in set(Tables.read(folder).entities.source)
     assert runner.invoke(app, ["export-reviews", "--extracted", str(folder)]).exit_code == 2
-    assert runner.invoke(app, ["export-reviews", "--extracted", str(tmp_path / "none"), "--out", str(tmp_path / "x")]).exit_code == 2
+    assert (
+        runner.invoke(app, ["export-reviews", "--extracted", str(tmp_path / "none"), "--out", str(tmp_path / "x")]).exit_code == 2
+    )

@@ -32,9 +32,17 @@ if not CHROMIUM.exists():
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
 expect = playwright_api.expect
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP evil.example 127.0.0.1"]  # DNS rebinding: the attacker's name now points here
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP evil.example 127.0.0.1",
+]  # DNS rebinding: the attacker's name now points here
 TOKEN = "browser-test-token_0123456789abcdef"
 
 # Select the nth occurrence of `needle` inside the element `sel`, across text nodes and marks, like a mouse drag.
@@ -242,7 +250,9 @@ def test_a_release_with_script_is_shown_as_text(ann):
     expect(page.locator('#doc mark[data-eid="x3"]')).to_have_text("</mark><b>Bold Hospital</b>")
     expect(page.locator(f'#queue li[data-rid="{rd.XSS}"] .qmeta')).to_be_visible()
     page.wait_for_timeout(200)  # give an injected handler (onerror) the chance it must not get
-    injected = page.evaluate("document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #queue script, #queue b').length")
+    injected = page.evaluate(
+        "document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #queue script, #queue b').length"
+    )
     assert injected == 0
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert ann.dialogs == [] and ann.errors == []
@@ -256,8 +266,11 @@ def test_state_change_without_the_token_is_refused(ann, folder):
         rd.XSS,
     )
     assert status == 403
-    forged = ann.page.request.post(ann.url + "api/decision", data={"release_id": rd.XSS, "kind": "entity", "key": "x1", "action": "reject",
-                                                                   "reviewer": "mallory"}, headers={"X-CSRF-Token": "f" * 64})
+    forged = ann.page.request.post(
+        ann.url + "api/decision",
+        data={"release_id": rd.XSS, "kind": "entity", "key": "x1", "action": "reject", "reviewer": "mallory"},
+        headers={"X-CSRF-Token": "f" * 64},
+    )
     assert forged.status == 403
     assert ReviewStore(folder / "reviews.sqlite").count() == before
 
@@ -312,7 +325,11 @@ def test_a_dns_rebound_name_is_refused(ann, url):
 
 
 def test_path_traversal_is_refused(ann, folder):
-    for path in ("static/..%2F..%2Freview%2Fstore.py", "static/%2e%2e/%2e%2e/export_reviews.py", "api/release/..%2F..%2F..%2Fetc%2Fpasswd"):
+    for path in (
+        "static/..%2F..%2Freview%2Fstore.py",
+        "static/%2e%2e/%2e%2e/export_reviews.py",
+        "api/release/..%2F..%2F..%2Fetc%2Fpasswd",
+    ):
         res = ann.page.request.get(ann.url + path)
         assert res.status == 404, path
         assert "sqlite" not in res.text() and "root:" not in res.text()

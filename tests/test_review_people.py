@@ -48,25 +48,33 @@ def test_person_view_has_roles_over_time_with_their_organisations_and_releases(c
     assert [(r["date"], r["title"], r["org_id"], r["org_name"]) for r in v["roles"]] == [
         ("2025-12-10", "President", rd.SZCH, "Shenzhen Cancer Hospital"),
         ("2026-01-05", "Dean of Medicine", rd.HKUST, "Hong Kong University of Science and Technology"),
-        ("2026-01-05", "adviser", None, None)]
+        ("2026-01-05", "adviser", None, None),
+    ]
     assert [(r["release_id"], r["lang"], r["release_title"]) for r in v["roles"][:2]] == [
-        (rd.RPT, "en", "Shenzhen hospital and HKSH join hands"), (rd.UST, "en", "HKSH and HKUST: MOU and renewal")]
+        (rd.RPT, "en", "Shenzhen hospital and HKSH join hands"),
+        (rd.UST, "en", "HKSH and HKUST: MOU and renewal"),
+    ]
     assert v["roles"][0]["org_known"] is True and v["roles"][2]["org_known"] is False
     assert [(r["release_id"], r["title"], r["lang"], r["dateline_date"]) for r in v["releases"]] == [
-        (rd.RPT, "Shenzhen hospital and HKSH join hands", "en", "2025-12-10"), (rd.UST, "HKSH and HKUST: MOU and renewal", "en", "2026-01-05")]
+        (rd.RPT, "Shenzhen hospital and HKSH join hands", "en", "2025-12-10"),
+        (rd.UST, "HKSH and HKUST: MOU and renewal", "en", "2026-01-05"),
+    ]
 
 
 def test_a_person_in_two_languages(client):
     v = client.get(f"/api/person/{rd.LI_WEI}").json()
     assert [(r["title"], r["org_name"], r["lang"]) for r in v["roles"]] == [
-        ("Chief Executive Officer", "HKSH Medical Group", "en"), ("行政總裁", "HKSH Medical Group", "zh")]
+        ("Chief Executive Officer", "HKSH Medical Group", "en"),
+        ("行政總裁", "HKSH Medical Group", "zh"),
+    ]
     assert {r["release_id"] for r in v["releases"]} == {rd.EN, rd.ZH}
 
 
 def test_the_organisation_view_lists_the_people_who_hold_roles_there(client):
     people = client.get(f"/api/org/{rd.HKSH}").json()["people"]
     assert [(p["person_id"], p["name"], p["titles"], p["first"]) for p in people] == [
-        (rd.LI_WEI, "Li Wei", ["Chief Executive Officer", "行政總裁"], "2025-12-11")]
+        (rd.LI_WEI, "Li Wei", ["Chief Executive Officer", "行政總裁"], "2025-12-11")
+    ]
     assert [p["person_id"] for p in client.get(f"/api/org/{rd.HKUST}").json()["people"]] == [rd.ZHANG]
     (zhang,) = client.get(f"/api/org/{rd.SZCH}").json()["people"]
     assert zhang["titles"] == ["President"] and zhang["release_ids"] == [rd.RPT]  # only the role held there

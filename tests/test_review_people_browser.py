@@ -143,10 +143,31 @@ def test_hostile_names_and_titles_are_shown_as_text(browser, tmp_path):
     import pandas as pd
 
     t = rd.records_tables()
-    t.people = pd.concat([t.people, pd.DataFrame([
-        {"person_id": "per-evil", "name_en": EVIL, "name_zh": "<script>window.__pwned = 2</script>", "aliases": ["</li><b>x</b>"],
-         "release_ids": [rd.CALM], "roles": [{"title": '<b onmouseover="window.__pwned = 3">Boss</b>', "org_id": rd.QUIET,
-                                               "date": None, "release_id": rd.CALM}]}])], ignore_index=True)
+    t.people = pd.concat(
+        [
+            t.people,
+            pd.DataFrame(
+                [
+                    {
+                        "person_id": "per-evil",
+                        "name_en": EVIL,
+                        "name_zh": "<script>window.__pwned = 2</script>",
+                        "aliases": ["</li><b>x</b>"],
+                        "release_ids": [rd.CALM],
+                        "roles": [
+                            {
+                                "title": '<b onmouseover="window.__pwned = 3">Boss</b>',
+                                "org_id": rd.QUIET,
+                                "date": None,
+                                "release_id": rd.CALM,
+                            }
+                        ],
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     t.write(tmp_path / "evil")
     address, srv, thread = start(tmp_path / "evil")
     s = Session(browser, address, "ann")
@@ -159,7 +180,9 @@ def test_hostile_names_and_titles_are_shown_as_text(browser, tmp_path):
         expect(s.page.locator("#p-roles tbody td").nth(1)).to_have_text('<b onmouseover="window.__pwned = 3">Boss</b>')
         expect(s.page.locator('#people li[data-person-id="per-evil"] .qtitle')).to_have_text(EVIL)
         s.page.wait_for_timeout(200)  # give an injected handler the chance it must not get
-        injected = s.page.evaluate("document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #people img, #people b').length")
+        injected = s.page.evaluate(
+            "document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #people img, #people b').length"
+        )
         assert injected == 0
         assert s.page.evaluate("typeof window.__pwned") == "undefined"
         assert s.errors == [] and s.dialogs == []

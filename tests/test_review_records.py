@@ -76,15 +76,26 @@ def test_organisation_view_names_deals_releases_and_graph(client):
     assert (org["name_en"], org["name_hans"], org["name_hant"]) == ("HKSH Medical Group", "养和医疗集团", "養和醫療集團")
     assert org["aliases"] == ["HKSH", "養和"] and org["joined_by"] == ["link", "name"]
     assert [(d["deal_id"], d["date"], d["kind"]) for d in v["deals"]] == [
-        (rd.UST_MOU, "2025-03-11", "MOU"), (rd.MOU, "2025-12-11", "MOU"), (rd.UST_RENEWAL, "2026-01-05", "agreement")]
+        (rd.UST_MOU, "2025-03-11", "MOU"),
+        (rd.MOU, "2025-12-11", "MOU"),
+        (rd.UST_RENEWAL, "2026-01-05", "agreement"),
+    ]
     assert [[p["org_id"] for p in d["partners"]] for d in v["deals"]] == [[rd.HKUST], [rd.SZCH], [rd.HKUST]]
     assert {r["release_id"] for r in v["releases"]} == {rd.EN, rd.ZH, rd.RPT, rd.UST}
     nodes = {n["org_id"]: n for n in v["graph"]["nodes"]}
     assert set(nodes) == {rd.HKSH, rd.SZCH, rd.HKUST} and nodes[rd.HKSH]["center"] and not nodes[rd.SZCH]["center"]
     edges = v["graph"]["edges"]
     assert sorted((e["target"], e["kind"], e["date"]) for e in edges) == [
-        (rd.HKUST, "MOU", "2025-03-11"), (rd.HKUST, "agreement", "2026-01-05"), (rd.SZCH, "MOU", "2025-12-11")]
-    assert {(e["release_id"], e["entity_id"]) for e in v["entities"]} == {(rd.EN, "e1"), (rd.ZH, "z1"), (rd.RPT, "r1"), (rd.UST, "u1")}
+        (rd.HKUST, "MOU", "2025-03-11"),
+        (rd.HKUST, "agreement", "2026-01-05"),
+        (rd.SZCH, "MOU", "2025-12-11"),
+    ]
+    assert {(e["release_id"], e["entity_id"]) for e in v["entities"]} == {
+        (rd.EN, "e1"),
+        (rd.ZH, "z1"),
+        (rd.RPT, "r1"),
+        (rd.UST, "u1"),
+    }
 
 
 def test_deal_view_has_every_report_and_the_one_that_disagrees(client):
@@ -94,7 +105,9 @@ def test_deal_view_has_every_report_and_the_one_that_disagrees(client):
     deal = v["deal"]
     assert deal["disagreements"] == ["date"] and deal["date"] == "2025-12-11" and deal["kind"] == "MOU"
     assert [(p["name_en"], p["name_hans"]) for p in deal["parties"]] == [
-        ("HKSH Medical Group", "养和医疗集团"), ("Shenzhen Cancer Hospital", "深圳市肿瘤医院")]
+        ("HKSH Medical Group", "养和医疗集团"),
+        ("Shenzhen Cancer Hospital", "深圳市肿瘤医院"),
+    ]
     reports = {r["release"]["release_id"]: r for r in v["reports"]}
     assert list(reports) == [rd.EN, rd.ZH, rd.RPT]
     assert reports[rd.RPT]["date"] == "2025-12-10" and reports[rd.RPT]["differs"] == ["date"]
@@ -112,7 +125,10 @@ def test_a_report_of_the_event_that_does_not_state_the_deal_is_shown_beside_the_
     t.write(tmp_path / "x")
     v = client_for(tmp_path / "x").get(f"/api/deal/{rd.MOU}").json()
     assert [(r["release"]["release_id"], r["in_deal"], r["states_deal"], r["differs"]) for r in v["reports"]] == [
-        (rd.EN, True, True, []), (rd.ZH, True, True, []), (rd.RPT, False, False, ["parties"])]
+        (rd.EN, True, True, []),
+        (rd.ZH, True, True, []),
+        (rd.RPT, False, False, ["parties"]),
+    ]
 
 
 def test_a_party_the_span_judge_dropped_is_found_by_its_name(tmp_path):
@@ -175,7 +191,12 @@ def test_split_an_entity_off_its_organisation(client, records_folder, tmp_path):
     export_reviews(records_folder, records_folder / "reviews.sqlite", tmp_path / "out")
     (row,) = [json.loads(x) for x in (tmp_path / "out" / "org_decisions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (row["kind"], row["release_id"], row["entity_id"], row["org_id"], row["text"]) == (
-        "org_split", rd.UST, "u1", rd.HKSH, "HKSH Medical Group")
+        "org_split",
+        rd.UST,
+        "u1",
+        rd.HKSH,
+        "HKSH Medical Group",
+    )
 
 
 @pytest.mark.parametrize(

@@ -186,9 +186,13 @@ def test_merge_two_organisations_and_find_the_decision_in_the_export(ann, folder
     page.fill("#export-name", "orgs")
     page.click("#export")
     expect(page.locator("#status")).to_contain_text("org_decisions.jsonl")
-    lines = [json.loads(x) for x in (folder / "exports" / "orgs" / "org_decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [
+        json.loads(x) for x in (folder / "exports" / "orgs" / "org_decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [(x["kind"], x.get("org_ids"), x.get("entity_id")) for x in lines] == [
-        ("org_merge", sorted([rd.HKSH, rd.HKSH_LTD]), None), ("org_split", None, "u1")]
+        ("org_merge", sorted([rd.HKSH, rd.HKSH_LTD]), None),
+        ("org_split", None, "u1"),
+    ]
     assert all(x["reviewer"] == "ann" for x in lines)
     assert ann.errors == [] and ann.dialogs == []
 
@@ -233,15 +237,54 @@ def test_hostile_organisation_names_are_shown_as_text(browser, tmp_path):
     import pandas as pd
 
     t = rd.records_tables()
-    t.organisations = pd.concat([t.organisations, pd.DataFrame([
-        {"org_id": "org-evil", "name_en": EVIL, "name_hans": "<script>window.__pwned = 2</script>", "name_hant": None,
-         "aliases": ["</text><script>window.__pwned = 3</script>"], "release_ids": [rd.CALM], "deal_ids": ["deal-evil"], "n_mentions": 9,
-         "joined_by": ["name"]}])], ignore_index=True)
+    t.organisations = pd.concat(
+        [
+            t.organisations,
+            pd.DataFrame(
+                [
+                    {
+                        "org_id": "org-evil",
+                        "name_en": EVIL,
+                        "name_hans": "<script>window.__pwned = 2</script>",
+                        "name_hant": None,
+                        "aliases": ["</text><script>window.__pwned = 3</script>"],
+                        "release_ids": [rd.CALM],
+                        "deal_ids": ["deal-evil"],
+                        "n_mentions": 9,
+                        "joined_by": ["name"],
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     t.organisations.at[int((t.organisations["org_id"] == rd.QUIET).idxmax()), "deal_ids"] = ["deal-evil"]
-    t.deals = pd.concat([t.deals, pd.DataFrame([
-        {"deal_id": "deal-evil", "event_id": "ev-" + rd.CALM, "type": "partnership", "parties": ["org-evil", rd.QUIET],
-         "parties_en": [EVIL, "Quiet Hospital"], "parties_zh": [None, None], "date": None, "kind": '<b onmouseover="window.__pwned = 4">MOU</b>',
-         "dates": [], "kinds": [], "disagreements": [], "evidence": [], "release_ids": [rd.CALM], "score": 0.5}])], ignore_index=True)
+    t.deals = pd.concat(
+        [
+            t.deals,
+            pd.DataFrame(
+                [
+                    {
+                        "deal_id": "deal-evil",
+                        "event_id": "ev-" + rd.CALM,
+                        "type": "partnership",
+                        "parties": ["org-evil", rd.QUIET],
+                        "parties_en": [EVIL, "Quiet Hospital"],
+                        "parties_zh": [None, None],
+                        "date": None,
+                        "kind": '<b onmouseover="window.__pwned = 4">MOU</b>',
+                        "dates": [],
+                        "kinds": [],
+                        "disagreements": [],
+                        "evidence": [],
+                        "release_ids": [rd.CALM],
+                        "score": 0.5,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     t.write(tmp_path / "evil")
     address, srv, thread = start(tmp_path / "evil")
     s = Session(browser, address, "ann")
@@ -260,7 +303,9 @@ def test_hostile_organisation_names_are_shown_as_text(browser, tmp_path):
         s.page.locator("#o-deals a[data-deal-id]").click()
         expect(s.page.locator("#d-parties tbody tr").first).to_contain_text(EVIL)
         s.page.wait_for_timeout(200)  # give an injected handler the chance it must not get
-        injected = s.page.evaluate("document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #orgs img, #orgs script').length")
+        injected = s.page.evaluate(
+            "document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #orgs img, #orgs script').length"
+        )
         assert injected == 0
         assert s.page.evaluate("typeof window.__pwned") == "undefined"
         assert s.errors == [] and s.dialogs == []

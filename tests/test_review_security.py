@@ -36,7 +36,6 @@ TOKEN = "s3cret-token-for-the-tests_0123456789"
 BODY = {"release_id": rd.EN, "kind": "entity", "key": "e1", "action": "reject", "reviewer": "ann"}
 
 
-
 def stored(folder: Path) -> list[tuple[str, str, str]]:
     return [(d.item_key, d.action, d.reviewer) for d in ReviewStore(folder / "reviews.sqlite").history(rd.EN)]
 
@@ -48,6 +47,7 @@ def csrf(client: TestClient) -> str:
 
 
 # ---- the Host allow-list ----
+
 
 def test_a_wildcard_bind_no_longer_answers_every_host(folder):
     hosts = allowed_hosts("0.0.0.0")  # what `review --host 0.0.0.0` uses with no --allow-host
@@ -90,7 +90,14 @@ def test_the_default_app_answers_only_loopback_names(folder):
 
 @pytest.mark.parametrize(
     "header, name",
-    [("Example.ORG:80", "example.org"), ("[::1]:8765", "::1"), ("[::1]", "::1"), ("10.0.0.1", "10.0.0.1"), ("a.b.", "a.b"), ("::1", "::1")],
+    [
+        ("Example.ORG:80", "example.org"),
+        ("[::1]:8765", "::1"),
+        ("[::1]", "::1"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("a.b.", "a.b"),
+        ("::1", "::1"),
+    ],
 )
 def test_host_of(header, name):
     assert host_of(header) == name
@@ -98,8 +105,11 @@ def test_host_of(header, name):
 
 # ---- the shared secret ----
 
+
 def test_token_defaults():
-    assert resolve_token(None, "127.0.0.1") is None and resolve_token(None, "localhost") is None and resolve_token("", "::1") is None
+    assert (
+        resolve_token(None, "127.0.0.1") is None and resolve_token(None, "localhost") is None and resolve_token("", "::1") is None
+    )
     auto = resolve_token(None, "0.0.0.0")
     assert auto and len(auto) >= 40 and auto != resolve_token(None, "0.0.0.0")
     assert resolve_token(None, "192.0.2.7") and resolve_token(None, "myhost.example")
@@ -155,7 +165,10 @@ def test_the_cookie_flow(locked, folder):
     assert locked.get("/api/queue").status_code == 200
     # the cookie does not stand in for the CSRF token: another site's form would send it too
     assert locked.post("/api/decision", json=BODY).status_code == 403
-    assert locked.post("/api/decision", json=BODY, headers={"origin": "http://evil.example", "x-csrf-token": page_token}).status_code == 403
+    assert (
+        locked.post("/api/decision", json=BODY, headers={"origin": "http://evil.example", "x-csrf-token": page_token}).status_code
+        == 403
+    )
     assert stored(folder) == []
     ok = locked.post("/api/decision", json=BODY, headers={"x-csrf-token": page_token, "origin": "http://127.0.0.1"})
     assert ok.status_code == 200, ok.text
@@ -171,11 +184,14 @@ def test_the_cookie_flow(locked, folder):
 def test_a_loopback_app_without_a_token_works_as_before(folder):
     client = TestClient(create_app(folder, hosts=allowed_hosts("127.0.0.1")), base_url="http://127.0.0.1")
     assert client.post("/api/decision", json=BODY, headers={"x-csrf-token": csrf(client)}).status_code == 200
-    assert client.post("/api/decision", json=BODY, headers={"authorization": f"Bearer {TOKEN}"}).status_code == 403  # no CSRF token
+    assert (
+        client.post("/api/decision", json=BODY, headers={"authorization": f"Bearer {TOKEN}"}).status_code == 403
+    )  # no CSRF token
     assert stored(folder) == [("e1", "reject", "ann")]
 
 
 # ---- end to end: the command, on a real socket ----
+
 
 class Running:
     def __init__(self, proc: subprocess.Popen, lines: list[str]) -> None:
@@ -190,7 +206,11 @@ def start(folder: Path, *args: str, env: dict[str, str] | None = None) -> Runnin
     env = {k: v for k, v in os.environ.items() if k != "MEDPR_REVIEW_TOKEN"} | {"COLUMNS": "300"} | (env or {})
     proc = subprocess.Popen(
         [sys.executable, "run_pipeline.py", "review", "--extracted", str(folder), "--port", "0", *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     started = threading.Event()
@@ -242,19 +262,26 @@ def test_command_on_0_0_0_0_refuses_rebinding_and_requires_its_printed_token(fol
         for headers in ({"host": f"evil.example:{app.port}"}, {"host": "evil.example", "authorization": f"Bearer {token}"}):
             res = http.get("/", headers=headers)
             assert res.status_code == 400 and "DNS rebinding" in res.text
-        res = http.post("/api/decision", json=BODY, headers={"host": "evil.example", "origin": "http://evil.example",
-                                                              "authorization": f"Bearer {token}"})
+        res = http.post(
+            "/api/decision",
+            json=BODY,
+            headers={"host": "evil.example", "origin": "http://evil.example", "authorization": f"Bearer {token}"},
+        )
         assert res.status_code == 400
         # a name it answers, but no token: the page and the data are private, writes refused
         assert http.get("/").status_code == 403 and "printed when it started" in http.get("/").text
         assert http.get("/api/queue", headers={"host": f"localhost:{app.port}"}).status_code == 403
         assert http.post("/api/decision", json=BODY).status_code == 403
-        assert http.post("/api/decision", json=BODY, headers={"authorization": "Bearer wrong-token-0123456789"}).status_code == 403
+        assert (
+            http.post("/api/decision", json=BODY, headers={"authorization": "Bearer wrong-token-0123456789"}).status_code == 403
+        )
         assert stored(folder) == []
         ok = http.post("/api/decision", json=BODY, headers={"authorization": f"Bearer {token}"})
         assert ok.status_code == 200, ok.text
         assert stored(folder) == [("e1", "reject", "ann")]
-    with httpx.Client(base_url=app.base, timeout=5, follow_redirects=True) as browser_like:  # the printed address, then the cookie only
+    with httpx.Client(
+        base_url=app.base, timeout=5, follow_redirects=True
+    ) as browser_like:  # the printed address, then the cookie only
         opened = browser_like.get(f"/?token={token}")
         assert opened.status_code == 200 and opened.history[0].status_code == 303 and "?token" not in str(opened.url)
         page_token = re.search(r'name="csrf-token" content="([0-9a-f]{64})"', opened.text)[1]
@@ -278,7 +305,12 @@ def test_command_takes_the_token_from_the_environment_and_allow_host(folder, lau
 
 def test_command_refuses_a_weak_token_and_a_bad_host_name(folder):
     for args in (["--token", "short"], ["--allow-host", "evil.example/path"]):
-        res = subprocess.run([sys.executable, "run_pipeline.py", "review", "--extracted", str(folder), "--port", "0", *args],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+        res = subprocess.run(
+            [sys.executable, "run_pipeline.py", "review", "--extracted", str(folder), "--port", "0", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert res.returncode == 2, res.stdout + res.stderr
         assert "review app:" not in res.stdout

@@ -25,9 +25,17 @@ from .test_readers import EN, ZHS, ZHT_HK, ZHT_TW, _png
 
 # The columns of SCHEMA.md (the public contract), with their Arrow types.
 RELEASE_COLUMNS = {
-    "release_id": pa.string(), "source_path": pa.string(), "lang": pa.string(), "script": pa.string(),
-    "title": pa.string(), "dateline_place": pa.string(), "dateline_date": pa.date32(), "clean_text": pa.string(),
-    "text_hans": pa.string(), "duplicate_of": pa.string(), "pipeline_version": pa.string(),
+    "release_id": pa.string(),
+    "source_path": pa.string(),
+    "lang": pa.string(),
+    "script": pa.string(),
+    "title": pa.string(),
+    "dateline_place": pa.string(),
+    "dateline_date": pa.date32(),
+    "clean_text": pa.string(),
+    "text_hans": pa.string(),
+    "duplicate_of": pa.string(),
+    "pipeline_version": pa.string(),
 }
 
 
@@ -272,8 +280,14 @@ signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 tables.write({str(written)!r})
 """
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     assert proc.returncode != 0 and ("File too large" in proc.stderr or "OSError" in proc.stderr), proc.stderr[-2000:]
     assert _bytes(written) == before
 

@@ -77,7 +77,9 @@ def test_honorifics_keep_each_caller_s_subset():
     assert {"dr", "professor", "madam"} <= lang.words("en", "honorifics", "consolidate")
     assert "father" not in lang.words("en", "honorifics", "consolidate")
     assert {"father", "academician", "sister", "brother"} <= lang.words("en", "honorifics", "relations")
-    assert lang.words("en", "honorifics") >= lang.words("en", "honorifics", "recognise") | lang.words("en", "honorifics", "translit")
+    assert lang.words("en", "honorifics") >= lang.words("en", "honorifics", "recognise") | lang.words(
+        "en", "honorifics", "translit"
+    )
 
 
 def test_one_sentence_splitter_for_both_languages():
@@ -85,10 +87,17 @@ def test_one_sentence_splitter_for_both_languages():
 
     en = 'Dr. Jane Doe of Acme Co. Ltd signed. "We are glad," J. Smith said.\n\nThe deal runs 5 years.'
     assert [en[s:e] for s, e in sentence_spans(en, "en")] == [
-        "Dr. Jane Doe of Acme Co. Ltd signed.", '"We are glad," J. Smith said.', "The deal runs 5 years."
+        "Dr. Jane Doe of Acme Co. Ltd signed.",
+        '"We are glad," J. Smith said.',
+        "The deal runs 5 years.",
     ]
     zh = "养和医疗集团今日签署协议；双方将合作。\n\n「我们很高兴！」院长说\n   \n"
-    assert [zh[s:e] for s, e in sentence_spans(zh, "zh")] == ["养和医疗集团今日签署协议；", "双方将合作。", "「我们很高兴！", "」院长说"]
+    assert [zh[s:e] for s, e in sentence_spans(zh, "zh")] == [
+        "养和医疗集团今日签署协议；",
+        "双方将合作。",
+        "「我们很高兴！",
+        "」院长说",
+    ]
     assert sentence_spans("", "en") == sentence_spans("", "zh") == [] and sentence_spans(" \n ", "en") == []
 
 

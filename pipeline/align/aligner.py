@@ -284,7 +284,9 @@ class Aligner:
             bound = prob(z + max(coef[col], 0.0) + max(coef[share], 0.0))
             for k in np.flatnonzero((bound >= self.threshold) | exact_cos).tolist():
                 i, j = cand[k].tolist()
-                x[k, share] = self._cache.share(en.ids[i], zh.ids[j], lambda i=i, j=j: self.entity_share(ents, en.ids[i], zh.ids[j]))
+                x[k, share] = self._cache.share(
+                    en.ids[i], zh.ids[j], lambda i=i, j=j: self.entity_share(ents, en.ids[i], zh.ids[j])
+                )
             z = x @ coef + w.bias
         if not self.encoder:
             return x
@@ -298,8 +300,12 @@ class Aligner:
         if exact_cos:
             need[:] = True
         used_en, used_zh = np.unique(cand[need, 0]).tolist(), np.unique(cand[need, 1]).tolist()
-        ve = dict(zip(used_en, self._cache.vectors([en.ids[i] for i in used_en], [en.summary[i] for i in used_en], embed_summaries)))
-        vz = dict(zip(used_zh, self._cache.vectors([zh.ids[j] for j in used_zh], [zh.summary[j] for j in used_zh], embed_summaries)))
+        ve = dict(
+            zip(used_en, self._cache.vectors([en.ids[i] for i in used_en], [en.summary[i] for i in used_en], embed_summaries))
+        )
+        vz = dict(
+            zip(used_zh, self._cache.vectors([zh.ids[j] for j in used_zh], [zh.summary[j] for j in used_zh], embed_summaries))
+        )
         for k in np.flatnonzero(need).tolist():
             i, j = cand[k].tolist()
             x[k, col] = float(ve[i] @ vz[j])
@@ -350,11 +356,15 @@ class Aligner:
                 cached[(a.en_release_id, a.zh_release_id)] = got
         todo = alignments[[(e, z) not in cached for e, z in zip(alignments["en_release_id"], alignments["zh_release_id"])]]
         wanted = set(todo["en_release_id"]) | set(todo["zh_release_id"])
-        texts = {
-            r.release_id: zlib.compress(r.clean_text.encode("utf-8"), 1)
-            for r in self._rows(corpus, ["release_id", "clean_text"])
-            if r.release_id in wanted and isinstance(r.clean_text, str)
-        } if wanted else {}
+        texts = (
+            {
+                r.release_id: zlib.compress(r.clean_text.encode("utf-8"), 1)
+                for r in self._rows(corpus, ["release_id", "clean_text"])
+                if r.release_id in wanted and isinstance(r.clean_text, str)
+            }
+            if wanted
+            else {}
+        )
 
         def text(rid: str) -> str:
             return zlib.decompress(texts[rid]).decode("utf-8") if rid in texts else ""
@@ -370,7 +380,9 @@ class Aligner:
                     plan = plan_links(e, z, self.link_threshold)
                     # sentence vectors per text (`encoder.embed_sentences`): a pair's links do not
                     # depend on which other pairs this run links
-                    got = link_entities(e, z, text(a.en_release_id), text(a.zh_release_id), self.link_threshold, self.link_sentences, plan=plan)
+                    got = link_entities(
+                        e, z, text(a.en_release_id), text(a.zh_release_id), self.link_threshold, self.link_sentences, plan=plan
+                    )
                     self._cache.put_links(a.en_release_id, a.zh_release_id, got)
                 for link in sorted(got, key=lambda x: (x.en_entity_id, x.zh_entity_id)):
                     rows.append({"en_release_id": a.en_release_id, "zh_release_id": a.zh_release_id, **vars(link)})

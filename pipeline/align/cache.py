@@ -45,12 +45,22 @@ FOLDER = "cache"
 RELEASES = f"{FOLDER}/align-releases.parquet"
 PAIRS = f"{FOLDER}/align-pairs.parquet"
 _RELEASE_SCHEMA = pa.schema(
-    [("release_id", pa.string()), ("digest", pa.string()), ("signals", pa.binary()), ("copy", pa.binary()), ("vector", pa.binary())]
+    [
+        ("release_id", pa.string()),
+        ("digest", pa.string()),
+        ("signals", pa.binary()),
+        ("copy", pa.binary()),
+        ("vector", pa.binary()),
+    ]
 )
 _PAIR_SCHEMA = pa.schema(
     [
-        ("en_release_id", pa.string()), ("zh_release_id", pa.string()), ("en_digest", pa.string()), ("zh_digest", pa.string()),
-        ("share", pa.float64()), ("links", pa.binary()),
+        ("en_release_id", pa.string()),
+        ("zh_release_id", pa.string()),
+        ("en_digest", pa.string()),
+        ("zh_digest", pa.string()),
+        ("share", pa.float64()),
+        ("links", pa.binary()),
     ]
 )
 
@@ -139,7 +149,10 @@ class AlignCache:
             return
         h = hashlib.sha1(self.version.encode())
         for v in parts:
-            h.update(b"\0" + (v if isinstance(v, str) else repr(v) if v is not None and v == v else "").encode("utf-8", "surrogatepass"))
+            h.update(
+                b"\0"
+                + (v if isinstance(v, str) else repr(v) if v is not None and v == v else "").encode("utf-8", "surrogatepass")
+            )
         h.update(b"\0" + (entities_blob or b""))
         digest = h.hexdigest()
         self.digests[release_id] = digest
@@ -264,8 +277,12 @@ class AlignCache:
         rel = pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, _RELEASE_SCHEMA)], schema=_RELEASE_SCHEMA)
         keys = sorted(self.pairs)
         columns = [
-            [e for e, _ in keys], [z for _, z in keys], [self.digests[e] for e, _ in keys], [self.digests[z] for _, z in keys],
-            [self.pairs[k][0] for k in keys], [self.pairs[k][1] for k in keys],
+            [e for e, _ in keys],
+            [z for _, z in keys],
+            [self.digests[e] for e, _ in keys],
+            [self.digests[z] for _, z in keys],
+            [self.pairs[k][0] for k in keys],
+            [self.pairs[k][1] for k in keys],
         ]
         pairs = pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, _PAIR_SCHEMA)], schema=_PAIR_SCHEMA)
         for name, table in ((RELEASES, rel), (PAIRS, pairs)):

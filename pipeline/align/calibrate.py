@@ -56,7 +56,6 @@ class Batch:
         table = aligner.expand(decision.pairs, self.copies)
         return {(self.stem[e], self.stem[z]) for e, z in zip(table["en_release_id"], table["zh_release_id"])}
 
-
     def row_of(self, en_name: str, zh_name: str) -> int | None:
         """The row of the pair of file stems, or of their canonical releases when a side is a copy."""
         rid = {v: k for k, v in self.stem.items()}
@@ -179,7 +178,9 @@ def main() -> None:
     x, y, names = batch.x, batch.y, batch.names
     w = fit(x, y, args.c)
     w["cos_prior"] = round(float(np.median(x[y == 1, pairs.FEATURES.index("cos")])), 4) if y.sum() else 0.6
-    w["fitted_on"] = f"{int(y.sum())} gold pairs, {len(y) - int(y.sum())} other EN x ZH pairs ({', '.join(f.parent.name + '/' + f.name for f in args.pairs)})"
+    w["fitted_on"] = (
+        f"{int(y.sum())} gold pairs, {len(y) - int(y.sum())} other EN x ZH pairs ({', '.join(f.parent.name + '/' + f.name for f in args.pairs)})"
+    )
     print(json.dumps(w, indent=1))
     name = "weights.json" if not tables.entities.empty else "weights_no_entities.json"
     if args.write:
@@ -188,7 +189,10 @@ def main() -> None:
     if args.cv:
         present = set(batch.stem.values())
         got = cross_validate(x, y, names, args.c, gold={g for g in gold if set(g) <= present}, decide=batch.decide)
-        print("leave-one-English-release-out pair P/R/F1 (as the stage decides):", json.dumps({k: v for k, v in got.items() if k != "pairs"}))
+        print(
+            "leave-one-English-release-out pair P/R/F1 (as the stage decides):",
+            json.dumps({k: v for k, v in got.items() if k != "pairs"}),
+        )
     p = pairs.Weights(w["bias"], w["coef"]).score(x)
     for (e, z), yy, pp, xx in sorted(zip(names, y, p, x.tolist()), key=lambda t: -t[2])[:40]:
         print(f"{'GOLD' if yy else '    '} {pp:.3f} {e:32s} {z:20s} " + " ".join(f"{v:.2f}" for v in xx))

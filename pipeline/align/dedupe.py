@@ -111,7 +111,13 @@ class CopyFinder:
         return len(text), zlib.compress(text.encode("utf-8"), 1), number_set(text), sk
 
     def add(
-        self, release_id: str, text: str, noise: float = 0.0, dateline: date | None = None, name: str | None = None, entry: tuple | None = None
+        self,
+        release_id: str,
+        text: str,
+        noise: float = 0.0,
+        dateline: date | None = None,
+        name: str | None = None,
+        entry: tuple | None = None,
     ) -> None:
         """`text` already normalised (see `normalise`); `dateline` and `name` (the source
         path) only break ties between equally clean copies. `entry`: `self.entry(text)` if the

@@ -169,9 +169,7 @@ def features(en: Side, zh: Side, cand: np.ndarray, rarity_share: float = 0.1, ch
     rare = {f: sparse.diags((doc_freq(m[f][0]) <= cap).astype(np.float32)) for f in ("numbers", "latin")}
     name_w = sparse.diags(1.0 / np.sqrt(np.maximum(1, doc_freq(m["names"][0]))))
     n = len(en) + len(zh)
-    idf = {
-        f: np.log((n + 1) / (doc_freq(m[f][0]) + doc_freq(m[f][1]) + 0.5)) for f in ("concepts", "words")
-    }
+    idf = {f: np.log((n + 1) / (doc_freq(m[f][0]) + doc_freq(m[f][1]) + 0.5)) for f in ("concepts", "words")}
     en_w = {
         "numbers": m["numbers"][0] @ rare["numbers"],
         "latin": m["latin"][0] @ rare["latin"],

@@ -69,7 +69,11 @@ class Side:
         indptr, indices, data = self.rows[name]
         shape = (len(self.ids), len(getattr(self.vocabs, name)))
         return sparse.csr_matrix(
-            (np.frombuffer(data, dtype=np.float32), np.frombuffer(indices, dtype=np.int32), np.frombuffer(indptr, dtype=np.int64)),
+            (
+                np.frombuffer(data, dtype=np.float32),
+                np.frombuffer(indices, dtype=np.int32),
+                np.frombuffer(indptr, dtype=np.int64),
+            ),
             shape=shape,
         )
 
@@ -174,7 +178,8 @@ def canonical(en: Side, zh: Side) -> tuple[Side, Side]:
         remap[name] = perm
     name_ids = remap["names"]
     new.name_spellings = {
-        sur: {given: {int(name_ids[n]) for n in ids} for given, ids in givens.items()} for sur, givens in vocabs.name_spellings.items()
+        sur: {given: {int(name_ids[n]) for n in ids} for given, ids in givens.items()}
+        for sur, givens in vocabs.name_spellings.items()
     }
     return _reordered(en, new, remap), _reordered(zh, new, remap)
 

@@ -7,6 +7,7 @@ script both run it.
 # isort: off
 # registering the commands, in the order --help lists them
 from pipeline.cli import run, bench, train, evaluate, review  # noqa: F401
+
 # isort: on
 from pipeline.cli.common import _LoggedProgress, app
 

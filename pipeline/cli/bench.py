@@ -39,7 +39,13 @@ def bench(
         task = progress.add_task("", total=n)
         try:
             r = run_bench(
-                n, source, config=config, workers=workers, baseline=baseline, keep=keep, on_file=lambda _: progress.advance(task),
+                n,
+                source,
+                config=config,
+                workers=workers,
+                baseline=baseline,
+                keep=keep,
+                on_file=lambda _: progress.advance(task),
                 on_stage=whole_batch(progress, task),
             )
         except KeepFolderError as e:
@@ -62,9 +68,14 @@ def bench(
     share = r.processed / r.n  # characters are counted over the whole corpus; a resumed bench processes a part
     for name, sec, count, rss in r.stages:
         chars = r.chars * count / r.n
-        table.add_row(name, f"{sec:.2f}", f"{count / sec:,.0f}" if sec else "-", f"{chars / sec:,.0f}" if sec else "-", f"{rss:,.0f}")
+        table.add_row(
+            name, f"{sec:.2f}", f"{count / sec:,.0f}" if sec else "-", f"{chars / sec:,.0f}" if sec else "-", f"{rss:,.0f}"
+        )
     table.add_row(
-        "total (model loading + read + stages + write)", f"{r.seconds:.2f}", f"{r.processed / r.seconds:,.1f}", f"{r.chars * share / r.seconds:,.0f}",
+        "total (model loading + read + stages + write)",
+        f"{r.seconds:.2f}",
+        f"{r.processed / r.seconds:,.1f}",
+        f"{r.chars * share / r.seconds:,.0f}",
         f"{max(r.peak_rss_mb, r.peak_worker_rss_mb):,.0f}",
     )
     console.print(table)
@@ -73,7 +84,9 @@ def bench(
         + (f", {r.peak_worker_rss_mb:,.0f} MB in the largest worker" if workers > 1 else "")
     )
     if r.skipped:
-        console.print(f"resumed: {r.skipped:,} releases were already written in {escape(str(keep))}/out; the rates count the {r.processed:,} processed now")
+        console.print(
+            f"resumed: {r.skipped:,} releases were already written in {escape(str(keep))}/out; the rates count the {r.processed:,} processed now"
+        )
     if r.interrupted:
         console.print(f"[yellow]interrupted:[/yellow] {r.processed:,} releases written; run the same command again to go on.")
         raise typer.Exit(130)
@@ -84,29 +97,37 @@ def bench(
         )
 
 
-
 @app.command("align-bench")
 def align_bench(
     wmt: Annotated[
-        Path | None, typer.Option("--wmt", help="Folder of WMT zh-en newstest CSV files (damo_*.csv) to synthesise releases from.")
+        Path | None,
+        typer.Option("--wmt", help="Folder of WMT zh-en newstest CSV files (damo_*.csv) to synthesise releases from."),
     ] = None,
-    samples: Annotated[Path | None, typer.Option("--samples", help="Tables of a real run (run --out) to mix into each size.")] = None,
+    samples: Annotated[
+        Path | None, typer.Option("--samples", help="Tables of a real run (run --out) to mix into each size.")
+    ] = None,
     replicate: Annotated[
         Path | None,
-        typer.Option("--replicate", help="Instead of --wmt: repeat the tables of this run (releases and entities), numbers varied per round."),
+        typer.Option(
+            "--replicate",
+            help="Instead of --wmt: repeat the tables of this run (releases and entities), numbers varied per round.",
+        ),
     ] = None,
     sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated corpus sizes.")] = "1000,10000,100000",
     encoder: Annotated[bool, typer.Option("--encoder/--no-encoder", help="Use the sentence encoder signal.")] = True,
     archive: Annotated[
         int | None,
         typer.Option(
-            "--archive", min=1,
+            "--archive",
+            min=1,
             help="Instead of --sizes: time the corpus stages (align, records) on an archive of this many releases, then "
             "incrementally with --new releases added (reusing OUT/cache), against a full re-run over both.",
         ),
     ] = None,
     new: Annotated[int, typer.Option("--new", min=1, help="With --archive: releases added to the archive.")] = 1000,
-    work: Annotated[Path | None, typer.Option("--work", help="With --archive: folder for the temporary tables (default: the system's).")] = None,
+    work: Annotated[
+        Path | None, typer.Option("--work", help="With --archive: folder for the temporary tables (default: the system's).")
+    ] = None,
 ) -> None:
     """Time and peak memory of the align stage on synthetic corpora of growing size (or, with
     --archive, of the corpus stages run incrementally against a full re-run)."""
@@ -123,7 +144,11 @@ def align_bench(
             raise typer.Exit(2)
         for row in bench_incremental(archive, new, wmt, samples, encoder, work):
             if row["run"] == "compare":
-                print("incremental vs full re-run: " + ("same tables" if not row["differ"] else "DIFFER: " + ", ".join(row["differ"])), flush=True)
+                print(
+                    "incremental vs full re-run: "
+                    + ("same tables" if not row["differ"] else "DIFFER: " + ", ".join(row["differ"])),
+                    flush=True,
+                )
                 continue
             cache = " ".join(f"{k}={v}" for k, v in row["cache"].items())
             steps = " ".join(f"{k}={v}" for k, v in row["steps"].items())

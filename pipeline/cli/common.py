@@ -41,15 +41,23 @@ class _LoggedProgress(Progress):
         for t in self.tasks:
             done = f"{t.completed:,.0f}" + (f"/{t.total:,.0f}" if t.total else "")
             rate = f", {t.speed:,.1f}/s" if t.speed else ""
-            self.console.print(f"{self.label}: {done} after {t.elapsed or 0:,.0f} s{rate}  {t.description}", highlight=False, markup=False)
+            self.console.print(
+                f"{self.label}: {done} after {t.elapsed or 0:,.0f} s{rate}  {t.description}", highlight=False, markup=False
+            )
 
 
 def batch_progress(label: str, disable: bool = False) -> Progress:
     """The progress line of a batch: releases done of all, time, the file or stage at work."""
     return _LoggedProgress(
         label,
-        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=console, disable=disable, transient=True,
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=disable,
+        transient=True,
     )
 
 

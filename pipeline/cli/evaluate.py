@@ -14,7 +14,9 @@ from pipeline.cli.common import app, console
 def evaluate(
     gold: Annotated[
         list[Path],
-        typer.Option("--gold", help="Gold annotations, one JSON object per release (samples/gold.jsonl format); repeatable with --cv."),
+        typer.Option(
+            "--gold", help="Gold annotations, one JSON object per release (samples/gold.jsonl format); repeatable with --cv."
+        ),
     ],
     extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
     pairs: Annotated[
@@ -91,14 +93,19 @@ def evaluate(
     print(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_cv(result))
 
 
-
 @app.command("evaluate-corpus")
 def evaluate_corpus_command(
-    corpus: Annotated[str, typer.Option("--corpus", help="Comma-separated: conll2003, msra, peoples_daily, weibo, resume, cluener (or all).")],
+    corpus: Annotated[
+        str, typer.Option("--corpus", help="Comma-separated: conll2003, msra, peoples_daily, weibo, resume, cluener (or all).")
+    ],
     datasets: Annotated[Path, typer.Option("--datasets", help="Folder of the public corpora (conll2003_en/, msra_ner/, ...).")],
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N sentences of each test split.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Score only the first N sentences of each test split.")
+    ] = None,
     backend: Annotated[str, typer.Option("--backend", help="Chinese tagger(s), comma-separated: lac, model, both.")] = "lac",
-    rules: Annotated[bool, typer.Option("--rules/--no-rules", help="With our press-release rules (as shipped), or the bare taggers.")] = True,
+    rules: Annotated[
+        bool, typer.Option("--rules/--no-rules", help="With our press-release rules (as shipped), or the bare taggers.")
+    ] = True,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the scores as JSON to this file.")] = None,
 ) -> None:
     """PERSON / ORG / GPE precision, recall and F1 of the recognise stage on public NER test splits.

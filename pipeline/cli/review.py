@@ -15,9 +15,14 @@ from pipeline.cli.common import app, console
 def review(
     extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8765,
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")
+    ] = None,
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; keep the default to stay on this machine. Any other address gets a --token.")
+        str,
+        typer.Option(
+            "--host", help="Address to bind; keep the default to stay on this machine. Any other address gets a --token."
+        ),
     ] = "127.0.0.1",
     allow_host: Annotated[
         list[str] | None,
@@ -74,7 +79,9 @@ def review(
         console.print(f"[red]cannot listen on {host}:{port}:[/red] {e}")
         raise typer.Exit(2) from e
     if not is_loopback(host):
-        console.print(f"[yellow]warning:[/yellow] listening on {escape(host)}: anyone who can reach this address and has the token can review")
+        console.print(
+            f"[yellow]warning:[/yellow] listening on {escape(host)}: anyone who can reach this address and has the token can review"
+        )
     if "*" in hosts:
         console.print("[yellow]warning:[/yellow] --allow-host '*' answers any Host name: no protection against DNS rebinding")
     if is_wildcard(host) or allow_host:
@@ -86,14 +93,25 @@ def review(
     server(app_).run(sockets=[sock])
 
 
-
 @app.command("export-reviews")
 def export_reviews_command(
     extracted: Annotated[Path, typer.Option("--extracted", help="Folder of tables written by `run`.")] = Path("data/extracted"),
-    db: Annotated[Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for en.spacy, zh.spacy, reviewed.jsonl, manifest.json.")] = None,
-    include: Annotated[str, typer.Option("--include", help="reviewed (marked reviewed), decided (any decision) or all.")] = "reviewed",
-    apply: Annotated[bool, typer.Option("--apply", help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied (and the records tables, with the organisation merges and splits).")] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="SQLite file of review decisions (default: EXTRACTED/reviews.sqlite).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for en.spacy, zh.spacy, reviewed.jsonl, manifest.json.")
+    ] = None,
+    include: Annotated[
+        str, typer.Option("--include", help="reviewed (marked reviewed), decided (any decision) or all.")
+    ] = "reviewed",
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied (and the records tables, with the organisation merges and splits).",
+        ),
+    ] = False,
 ) -> None:
     """Export reviewed releases for retraining (spaCy DocBin + JSONL), and/or apply the decisions to the tables."""
     from pipeline.export_reviews import INCLUDE, apply_reviews, export_reviews
@@ -110,8 +128,10 @@ def export_reviews_command(
         raise typer.Exit(2)
     if out is not None:
         summary = export_reviews(extracted, db, out, include)
-        console.print(f"exported {summary['releases']} releases ({summary['reviewed']} reviewed), {summary['entities']} entities, "
-                      f"{summary['relations']} relations, {summary['org_decisions']} organisation decisions -> {out}: {', '.join(summary['files'])}")
+        console.print(
+            f"exported {summary['releases']} releases ({summary['reviewed']} reviewed), {summary['entities']} entities, "
+            f"{summary['relations']} relations, {summary['org_decisions']} organisation decisions -> {out}: {', '.join(summary['files'])}"
+        )
     if apply:
         from pipeline.io.output import OutputBusy
 

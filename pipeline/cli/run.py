@@ -22,7 +22,10 @@ def run(
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the Parquet tables are written to.")] = Path("data/extracted"),
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML file with the stage list and settings (default: the shipped pipeline/default.toml).")
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="TOML file with the stage list and settings (default: the shipped pipeline/default.toml)."
+        ),
     ] = None,
     overrides: Annotated[
         list[str] | None,
@@ -34,12 +37,19 @@ def run(
     ] = None,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Re-process releases even when their input and the pipeline (config, code, models) are unchanged."),
+        typer.Option(
+            "--force", help="Re-process releases even when their input and the pipeline (config, code, models) are unchanged."
+        ),
     ] = False,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip (and report) input files larger than this.")] = DEFAULT_MAX_BYTES,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for the release stages (each loads the models once).")] = 1,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", help="Skip (and report) input files larger than this.")
+    ] = DEFAULT_MAX_BYTES,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Worker processes for the release stages (each loads the models once).")
+    ] = 1,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT): run the release stages on that cluster.")
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT): run the release stages on that cluster."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     wait: Annotated[
@@ -77,9 +87,17 @@ def run(
 
         try:
             summary = run_batch(
-                inputs, out, pipe, force=force, max_bytes=max_bytes, on_file=on_file, workers=workers, scheduler=scheduler,
+                inputs,
+                out,
+                pipe,
+                force=force,
+                max_bytes=max_bytes,
+                on_file=on_file,
+                workers=workers,
+                scheduler=scheduler,
                 on_total=lambda n: progress.update(task, total=n),
-                on_stage=whole_batch(progress, task), wait=wait,
+                on_stage=whole_batch(progress, task),
+                wait=wait,
             )
         except OutputBusy as e:
             console.print(f"[red]busy:[/red] {escape(str(e))}")

@@ -18,7 +18,9 @@ def _train_spans(gold: list[Path], extracted: Path | None, model_dir: Path) -> N
 
     missing = [str(g) for g in gold if not g.is_file()]
     if not gold or missing or extracted is None:
-        console.print(f"[red]train spans needs --gold FILE (repeatable) and --extracted DIR[/red]{': no such file ' + ', '.join(missing) if missing else ''}")
+        console.print(
+            f"[red]train spans needs --gold FILE (repeatable) and --extracted DIR[/red]{': no such file ' + ', '.join(missing) if missing else ''}"
+        )
         raise typer.Exit(2)
     tables = Tables.read(extracted)
     try:
@@ -34,22 +36,40 @@ def train(
     what: Annotated[str, typer.Argument(help="ner, relations, or spans (the span judge: both languages)")],
     lang: Annotated[str | None, typer.Option("--lang", help="en or zh (ner and relations)")] = None,
     reviewed: Annotated[
-        list[Path] | None, typer.Option("--reviewed", help="Folder written by `export-reviews --out` (repeatable): reviewed releases to learn from.")
+        list[Path] | None,
+        typer.Option(
+            "--reviewed", help="Folder written by `export-reviews --out` (repeatable): reviewed releases to learn from."
+        ),
     ] = None,
-    datasets: Annotated[Path | None, typer.Option("--datasets", help="Folder of the public corpora (Chinese NER: msra_ner/, cluener2020/, ...).")] = None,
-    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder (default MODELS_DIR/ner-en, ner-zh or rel-en).")] = None,
+    datasets: Annotated[
+        Path | None, typer.Option("--datasets", help="Folder of the public corpora (Chinese NER: msra_ner/, cluener2020/, ...).")
+    ] = None,
+    model_dir: Annotated[
+        Path | None, typer.Option("--model-dir", help="Model folder (default MODELS_DIR/ner-en, ner-zh or rel-en).")
+    ] = None,
     models_dir: Annotated[
         Path | None,
-        typer.Option("--models-dir", help="Folder holding the model folders ner-en/, ner-zh/, rel-en/ (default: $MEDPR_MODELS, else the checkout's models/: where a run reads them)."),
+        typer.Option(
+            "--models-dir",
+            help="Folder holding the model folders ner-en/, ner-zh/, rel-en/ (default: $MEDPR_MODELS, else the checkout's models/: where a run reads them).",
+        ),
     ] = None,
     max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="Training steps (Chinese NER default 8,500: about 4.5 min per 1,000 on 2 cores; relations: no cap).")
+        int | None,
+        typer.Option(
+            "--max-steps",
+            help="Training steps (Chinese NER default 8,500: about 4.5 min per 1,000 on 2 cores; relations: no cap).",
+        ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Passes over the data (English NER default 15, relations 2).")] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Passes over the data (English NER default 15, relations 2).")
+    ] = None,
     rollback: Annotated[bool, typer.Option("--rollback", help="Put the previous model back instead of training.")] = False,
     gold: Annotated[
         list[Path] | None,
-        typer.Option("--gold", help="spans: gold annotations (repeatable; pairs.jsonl and docs.jsonl beside each group the folds)."),
+        typer.Option(
+            "--gold", help="spans: gold annotations (repeatable; pairs.jsonl and docs.jsonl beside each group the folds)."
+        ),
     ] = None,
     extracted: Annotated[
         Path | None, typer.Option("--extracted", help="spans: tables of a `run` over the --gold releases (their candidates).")
@@ -112,7 +132,9 @@ def train(
         from pipeline.train.ner_zh import format_scores, train_zh_ner
 
         if datasets is None or not datasets.is_dir():
-            console.print("[red]Chinese NER trains on the public corpora:[/red] give --datasets FOLDER (with msra_ner/, cluener2020/, ...)")
+            console.print(
+                "[red]Chinese NER trains on the public corpora:[/red] give --datasets FOLDER (with msra_ner/, cluener2020/, ...)"
+            )
             raise typer.Exit(2)
         # without --reviewed: a reproducible rebuild from the public corpora, judged like any other
         decision, scores = train_zh_ner(datasets, model_dir, max_steps=max_steps or 8500, reviewed=reviewed_bins or None)
@@ -123,15 +145,20 @@ def train(
         from pipeline.train.relations import train_relations
 
         if datasets is None or not datasets.is_dir():
-            console.print("[red]the relation classifier trains on public corpora:[/red] give --datasets FOLDER (with redocred/, dwie/)")
+            console.print(
+                "[red]the relation classifier trains on public corpora:[/red] give --datasets FOLDER (with redocred/, dwie/)"
+            )
             raise typer.Exit(2)
         if reviewed_bins:
-            console.print("[yellow]reviewed releases are not used by the relation classifier yet[/yellow]: it trains on --datasets only")
-        result = train_relations(datasets, model_dir, epochs=float(epochs or 2), max_steps=max_steps,
-                                 log=console.print)
+            console.print(
+                "[yellow]reviewed releases are not used by the relation classifier yet[/yellow]: it trains on --datasets only"
+            )
+        result = train_relations(datasets, model_dir, epochs=float(epochs or 2), max_steps=max_steps, log=console.print)
         console.print(rel_scores(result))
         if result["promoted"]:
-            console.print(f"live in {escape(str(model_dir / 'live'))}: use it with \\[stages.relate] classifier = \"filter\" | \"add\" ...")
+            console.print(
+                f'live in {escape(str(model_dir / "live"))}: use it with \\[stages.relate] classifier = "filter" | "add" ...'
+            )
     else:
         console.print(
             "[red]no Chinese relation classifier:[/red] no pretrained Chinese encoder ships in a pip package, and the Chinese "

@@ -106,7 +106,9 @@ def _walk(root: Path, found: list[InputFile], skipped: list[tuple[str, str]]) ->
                 is_file = not is_dir and entry.is_file()
             except OSError as e:
                 loop = e.errno == errno.ELOOP
-                skipped.append((rel(path), "symlink loop: it leads back to itself" if loop else f"cannot read: {e.strerror or e}"))
+                skipped.append(
+                    (rel(path), "symlink loop: it leads back to itself" if loop else f"cannot read: {e.strerror or e}")
+                )
                 continue
             if is_link and not (is_dir or is_file) and not os.path.exists(path):
                 skipped.append((rel(path), f"broken symlink (points to {os.readlink(path)}, which does not exist)"))
@@ -136,7 +138,9 @@ def _walk(root: Path, found: list[InputFile], skipped: list[tuple[str, str]]) ->
     walk(root, frozenset())
 
 
-def _link_to_folder(link: Path, real_root: Path, ancestors: frozenset[tuple[int, int]], walked: dict[tuple[int, int], str]) -> str | None:
+def _link_to_folder(
+    link: Path, real_root: Path, ancestors: frozenset[tuple[int, int]], walked: dict[tuple[int, int], str]
+) -> str | None:
     """Why a symlink to a folder is not followed, or None to follow it."""
     try:
         st = link.stat()
@@ -246,9 +250,7 @@ def html_to_text(markup: str) -> tuple[str, str | None]:
     """Main text and title of an HTML page, through trafilatura."""
     if not re.search(r"<(?:html|body)\b", markup[:5000], re.IGNORECASE):
         markup = f"<html><body>{markup}</body></html>"  # a fragment (a JSON field): trafilatura drops bare ones
-    doc = trafilatura.bare_extraction(
-        markup, include_comments=False, include_tables=True, favor_recall=True, with_metadata=True
-    )
+    doc = trafilatura.bare_extraction(markup, include_comments=False, include_tables=True, favor_recall=True, with_metadata=True)
     if doc is None:
         return "", None
     text = doc.text if hasattr(doc, "text") else doc.get("text")
@@ -355,5 +357,7 @@ def _records(f: InputFile, sha: str, objs, many: bool) -> Iterator[Release | Rea
             yield e
             continue
         rel = f"{f.rel}#{n}" if many else f.rel
-        rec_sha = sha1_bytes(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")) if many else sha
+        rec_sha = (
+            sha1_bytes(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")) if many else sha
+        )
         yield Release(source_path=rel, raw_text=text, source_sha=rec_sha, title=title)

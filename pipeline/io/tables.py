@@ -22,21 +22,37 @@ from pipeline.release import Release
 
 ENTITY_SCHEMA = pa.schema(
     [
-        ("release_id", pa.string()), ("entity_id", pa.string()), ("label", pa.string()),
-        ("text", pa.string()), ("text_norm", pa.string()), ("mentions", pa.list_(pa.list_(pa.int64()))),
-        ("aliases", pa.list_(pa.string())), ("source", pa.string()), ("score", pa.float64()),
-        ("org_id", pa.string()), ("person_id", pa.string()),
+        ("release_id", pa.string()),
+        ("entity_id", pa.string()),
+        ("label", pa.string()),
+        ("text", pa.string()),
+        ("text_norm", pa.string()),
+        ("mentions", pa.list_(pa.list_(pa.int64()))),
+        ("aliases", pa.list_(pa.string())),
+        ("source", pa.string()),
+        ("score", pa.float64()),
+        ("org_id", pa.string()),
+        ("person_id", pa.string()),
     ]
 )
 _STRINGS = pa.list_(pa.string())
 SCHEMAS: dict[str, pa.Schema] = {
     "releases": pa.schema(
         [
-            ("release_id", pa.string()), ("source_path", pa.string()), ("lang", pa.string()),
-            ("script", pa.string()), ("title", pa.string()), ("dateline_place", pa.string()),
-            ("dateline_date", pa.date32()), ("clean_text", pa.string()), ("text_hans", pa.string()),
-            ("duplicate_of", pa.string()), ("pipeline_version", pa.string()),
-            ("source_sha", pa.string()), ("opencc_config", pa.string()), ("source_root", pa.string()),
+            ("release_id", pa.string()),
+            ("source_path", pa.string()),
+            ("lang", pa.string()),
+            ("script", pa.string()),
+            ("title", pa.string()),
+            ("dateline_place", pa.string()),
+            ("dateline_date", pa.date32()),
+            ("clean_text", pa.string()),
+            ("text_hans", pa.string()),
+            ("duplicate_of", pa.string()),
+            ("pipeline_version", pa.string()),
+            ("source_sha", pa.string()),
+            ("opencc_config", pa.string()),
+            ("source_root", pa.string()),
             ("event_id", pa.string()),
         ]
     ),
@@ -44,24 +60,37 @@ SCHEMAS: dict[str, pa.Schema] = {
     "rejected_entities": ENTITY_SCHEMA,
     "relations": pa.schema(
         [
-            ("release_id", pa.string()), ("type", pa.string()), ("head", pa.string()), ("tail", pa.string()),
-            ("head_id", pa.string()), ("tail_id", pa.string()), ("date", pa.date32()), ("kind", pa.string()),
-            ("title", pa.string()), ("evidence", pa.string()), ("score", pa.float64()),
+            ("release_id", pa.string()),
+            ("type", pa.string()),
+            ("head", pa.string()),
+            ("tail", pa.string()),
+            ("head_id", pa.string()),
+            ("tail_id", pa.string()),
+            ("date", pa.date32()),
+            ("kind", pa.string()),
+            ("title", pa.string()),
+            ("evidence", pa.string()),
+            ("score", pa.float64()),
         ]
     ),
-    "alignments": pa.schema(
-        [("en_release_id", pa.string()), ("zh_release_id", pa.string()), ("score", pa.float64())]
-    ),
+    "alignments": pa.schema([("en_release_id", pa.string()), ("zh_release_id", pa.string()), ("score", pa.float64())]),
     "entity_links": pa.schema(
         [
-            ("en_release_id", pa.string()), ("en_entity_id", pa.string()), ("zh_release_id", pa.string()),
-            ("zh_entity_id", pa.string()), ("en_text", pa.string()), ("zh_text", pa.string()),
+            ("en_release_id", pa.string()),
+            ("en_entity_id", pa.string()),
+            ("zh_release_id", pa.string()),
+            ("zh_entity_id", pa.string()),
+            ("en_text", pa.string()),
+            ("zh_text", pa.string()),
             ("score", pa.float64()),
         ]
     ),
     "events": pa.schema(
         [
-            ("event_id", pa.string()), ("date", pa.date32()), ("kind", pa.string()), ("title_en", pa.string()),
+            ("event_id", pa.string()),
+            ("date", pa.date32()),
+            ("kind", pa.string()),
+            ("title_en", pa.string()),
             ("title_zh", pa.string()),
             ("members", pa.list_(pa.struct([("release_id", pa.string()), ("lang", pa.string()), ("role", pa.string())]))),
             ("n_releases", pa.int64()),
@@ -69,35 +98,65 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
     "deals": pa.schema(
         [
-            ("deal_id", pa.string()), ("event_id", pa.string()), ("type", pa.string()), ("parties", _STRINGS),
-            ("parties_en", _STRINGS), ("parties_zh", _STRINGS), ("date", pa.date32()), ("kind", pa.string()),
-            ("dates", pa.list_(pa.date32())), ("kinds", _STRINGS), ("disagreements", _STRINGS), ("evidence", _STRINGS),
-            ("release_ids", _STRINGS), ("score", pa.float64()),
+            ("deal_id", pa.string()),
+            ("event_id", pa.string()),
+            ("type", pa.string()),
+            ("parties", _STRINGS),
+            ("parties_en", _STRINGS),
+            ("parties_zh", _STRINGS),
+            ("date", pa.date32()),
+            ("kind", pa.string()),
+            ("dates", pa.list_(pa.date32())),
+            ("kinds", _STRINGS),
+            ("disagreements", _STRINGS),
+            ("evidence", _STRINGS),
+            ("release_ids", _STRINGS),
+            ("score", pa.float64()),
         ]
     ),
     "organisations": pa.schema(
         [
-            ("org_id", pa.string()), ("name_en", pa.string()), ("name_hans", pa.string()), ("name_hant", pa.string()),
-            ("aliases", _STRINGS), ("release_ids", _STRINGS), ("deal_ids", _STRINGS), ("n_mentions", pa.int64()),
+            ("org_id", pa.string()),
+            ("name_en", pa.string()),
+            ("name_hans", pa.string()),
+            ("name_hant", pa.string()),
+            ("aliases", _STRINGS),
+            ("release_ids", _STRINGS),
+            ("deal_ids", _STRINGS),
+            ("n_mentions", pa.int64()),
             ("joined_by", _STRINGS),
         ]
     ),
     "people": pa.schema(
         [
-            ("person_id", pa.string()), ("name_en", pa.string()), ("name_zh", pa.string()), ("aliases", _STRINGS),
+            ("person_id", pa.string()),
+            ("name_en", pa.string()),
+            ("name_zh", pa.string()),
+            ("aliases", _STRINGS),
             (
                 "roles",
-                pa.list_(pa.struct([
-                    ("title", pa.string()), ("org_id", pa.string()), ("date", pa.date32()), ("release_id", pa.string()),
-                ])),
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("title", pa.string()),
+                            ("org_id", pa.string()),
+                            ("date", pa.date32()),
+                            ("release_id", pa.string()),
+                        ]
+                    )
+                ),
             ),
             ("release_ids", _STRINGS),
         ]
     ),
     "errors": pa.schema(
         [
-            ("source_path", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("pipeline_version", pa.string()),
-            ("run_started", pa.string()), ("source_root", pa.string()),
+            ("source_path", pa.string()),
+            ("stage", pa.string()),
+            ("reason", pa.string()),
+            ("pipeline_version", pa.string()),
+            ("run_started", pa.string()),
+            ("source_root", pa.string()),
         ]
     ),
 }
@@ -371,11 +430,21 @@ def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str
         rid = r.release_id
         rel_rows.append(
             {
-                "release_id": rid, "source_path": r.source_path, "lang": r.lang, "script": r.script,
-                "title": r.title, "dateline_place": r.dateline_place, "dateline_date": r.dateline_date,
-                "clean_text": r.clean_text, "text_hans": r.text_hans, "duplicate_of": r.duplicate_of,
-                "pipeline_version": version, "source_sha": r.source_sha, "opencc_config": r.opencc_config,
-                "source_root": root_of.get(r.source_path.split("#", 1)[0]), "event_id": r.event_id,
+                "release_id": rid,
+                "source_path": r.source_path,
+                "lang": r.lang,
+                "script": r.script,
+                "title": r.title,
+                "dateline_place": r.dateline_place,
+                "dateline_date": r.dateline_date,
+                "clean_text": r.clean_text,
+                "text_hans": r.text_hans,
+                "duplicate_of": r.duplicate_of,
+                "pipeline_version": version,
+                "source_sha": r.source_sha,
+                "opencc_config": r.opencc_config,
+                "source_root": root_of.get(r.source_path.split("#", 1)[0]),
+                "event_id": r.event_id,
             }
         )
         ent_rows += [_entity_row(rid, e) for e in r.entities]
@@ -396,6 +465,13 @@ def release_rows(releases: Iterable[Release], version: str, root_of: Mapping[str
 
 def _entity_row(rid: str, e) -> dict:
     return {
-        "release_id": rid, "entity_id": e.entity_id, "label": e.label, "text": e.text, "text_norm": e.text_norm,
-        "mentions": [list(m) for m in e.mentions], "aliases": list(e.aliases), "source": e.source, "score": float(e.score),
+        "release_id": rid,
+        "entity_id": e.entity_id,
+        "label": e.label,
+        "text": e.text,
+        "text_norm": e.text_norm,
+        "mentions": [list(m) for m in e.mentions],
+        "aliases": list(e.aliases),
+        "source": e.source,
+        "score": float(e.score),
     }

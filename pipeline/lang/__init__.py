@@ -35,5 +35,10 @@ def words(lang: str, name: str, flag: str | None = None) -> frozenset[str]:
 def files() -> list[str]:
     """Every list shipped, as `<lang>/<name>` (for the tests: each must say where it came from)."""
     root = resources.files(__name__)
-    return sorted(f"{d.name}/{f.name[:-4]}" for d in root.iterdir() if d.is_dir() and not d.name.startswith("_")
-                  for f in d.iterdir() if f.name.endswith(".tsv"))
+    return sorted(
+        f"{d.name}/{f.name[:-4]}"
+        for d in root.iterdir()
+        if d.is_dir() and not d.name.startswith("_")
+        for f in d.iterdir()
+        if f.name.endswith(".tsv")
+    )

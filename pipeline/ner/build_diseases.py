@@ -36,27 +36,40 @@ OUT = Path(__file__).resolve().parent.parent / "data" / "ner" / "diseases_cedict
 _ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^()]*\)|\[[^\]]*\]")
 # Senses that are not a human disease named in English medicine.
-_DROP_SENSE = re.compile(r"\b(?:TCM|Chinese medicine|plants?|crops?|animals?|livestock|poultry|swine|pigs?|cattle|"
-                         r"horses?|dogs?|fish|bees?|silkworms?|veterinary|feline|porcine|equine|bovine|citrus|figurative|fig\.|idiom|slang)\b", re.I)
+_DROP_SENSE = re.compile(
+    r"\b(?:TCM|Chinese medicine|plants?|crops?|animals?|livestock|poultry|swine|pigs?|cattle|"
+    r"horses?|dogs?|fish|bees?|silkworms?|veterinary|feline|porcine|equine|bovine|citrus|figurative|fig\.|idiom|slang)\b",
+    re.I,
+)
 # A gloss that is a name: letters, apostrophes, hyphens, digits inside; at most six words.
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9'’\- ]*[A-Za-z0-9]$")
 # Head words that need a word before them naming which one (`liver cancer`, `Down syndrome`).
-_QUALIFIED_HEAD = re.compile(r"^(?:cancers?|carcinomas?|tumou?rs?|neoplasms?|diseases?|syndromes?|disorders?|fevers?|"
-                             r"infections?|deficiency|failure|palsy|sclerosis|dystrophy|atrophy|fibrillation|"
-                             r"infarction|hypertrophy|stenosis|insufficiency|ulcers?|hernia|poisoning|pox|flu|"
-                             r"influenza)$", re.I)
+_QUALIFIED_HEAD = re.compile(
+    r"^(?:cancers?|carcinomas?|tumou?rs?|neoplasms?|diseases?|syndromes?|disorders?|fevers?|"
+    r"infections?|deficiency|failure|palsy|sclerosis|dystrophy|atrophy|fibrillation|"
+    r"infarction|hypertrophy|stenosis|insufficiency|ulcers?|hernia|poisoning|pox|flu|"
+    r"influenza)$",
+    re.I,
+)
 # Words that say how bad or how spread a disease is, not which disease it is.
-_GENERIC_QUALIFIER = frozenset(re.findall(r"\S+", """a an the any some all this that malignant benign chronic acute serious severe grave
+_GENERIC_QUALIFIER = frozenset(
+    re.findall(
+        r"\S+",
+        """a an the any some all this that malignant benign chronic acute serious severe grave
 rare common minor major mild fatal deadly terminal incurable infectious contagious communicable transmissible epidemic
 endemic pandemic new novel unknown hereditary inherited genetic congenital occupational viral bacterial fungal
 parasitic venereal sexually transmitted mental physical internal external latent recurrent secondary primary
 metastatic advanced early late old various other such sudden lingering persistent sick high low slight light
 unmentionable foul ineradicable frequently reoccurring recurring summertime lifestyle tropical deficiency clinical
-cultural organ"""))
+cultural organ""",
+    )
+)
 # Words of a description, not of a name (`cause of disease`, `to have an infarction`).
 _FUNCTION_WORDS = frozenset(re.findall(r"\S+", "to of off in an a the all for from by on at attached cure wards"))
 # Words with a disease suffix that name a procedure, a practice or an aversion.
-_NOT_DISEASE = re.compile(r"(?i)(?:diagnosis|prognosis|homeopathy|osteopathy|naturopathy|phobia|(?<!hemo)(?<!haemo)philia|mania)$")
+_NOT_DISEASE = re.compile(
+    r"(?i)(?:diagnosis|prognosis|homeopathy|osteopathy|naturopathy|phobia|(?<!hemo)(?<!haemo)philia|mania)$"
+)
 # Disease words that name one disease on their own.
 _SINGLE = re.compile(
     r"^(?:diabetes|tuberculosis|leuka?emia|hepatitis(?: [A-E])?|pneumonia|asthma|epilepsy|schizophrenia|autism|"
@@ -67,14 +80,18 @@ _SINGLE = re.compile(
     r"septicaemia|jaundice|scurvy|rickets|beriberi|pellagra|goiter|goitre|hypothyroidism|hyperthyroidism|"
     r"migraine|insomnia|narcolepsy|depression|dengue|ebola|anthrax|botulism|brucellosis|leptospirosis|"
     r"toxoplasmosis|schistosomiasis|filariasis|trachoma|osteoarthritis|emphysema|bronchiectasis|"
-    r"hydrocephalus|encephalitis|meningitis|hemorrhoids|haemorrhoids|dysentery|COVID-19|AIDS|SARS|MERS)$", re.I)
+    r"hydrocephalus|encephalitis|meningitis|hemorrhoids|haemorrhoids|dysentery|COVID-19|AIDS|SARS|MERS)$",
+    re.I,
+)
 # Suffixes of disease names that other words share (`aroma`, `empathy`, `metamorphosis`, `media`):
 # kept only when the Chinese headword is written as a disease.
 _SUFFIX = re.compile(r"(?:itis|itides|oma|omas|emia|aemia|pathy|osis|iasis|ia)$", re.I)
 # The Chinese headword written as a disease: a character under the 疒 radical (U+7592..U+7675:
 # 病, 症, 癌, 瘤, 痛, 癫 ...) or a disease word's last character or two.
-_ZH_DISEASE = re.compile(r"[\u7592-\u7675]|(?:炎|症|征|热|失常|不齐|不整|过缓|过速|硬化|衰竭|梗死|梗塞|颤动|"
-                         r"不良|萎缩|障碍|不全|贫血|中风|结核|肝|瘫)$")
+_ZH_DISEASE = re.compile(
+    r"[\u7592-\u7675]|(?:炎|症|征|热|失常|不齐|不整|过缓|过速|硬化|衰竭|梗死|梗塞|颤动|"
+    r"不良|萎缩|障碍|不全|贫血|中风|结核|肝|瘫)$"
+)
 # Headwords that are not diseases though their gloss reads as one (institutions, agents, states).
 _ZH_NOT = re.compile(r"(?:病毒|病菌|细菌|机构|中心|研究|医院|学会|协会|疫苗|药|剂|素|者|人|儿|患|期|率|科|学)$")
 
@@ -83,8 +100,11 @@ def senses(glosses: list[str]) -> list[str]:
     """The plain names among an entry's glosses: notes in brackets and `abbr. ...` tails removed."""
     out = []
     for gloss in glosses:
-        if _DROP_SENSE.search(gloss) or re.match(r"(?i)^(?:variant of|old variant|see |CL:|surname |abbr\. for|"
-                                                 r"erroneous|also written|used in|to |a |an )", gloss):
+        if _DROP_SENSE.search(gloss) or re.match(
+            r"(?i)^(?:variant of|old variant|see |CL:|surname |abbr\. for|"
+            r"erroneous|also written|used in|to |a |an )",
+            gloss,
+        ):
             continue
         plain = _PAREN.sub(" ", gloss)
         for part in re.split(r"[;,]", plain):
@@ -124,8 +144,22 @@ def plural(term: str) -> str | None:
 
 def _generic_zh(zh: str) -> bool:
     """A Chinese headword that is only a disease word (`癌症`, `肿瘤`, `疾病`) or names no disease."""
-    return zh in {"癌症", "肿瘤", "恶性肿瘤", "良性肿瘤", "疾病", "病症", "病", "症", "癌", "瘤", "综合征", "综合症",
-                  "症候群", "病毒"} or bool(_ZH_NOT.search(zh))
+    return zh in {
+        "癌症",
+        "肿瘤",
+        "恶性肿瘤",
+        "良性肿瘤",
+        "疾病",
+        "病症",
+        "病",
+        "症",
+        "癌",
+        "瘤",
+        "综合征",
+        "综合症",
+        "症候群",
+        "病毒",
+    } or bool(_ZH_NOT.search(zh))
 
 
 def derive(src: Path) -> list[tuple[str, str]]:

@@ -24,8 +24,36 @@ OUT = Path(__file__).resolve().parent.parent / "data" / "ner"
 # Placeholders of the division code table, not places.
 _PLACEHOLDER = re.compile(r"市辖区|^县$|直辖|Municipal districts|Administrative divisions|^county$", re.IGNORECASE)
 # Short names that are mostly ordinary words in press releases (来宾 "guests", 安康 "well-being").
-_ZH_STOP = {"来宾", "安康", "开封", "朝阳", "大同", "通化", "长治", "中山", "北海", "永川", "海东", "山南", "阿里", "和田",
-            "温江", "江孜", "合江", "东加", "尼日", "根息", "加彭", "卡达", "查德", "白山", "金昌", "普洱", "红河", "太和"}
+_ZH_STOP = {
+    "来宾",
+    "安康",
+    "开封",
+    "朝阳",
+    "大同",
+    "通化",
+    "长治",
+    "中山",
+    "北海",
+    "永川",
+    "海东",
+    "山南",
+    "阿里",
+    "和田",
+    "温江",
+    "江孜",
+    "合江",
+    "东加",
+    "尼日",
+    "根息",
+    "加彭",
+    "卡达",
+    "查德",
+    "白山",
+    "金昌",
+    "普洱",
+    "红河",
+    "太和",
+}
 _ZH_PROVINCE_SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区|省|市)$")
 
 
@@ -72,7 +100,9 @@ def divisions(folder: Path) -> tuple[set[str], set[str]]:
                     en.add(name_en[: -len(" City")])
             else:
                 en.add(name_en)
-                short = re.sub(r" (?:City|Province|Special Administrative Region|Autonomous Region|area|Prefecture)$", "", name_en)
+                short = re.sub(
+                    r" (?:City|Province|Special Administrative Region|Autonomous Region|area|Prefecture)$", "", name_en
+                )
                 if (short and " " not in short.strip()) or level == "province":
                     en.add(short)
     return en, zh

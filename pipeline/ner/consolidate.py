@@ -32,7 +32,22 @@ _ZH_ALIAS_LEAD = re.compile(r"^(?:以下简称|以下称|以下统称|下称|简
 _ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
 _QUOTES = "“”\"'‘’「」『』"
 # Head words that end a complete Chinese organisation name.
-_ZH_HEADS = ("大学", "医院", "学院", "中心", "集团", "公司", "委员会", "研究所", "研究院", "基金会", "协会", "学会", "政府", "银行")
+_ZH_HEADS = (
+    "大学",
+    "医院",
+    "学院",
+    "中心",
+    "集团",
+    "公司",
+    "委员会",
+    "研究所",
+    "研究院",
+    "基金会",
+    "协会",
+    "学会",
+    "政府",
+    "银行",
+)
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
 GENERIC_NAMES = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
 
@@ -65,8 +80,14 @@ class Consolidator:
     there (`hans_mentions`), for the stages that read the Simplified text.
     """
 
-    def __init__(self, lang: str, text: str, clean_text: str, to_clean: Callable[[int, int], tuple[int, int]],
-                 hans_offset: int | None = None) -> None:
+    def __init__(
+        self,
+        lang: str,
+        text: str,
+        clean_text: str,
+        to_clean: Callable[[int, int], tuple[int, int]],
+        hans_offset: int | None = None,
+    ) -> None:
         self.lang, self.text, self.clean_text, self.to_clean = lang, text, clean_text, to_clean
         self.hans_offset = hans_offset
 
@@ -79,12 +100,12 @@ class Consolidator:
             if m.label not in ("ORG", "GPE"):
                 continue
             d = rx.match(self.text, m.end)
-            if not d or re.match(r"\s*[:：]", self.text[d.end():d.end() + 3]):
+            if not d or re.match(r"\s*[:：]", self.text[d.end() : d.end() + 3]):
                 continue  # `HONG KONG (SE):`: a wire's credit, not a short form
             items = self._alias_items(d.group(1))
             items = [a for a in items if a not in lexicon.names("gpe", self.lang)]
             if m.label == "GPE" and self.lang == "en":
-                name = self.text[m.start:m.end]
+                name = self.text[m.start : m.end]
                 items = [a for a in items if _initials_match(a, name) or '"' in d.group(1) or "“" in d.group(1)]
             if items:
                 out.append((m, items, d.end()))
@@ -127,7 +148,7 @@ class Consolidator:
                 index.grew(mentions[idx])
                 continue
             full = mentions[idx] = replace(full, defines=full.defines + tuple(items))
-            defined.update((canon(a), canon(self.text[full.start:full.end])) for a in items)
+            defined.update((canon(a), canon(self.text[full.start : full.end])) for a in items)
             for alias in items:
                 key = canon(alias)
                 if key in GENERIC_NAMES:
@@ -136,7 +157,7 @@ class Consolidator:
                     if full.start <= s < full.end:
                         continue
                     hit = index.overlapping(s, e)
-                    same = [i for i in hit if canon(self.text[mentions[i].start:mentions[i].end]) == key]
+                    same = [i for i in hit if canon(self.text[mentions[i].start : mentions[i].end]) == key]
                     for i in same:
                         mentions[i] = replace(mentions[i], label=full.label, origin="alias", alias_of=full)
                     if not hit:
@@ -149,9 +170,11 @@ class Consolidator:
         already met (by a name it starts, or as that one's short form), so it qualifies this name."""
         if len(items) != 1:
             return False
-        key, name = canon(items[0]), canon(self.text[full.start:full.end])
-        if name.startswith(key) or _initials_match(items[0], self.text[full.start:full.end]) or (
-            self.lang == "zh" and _subsequence_gap(key, name) is not None
+        key, name = canon(items[0]), canon(self.text[full.start : full.end])
+        if (
+            name.startswith(key)
+            or _initials_match(items[0], self.text[full.start : full.end])
+            or (self.lang == "zh" and _subsequence_gap(key, name) is not None)
         ):
             return False
         if key in defined:
@@ -159,8 +182,11 @@ class Consolidator:
         if self.lang == "zh":
             return False
         return any(
-            m.end <= full.start and m.label == "ORG" and m.origin != "alias"
-            and canon(self.text[m.start:m.end]).startswith(key) and canon(self.text[m.start:m.end]) not in (name, key)
+            m.end <= full.start
+            and m.label == "ORG"
+            and m.origin != "alias"
+            and canon(self.text[m.start : m.end]).startswith(key)
+            and canon(self.text[m.start : m.end]) not in (name, key)
             for m in mentions
         )
 
@@ -174,7 +200,7 @@ class Consolidator:
     def add_repeats(self, mentions: list[Mention]) -> list[Mention]:
         """Every other place an organisation's full name is written is a mention of it too
         (`香港明爱` read once from its definition, later written again without one)."""
-        names = {self.text[m.start:m.end]: m for m in mentions if m.label == "ORG" and m.alias_of is None}
+        names = {self.text[m.start : m.end]: m for m in mentions if m.label == "ORG" and m.alias_of is None}
         names = {n: m for n, m in names.items() if len(n) >= (3 if self.lang == "zh" else 6)}
         out: list[Mention | None] = list(mentions)  # None: replaced by a repeat over it
         index = _Overlaps(out)
@@ -183,7 +209,9 @@ class Consolidator:
             for hit in re.finditer(rx, self.text):
                 probe = Mention(hit.start(), hit.end(), "", "", 0)
                 over = index.overlapping(probe.start, probe.end)
-                if all(out[i].inside(probe) for i in over) and not any((out[i].start, out[i].end) == (probe.start, probe.end) for i in over):
+                if all(out[i].inside(probe) for i in over) and not any(
+                    (out[i].start, out[i].end) == (probe.start, probe.end) for i in over
+                ):
                     for i in over:
                         out[i] = None
                     out.append(Mention(hit.start(), hit.end(), "ORG", m.origin, m.score))
@@ -198,7 +226,7 @@ class Consolidator:
             if m.alias_of is not None:
                 continue
             term = m.label in TERM_LABELS and m.norm
-            key = canon(m.norm if term else self.text[m.start:m.end])
+            key = canon(m.norm if term else self.text[m.start : m.end])
             g = groups.setdefault((m.label, key), _Group(m.label, key))
             g.mentions.append(m)
             g.aliases.extend(a for a in m.defines if a not in g.aliases)
@@ -238,8 +266,12 @@ class Consolidator:
         min_len = 6 if self.lang == "en" else 4
         max_dist = 1 if g.label == "PERSON" or self.lang == "zh" else 2
         key = expand_zh(g.key) if self.lang == "zh" else g.key
-        close = [t for t in same if len(key) >= min_len and Levenshtein.distance(key, expand_zh(t.key) if self.lang == "zh" else t.key,
-                                                                                    score_cutoff=max_dist) <= max_dist]
+        close = [
+            t
+            for t in same
+            if len(key) >= min_len
+            and Levenshtein.distance(key, expand_zh(t.key) if self.lang == "zh" else t.key, score_cutoff=max_dist) <= max_dist
+        ]
         if len(close) == 1 and (g.label != "PERSON" or len(g.key) >= 8):
             return close[0], True
         if g.label == "PERSON":
@@ -268,7 +300,11 @@ class Consolidator:
         if len(words) != 1:
             return None
         w = words[0].casefold()
-        fits = [t for t in same if len(self._surface(t).split()) > 1 and w in (x.casefold() for x in re.split(r"\s+", self._surface(t)))]
+        fits = [
+            t
+            for t in same
+            if len(self._surface(t).split()) > 1 and w in (x.casefold() for x in re.split(r"\s+", self._surface(t)))
+        ]
         return fits[0] if len(fits) == 1 else None
 
     def _org_target(self, g: _Group, same: list[_Group]) -> _Group | None:
@@ -296,7 +332,7 @@ class Consolidator:
             i = t.key.find(key)
             if i < 0 or t.key == key:
                 continue
-            before, after = t.key[:i], t.key[i + len(key):]
+            before, after = t.key[:i], t.key[i + len(key) :]
             if ((not before or before in places) and (not after or after in _ZH_LEGAL)) or (not after and len(key) >= 5):
                 fits.append(t)
         if len(fits) == 1:
@@ -305,9 +341,16 @@ class Consolidator:
         # complete name (澳门大学, ending in a head word) is no abbreviation of a longer name it starts
         # (澳门大学澳门中药检测中心: a unit of it).
         if 2 <= len(key) <= 4:
-            scored = sorted(((gap, t) for t in same if (gap := _subsequence_gap(key, t.key)) is not None and len(t.key) > len(key)
-                             and not (key.endswith(_ZH_HEADS) and t.key.startswith(key))),
-                            key=lambda x: x[0])
+            scored = sorted(
+                (
+                    (gap, t)
+                    for t in same
+                    if (gap := _subsequence_gap(key, t.key)) is not None
+                    and len(t.key) > len(key)
+                    and not (key.endswith(_ZH_HEADS) and t.key.startswith(key))
+                ),
+                key=lambda x: x[0],
+            )
             if scored and (len(scored) == 1 or scored[0][0] < scored[1][0]):
                 return scored[0][1]
         return None
@@ -316,7 +359,7 @@ class Consolidator:
     def _surface(self, g: _Group) -> str:
         own = [m for m in g.mentions if m.origin != "alias"] or g.mentions
         best = max(own, key=lambda m: (m.end - m.start, -m.start))
-        return self.text[best.start:best.end]
+        return self.text[best.start : best.end]
 
     def _rows(self, groups: list[_Group]) -> list[Entity]:
         rows = []
@@ -326,11 +369,17 @@ class Consolidator:
             own = [m for x in [g, *g.variants] for m in x.mentions if m.origin != "alias" and m.alias_of is None]
             own = sorted(own or g.mentions, key=lambda m: m.start)
             first = own[0]
-            best = max(own, key=lambda m: (len(expand_zh(self.text[m.start:m.end])) if self.lang == "zh" else m.end - m.start,
-                                           not self.text[m.start:m.end].isupper(), -m.start))
+            best = max(
+                own,
+                key=lambda m: (
+                    len(expand_zh(self.text[m.start : m.end])) if self.lang == "zh" else m.end - m.start,
+                    not self.text[m.start : m.end].isupper(),
+                    -m.start,
+                ),
+            )
             c0, c1 = self.to_clean(first.start, first.end)
             spans = sorted({self.to_clean(m.start, m.end) for m in g.mentions})
-            work = self.text[best.start:best.end]
+            work = self.text[best.start : best.end]
             if self.lang == "zh":  # the name as written, in OpenCC's t2s (what SCHEMA.md's matching applies)
                 b0, b1 = self.to_clean(best.start, best.end)
                 work = to_hans(self.clean_text[b0:b1])
@@ -339,10 +388,26 @@ class Consolidator:
             for a in g.aliases:
                 aliases.append(self._clean_form(a, g))
             score = min(1.0, max(m.score for m in g.mentions) + 0.03 * (len(spans) - 1))
-            hans = [] if self.hans_offset is None else sorted({(m.start + self.hans_offset, m.end + self.hans_offset) for m in g.mentions})
+            hans = (
+                []
+                if self.hans_offset is None
+                else sorted({(m.start + self.hans_offset, m.end + self.hans_offset) for m in g.mentions})
+            )
             rows.append(
-                (spans[0][0], Entity("", g.label, self.clean_text[c0:c1], norm, [list(s) for s in spans], aliases, source, round(score, 3),
-                                     hans))
+                (
+                    spans[0][0],
+                    Entity(
+                        "",
+                        g.label,
+                        self.clean_text[c0:c1],
+                        norm,
+                        [list(s) for s in spans],
+                        aliases,
+                        source,
+                        round(score, 3),
+                        hans,
+                    ),
+                )
             )
         rows.sort(key=lambda r: r[0])
         for i, (_, e) in enumerate(rows, 1):
@@ -364,7 +429,7 @@ class Consolidator:
     def _clean_form(self, alias: str, g: _Group) -> str:
         """The short form as written in clean_text (it was read on the Simplified text)."""
         for m in g.mentions:
-            if self.text[m.start:m.end] == alias:
+            if self.text[m.start : m.end] == alias:
                 c0, c1 = self.to_clean(m.start, m.end)
                 return self.clean_text[c0:c1]
         i = self.text.find(alias)
@@ -421,9 +486,34 @@ def _initials_match(short: str, full: str) -> bool:
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-_EN_HEADS = {"hospital", "hospitals", "university", "centre", "center", "institute", "college", "school", "commission", "bureau",
-             "authority", "foundation", "association", "council", "department", "government", "faculty", "branch", "clinic",
-             "laboratory", "academy", "office", "ministry", "society", "committee", "board"}
+_EN_HEADS = {
+    "hospital",
+    "hospitals",
+    "university",
+    "centre",
+    "center",
+    "institute",
+    "college",
+    "school",
+    "commission",
+    "bureau",
+    "authority",
+    "foundation",
+    "association",
+    "council",
+    "department",
+    "government",
+    "faculty",
+    "branch",
+    "clinic",
+    "laboratory",
+    "academy",
+    "office",
+    "ministry",
+    "society",
+    "committee",
+    "board",
+}
 
 
 _HONORIFICS = lang.words("en", "honorifics", "consolidate")
@@ -446,17 +536,20 @@ def _short_form_of(short: str, full: str) -> int | None:
     complete = any(w in _EN_HEADS for w in s)
     places = _en_places()
     for i in range(len(f) - len(s) + 1):
-        if f[i:i + len(s)] != s:
+        if f[i : i + len(s)] != s:
             continue
-        after = f[i + len(s):]
+        after = f[i + len(s) :]
         before = f[:i]
         if after[:1] == ["and"] or before[-1:] in (["and"], ["of"]) or any(w in _HONORIFICS for w in after):
             # `Sinopharm and the University of Macao` names two; `Board of Directors of Sinopharm` is a
             # part of Sinopharm; `University of Macau Mr. Song Yonghua` ran into a name
             continue
         acronym = len(before) == 1 and re.search(rf"\b{before[0].upper()}\b", full) is not None
-        if complete and ((before not in ([], ["the"]) and not acronym and " ".join(before) not in places)
-                         or any(w in _EN_HEADS for w in after) or " ".join(after) in places):
+        if complete and (
+            (before not in ([], ["the"]) and not acronym and " ".join(before) not in places)
+            or any(w in _EN_HEADS for w in after)
+            or " ".join(after) in places
+        ):
             continue
         return i
     return None

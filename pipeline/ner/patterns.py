@@ -13,10 +13,10 @@ from pipeline.text.dates import Found
 
 _CUR_SYM = r"(?:HK\$|US\$|NT\$|S\$|A\$|RMB|CNY|HKD|USD|EUR|GBP|JPY|MOP|\$|€|£|¥|￥)"
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|mn|bn|m|b)\b)?"
-_CUR_WORD = r"(?:yuan|renminbi|dollars?|US dollars|Hong Kong dollars|HK dollars|euros?|pounds?|cents|pence|yen|patacas|HKD|USD|RMB|CNY)"
-_EN_MONEY = re.compile(
-    rf"(?<![\w$])(?:{_CUR_SYM}\s?\d[\d,]*(?:\.\d+)?{_SCALE}|\d[\d,]*(?:\.\d+)?{_SCALE}\s?{_CUR_WORD}\b)"
+_CUR_WORD = (
+    r"(?:yuan|renminbi|dollars?|US dollars|Hong Kong dollars|HK dollars|euros?|pounds?|cents|pence|yen|patacas|HKD|USD|RMB|CNY)"
 )
+_EN_MONEY = re.compile(rf"(?<![\w$])(?:{_CUR_SYM}\s?\d[\d,]*(?:\.\d+)?{_SCALE}|\d[\d,]*(?:\.\d+)?{_SCALE}\s?{_CUR_WORD}\b)")
 _ZH_AMOUNT = r"(?:\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)\s*[十百千万亿]*"
 _ZH_CUR_PRE = r"(?:人民币|港币|港元|美元|欧元|澳门币|新台币|RMB|HK\$|US\$|\$|￥|¥)"
 _ZH_CUR_POST = r"(?:港元|美元|欧元|英镑|日元|澳门元|新台币|元)"

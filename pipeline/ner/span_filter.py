@@ -175,8 +175,13 @@ class SpanJudge:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"classes": self.classes, "bias": self.bias, "threshold": self.threshold, "relabel": self.relabel,
-                "weights": self.weights}
+        data = {
+            "classes": self.classes,
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "relabel": self.relabel,
+            "weights": self.weights,
+        }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         tmp.replace(path)
@@ -187,8 +192,9 @@ class SpanJudge:
         return cls(data["classes"], data["weights"], data["bias"], data.get("threshold", 0.5), data.get("relabel", True))
 
 
-def fit(candidates: Sequence[Candidate], labels: Sequence[str], c: float = 1.0, threshold: float = 0.5,
-        relabel: bool = True) -> SpanJudge:
+def fit(
+    candidates: Sequence[Candidate], labels: Sequence[str], c: float = 1.0, threshold: float = 0.5, relabel: bool = True
+) -> SpanJudge:
     """Multinomial logistic regression over the candidates' features (L2, `c` its inverse strength)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -234,8 +240,16 @@ def from_tables(tables) -> list[tuple[str, str, str, Candidate]]:
         if r.release_id not in rel.index:
             continue
         row = rel.loc[r.release_id]
-        cand = Candidate(r.label, r.text, r.source, float(r.score), [tuple(m) for m in r.mentions], list(r.aliases),
-                         str(row["clean_text"]), str(row["lang"]))
+        cand = Candidate(
+            r.label,
+            r.text,
+            r.source,
+            float(r.score),
+            [tuple(m) for m in r.mentions],
+            list(r.aliases),
+            str(row["clean_text"]),
+            str(row["lang"]),
+        )
         out.append((r.release_id, r.entity_id, Path(str(row["source_path"])).stem, cand))
     return out
 
@@ -317,7 +331,9 @@ def resolve(cands: Sequence, p_none: Sequence[float], threshold: float) -> list[
         v = cands[i]
         if not keep[i] or v.source not in (MERGE, SPLIT):
             continue
-        rivals = [j for j in range(len(cands)) if j != i and keep[j] and cands[j].source not in (MERGE, SPLIT) and overlaps(v, cands[j])]
+        rivals = [
+            j for j in range(len(cands)) if j != i and keep[j] and cands[j].source not in (MERGE, SPLIT) and overlaps(v, cands[j])
+        ]
         if not rivals:
             continue
         if v.source == MERGE:

@@ -31,11 +31,57 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 # Word endings that make a word the end of an organisation name.
 ORG_ENDINGS = (
-    "医院", "集团", "大学", "学院", "委员会", "管理局", "卫生局", "中心", "公司", "研究所", "研究院", "基金会",
-    "办公室", "政府", "协会", "学会", "联合会", "实验室", "联盟", "卫健委", "卫生健康委", "国资委", "医管局", "医卫局",
-    "卫生署", "新闻网", "商报", "日报", "晚报", "时报", "通讯社", "电视台", "诊所", "卫生院", "合作组", "党工委",
-    "组织部", "台办", "医保局", "管理处", "医学院", "书院", "保健院", "中联办", "基金", "控股", "药业", "制药",
-    "网", "社", "局",
+    "医院",
+    "集团",
+    "大学",
+    "学院",
+    "委员会",
+    "管理局",
+    "卫生局",
+    "中心",
+    "公司",
+    "研究所",
+    "研究院",
+    "基金会",
+    "办公室",
+    "政府",
+    "协会",
+    "学会",
+    "联合会",
+    "实验室",
+    "联盟",
+    "卫健委",
+    "卫生健康委",
+    "国资委",
+    "医管局",
+    "医卫局",
+    "卫生署",
+    "新闻网",
+    "商报",
+    "日报",
+    "晚报",
+    "时报",
+    "通讯社",
+    "电视台",
+    "诊所",
+    "卫生院",
+    "合作组",
+    "党工委",
+    "组织部",
+    "台办",
+    "医保局",
+    "管理处",
+    "医学院",
+    "书院",
+    "保健院",
+    "中联办",
+    "基金",
+    "控股",
+    "药业",
+    "制药",
+    "网",
+    "社",
+    "局",
 )
 _MEDIA_ENDINGS = ("网", "社", "报", "新闻", "电视台")
 # Endings a body under a government has: `香港特区政府` + `医务卫生局`, `澳门特区政府` + `社会文化司`.
@@ -46,49 +92,332 @@ _LEGAL_FORMS = ("有限公司", "有限责任公司", "股份有限公司", "控
 _CROSSABLE = ("医院", "大学", "学院", "集团", "科学院")
 # Words ending like a name that are not names, and words a name never runs back through.
 _NOT_ORG_WORDS = {
-    "当局", "格局", "布局", "结局", "大局", "全局", "出局", "邮局", "互联网", "物联网", "上网", "联网",
-    "社会", "报社", "公社", "合作社", "基金", "控股", "中心", "医院", "集团", "大学", "学院", "公司", "政府", "两院",
-    "本院", "该院", "我院", "全院", "医学院", "研究院", "分院", "董事局", "董事会", "理事会", "举办", "主办", "承办",
-    "协办", "创办", "开办", "申办", "兴办", "合办", "筹办", "督办", "党委", "市委", "省委", "企业", "机构", "单位",
-    "旗下", "属下", "下属", "所属", "合作方", "双方", "各方", "伙伴", "该", "本",
+    "当局",
+    "格局",
+    "布局",
+    "结局",
+    "大局",
+    "全局",
+    "出局",
+    "邮局",
+    "互联网",
+    "物联网",
+    "上网",
+    "联网",
+    "社会",
+    "报社",
+    "公社",
+    "合作社",
+    "基金",
+    "控股",
+    "中心",
+    "医院",
+    "集团",
+    "大学",
+    "学院",
+    "公司",
+    "政府",
+    "两院",
+    "本院",
+    "该院",
+    "我院",
+    "全院",
+    "医学院",
+    "研究院",
+    "分院",
+    "董事局",
+    "董事会",
+    "理事会",
+    "举办",
+    "主办",
+    "承办",
+    "协办",
+    "创办",
+    "开办",
+    "申办",
+    "兴办",
+    "合办",
+    "筹办",
+    "督办",
+    "党委",
+    "市委",
+    "省委",
+    "企业",
+    "机构",
+    "单位",
+    "旗下",
+    "属下",
+    "下属",
+    "所属",
+    "合作方",
+    "双方",
+    "各方",
+    "伙伴",
+    "该",
+    "本",
 }
 # Trailing words that make a tagged "organisation" something else (a delegation, a building, students).
-_NON_ORG_TAILS = ("代表团", "学生", "一行", "领导", "专家", "人员", "团队", "师生", "外科楼", "大楼", "会议厅", "礼堂",
-                  "签署", "合办", "举办", "主办", "成立", "培训班", "研讨会", "计划", "项目", "仪式", "年会")
+_NON_ORG_TAILS = (
+    "代表团",
+    "学生",
+    "一行",
+    "领导",
+    "专家",
+    "人员",
+    "团队",
+    "师生",
+    "外科楼",
+    "大楼",
+    "会议厅",
+    "礼堂",
+    "签署",
+    "合办",
+    "举办",
+    "主办",
+    "成立",
+    "培训班",
+    "研讨会",
+    "计划",
+    "项目",
+    "仪式",
+    "年会",
+)
 _NAME_TAGS = {"n", "nz", "nw", "ORG", "LOC", "PER", "ns", "nt", "nr", "s", "j", "xc"}
 # Titles: a name never runs back through one (`行政总裁` in `...集团行政总裁养和医院院长`).
 ZH_TITLES = (
-    "院长", "主任", "主席", "总裁", "局长", "署长", "司长", "部长", "书记", "市长", "校长", "理事长", "董事长", "董事",
-    "总经理", "经理", "总监", "教授", "医生", "博士", "先生", "女士", "院士", "委员", "秘书长", "代表", "记者", "编辑",
-    "首席执行官", "副", "常务", "处长", "会长", "总干事", "成员", "领导", "专家",
+    "院长",
+    "主任",
+    "主席",
+    "总裁",
+    "局长",
+    "署长",
+    "司长",
+    "部长",
+    "书记",
+    "市长",
+    "校长",
+    "理事长",
+    "董事长",
+    "董事",
+    "总经理",
+    "经理",
+    "总监",
+    "教授",
+    "医生",
+    "博士",
+    "先生",
+    "女士",
+    "院士",
+    "委员",
+    "秘书长",
+    "代表",
+    "记者",
+    "编辑",
+    "首席执行官",
+    "副",
+    "常务",
+    "处长",
+    "会长",
+    "总干事",
+    "成员",
+    "领导",
+    "专家",
 )
 # Words that alone never make a name (`教学医院`, `国际医疗中心`, `生物科技公司`).
 _GENERIC_WORDS = {
-    "国际", "医疗", "健康", "管理", "服务", "合作", "友好", "教学", "公立", "私家", "私营", "本地", "当地", "相关", "目标",
-    "综合", "专科", "国家", "全国", "地方", "基层", "社区", "中医", "中医药", "西医", "卫生", "肿瘤", "癌症", "研究", "发展",
-    "创新", "科技", "医学", "临床", "新", "大型", "企业", "职工", "省属", "国有", "三甲", "三级", "二级", "甲等", "附属",
-    "第三", "第三间", "专业", "日间", "一流", "领先", "顶尖", "知名", "著名", "优质", "首家", "首间", "新医学院", "旗下",
-    "生物", "医药", "制药", "药品", "器械", "投资", "资产", "营运", "运营", "机构", "特区", "本港", "全港", "公共", "妇幼",
-    "儿童", "康复", "护理", "体检", "全科", "家庭", "大", "小", "该", "本", "各", "两", "这", "那", "其", "姊妹", "合作伙伴",
-    "教学医院", "合作医院", "友好医院", "姊妹医院", "国际医疗", "分", "联合", "协同", "区域", "中国", "全资", "子",
-    "全球", "中心", "市", "省", "区", "县", "间", "家", "所", "个", "级", "第一", "第二", "首", "现代", "智慧", "互联网",
-    "私立", "民营", "外资", "合资", "独资", "小型", "中型", "新建", "高端", "精准", "一站式", "重点", "示范",
-    "工程", "药学", "法律", "商学", "人文", "理学", "工学", "中医学", "生命科学", "牙医", "公共卫生", "基层医疗",
-    "南方", "北方", "东方", "西方",
+    "国际",
+    "医疗",
+    "健康",
+    "管理",
+    "服务",
+    "合作",
+    "友好",
+    "教学",
+    "公立",
+    "私家",
+    "私营",
+    "本地",
+    "当地",
+    "相关",
+    "目标",
+    "综合",
+    "专科",
+    "国家",
+    "全国",
+    "地方",
+    "基层",
+    "社区",
+    "中医",
+    "中医药",
+    "西医",
+    "卫生",
+    "肿瘤",
+    "癌症",
+    "研究",
+    "发展",
+    "创新",
+    "科技",
+    "医学",
+    "临床",
+    "新",
+    "大型",
+    "企业",
+    "职工",
+    "省属",
+    "国有",
+    "三甲",
+    "三级",
+    "二级",
+    "甲等",
+    "附属",
+    "第三",
+    "第三间",
+    "专业",
+    "日间",
+    "一流",
+    "领先",
+    "顶尖",
+    "知名",
+    "著名",
+    "优质",
+    "首家",
+    "首间",
+    "新医学院",
+    "旗下",
+    "生物",
+    "医药",
+    "制药",
+    "药品",
+    "器械",
+    "投资",
+    "资产",
+    "营运",
+    "运营",
+    "机构",
+    "特区",
+    "本港",
+    "全港",
+    "公共",
+    "妇幼",
+    "儿童",
+    "康复",
+    "护理",
+    "体检",
+    "全科",
+    "家庭",
+    "大",
+    "小",
+    "该",
+    "本",
+    "各",
+    "两",
+    "这",
+    "那",
+    "其",
+    "姊妹",
+    "合作伙伴",
+    "教学医院",
+    "合作医院",
+    "友好医院",
+    "姊妹医院",
+    "国际医疗",
+    "分",
+    "联合",
+    "协同",
+    "区域",
+    "中国",
+    "全资",
+    "子",
+    "全球",
+    "中心",
+    "市",
+    "省",
+    "区",
+    "县",
+    "间",
+    "家",
+    "所",
+    "个",
+    "级",
+    "第一",
+    "第二",
+    "首",
+    "现代",
+    "智慧",
+    "互联网",
+    "私立",
+    "民营",
+    "外资",
+    "合资",
+    "独资",
+    "小型",
+    "中型",
+    "新建",
+    "高端",
+    "精准",
+    "一站式",
+    "重点",
+    "示范",
+    "工程",
+    "药学",
+    "法律",
+    "商学",
+    "人文",
+    "理学",
+    "工学",
+    "中医学",
+    "生命科学",
+    "牙医",
+    "公共卫生",
+    "基层医疗",
+    "南方",
+    "北方",
+    "东方",
+    "西方",
 }
 # Descriptions, not names: `第三间医学院`, `国有企业医院`; relations after a name: `...中心姊妹医院`.
 _DESCRIPTIVE = re.compile(r"第[一二三四五六七八九十\d]+[间家所个]|企业|\d+[楼层号室]")
 _RELATION_TAILS = ("姊妹医院", "合作医院", "友好医院", "成员医院", "教学医院", "协作医院")
-_LEADING_NOISE = re.compile(r"^(?:与|和|及|指|由|在|于|将|为|向|对|从|把|被|让|请|经|申办|举办|主办|承办|开办|创办|联同|携手|连同|其|该|本)+")
+_LEADING_NOISE = re.compile(
+    r"^(?:与|和|及|指|由|在|于|将|为|向|对|从|把|被|让|请|经|申办|举办|主办|承办|开办|创办|联同|携手|连同|其|该|本)+"
+)
 _GENERIC_SORTED = tuple(sorted(_GENERIC_WORDS, key=len, reverse=True))
 # Places that are not named as such (`深港` "Shenzhen and Hong Kong", `两岸`), and set phrases
 # that hold a place name without naming the place (`健康中国` is a policy).
-_NOT_PLACES = {"港澳台", "深港", "沪港", "港深", "粤港澳", "港澳", "两岸", "海内外", "全国", "各地", "全球", "世界", "国际",
-               "本港", "留港", "居港", "香港本地", "香港医疗", "国内", "两地", "三地", "当地", "本地", "津", "港", "科技园"}
+_NOT_PLACES = {
+    "港澳台",
+    "深港",
+    "沪港",
+    "港深",
+    "粤港澳",
+    "港澳",
+    "两岸",
+    "海内外",
+    "全国",
+    "各地",
+    "全球",
+    "世界",
+    "国际",
+    "本港",
+    "留港",
+    "居港",
+    "香港本地",
+    "香港医疗",
+    "国内",
+    "两地",
+    "三地",
+    "当地",
+    "本地",
+    "津",
+    "港",
+    "科技园",
+}
 _SET_PHRASES = re.compile(r"健康中国|美丽中国|数字中国|平安中国|中国梦|中国式|中国特色|中国方案")
 _LATIN_SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9 .,&'’()\-–/:;\[\]\"“”]*[A-Za-z0-9.)\]]")
 _ZH_PERSON_TITLE_AFTER = re.compile(r"^\s*(?:院长|教授|医生|博士|先生|女士|主席|总裁|院士|主任|校长)")
-_ALIAS_DEF = re.compile(r"[（(]\s*(?:以下简称|以下称|下称|简称)?\s*[“「\"『]?([^（）()「」“”\"『』\s,，、或]{1,10})[”」\"』]?\s*(?:或[^（）()]{0,20})?(?:[,，][^（）()]{0,20})?[）)]")
+_ALIAS_DEF = re.compile(
+    r"[（(]\s*(?:以下简称|以下称|下称|简称)?\s*[“「\"『]?([^（）()「」“”\"『』\s,，、或]{1,10})[”」\"』]?\s*(?:或[^（）()]{0,20})?(?:[,，][^（）()]{0,20})?[）)]"
+)
 # Common surnames: a two-character given name after one is a three-character name LAC cut short.
 _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石"
@@ -131,7 +460,7 @@ def _generic(part: str) -> bool:
     """Can `part` be read entirely as generic words (`国际医疗`, `公共卫生及基层医疗`)?"""
     if not part:
         return True
-    return any(part.startswith(w) and _generic(part[len(w):]) for w in _GENERIC_SORTED if w) or (
+    return any(part.startswith(w) and _generic(part[len(w) :]) for w in _GENERIC_SORTED if w) or (
         part[0] in "及与和的之" and _generic(part[1:])
     )
 
@@ -251,7 +580,7 @@ class ChineseNER:
         """A tagger's name fixed by simple rules: a place ending in 网/办 is an organisation
         (`台湾网`, `德阳市台办`), `华南地区` is `华南`, `X和Y医院` is two, `...代表团` is a delegation,
         `北京合办` is the place `北京`, a short name of generic words (`合作发展`) is none."""
-        s = text[m.start:m.end]
+        s = text[m.start : m.end]
         if m.label == "GPE":
             if _is_org_end(s):
                 return [Mention(m.start, m.end, "ORG", m.origin, m.score)]
@@ -264,8 +593,11 @@ class ChineseNER:
             if _is_org_end(s) or s in lexicon.zh_abbreviations() or (len(s) == 3 and s[0] == s[2]):
                 return []  # 卫健委, 扫一扫
             prior = text[: m.start - 1]
-            if len(s) == 2 and m.start > 0 and text[m.start - 1] in _SURNAMES and (
-                not prior or not _CJK.match(prior[-1]) or prior.endswith(ZH_TITLES)
+            if (
+                len(s) == 2
+                and m.start > 0
+                and text[m.start - 1] in _SURNAMES
+                and (not prior or not _CJK.match(prior[-1]) or prior.endswith(ZH_TITLES))
             ):
                 return [Mention(m.start - 1, m.end, "PERSON", m.origin, m.score)]  # 主任原春辉: LAC read 春辉
         if m.label == "ORG":
@@ -275,15 +607,20 @@ class ChineseNER:
                     if _is_org_end(rest) and len(rest) >= 3:
                         return [Mention(m.start, m.start + len(rest), "ORG", m.origin, m.score)]
                     return _leading_place(m, s, places)
-            if re.search(r"(?<![大中小])学$", s) or (len(s) <= 5 and not _specific(s)) or (len(s) <= 2 and not _is_org_end(s)) or (
-                re.search(r"\d+[楼层号室]", s)
+            if (
+                re.search(r"(?<![大中小])学$", s)
+                or (len(s) <= 5 and not _specific(s))
+                or (len(s) <= 2 and not _is_org_end(s))
+                or (re.search(r"\d+[楼层号室]", s))
             ):
                 return []  # 中大肿瘤学, 合作发展, 互派
             for conj in re.finditer(r"[和与及、]", s):
-                left, right = s[: conj.start()], s[conj.end():]
+                left, right = s[: conj.start()], s[conj.end() :]
                 if _is_org_end(left) and _is_org_end(right):
-                    return [Mention(m.start, m.start + len(left), "ORG", m.origin, m.score),
-                            Mention(m.start + conj.end(), m.end, "ORG", m.origin, m.score)]
+                    return [
+                        Mention(m.start, m.start + len(left), "ORG", m.origin, m.score),
+                        Mention(m.start + conj.end(), m.end, "ORG", m.origin, m.score),
+                    ]
             if (lead := _LEADING_NOISE.match(s)) and len(s) - lead.end() >= 3:
                 return [Mention(m.start + lead.end(), m.end, "ORG", m.origin, m.score)]
         return [m]
@@ -353,7 +690,7 @@ class ChineseNER:
             alias, end = d.group(1), d.start()
             while end > 0 and text[end - 1] == " ":
                 end -= 1
-            before = text[max(0, end - 30):end]
+            before = text[max(0, end - 30) : end]
             if len(alias) < 2 or not _CJK.search(alias) or alias in lexicon.names("gpe", "zh"):
                 continue
             k = before.rfind(alias)
@@ -363,7 +700,12 @@ class ChineseNER:
             name = text[start:end]
             if name == alias:
                 j = next((i for i, t in enumerate(tokens) if t.start <= start < t.end), None)
-                while j is not None and j > 0 and tokens[j - 1].tag in ("LOC", "nz", "ORG", "n") and tokens[j - 1].end == tokens[j].start:
+                while (
+                    j is not None
+                    and j > 0
+                    and tokens[j - 1].tag in ("LOC", "nz", "ORG", "n")
+                    and tokens[j - 1].end == tokens[j].start
+                ):
                     j -= 1
                 if j is None or tokens[j].start == start:
                     continue
@@ -377,7 +719,9 @@ class ChineseNER:
             if _is_org_end(name) and _specific(name):
                 out.append(Mention(q.start(1), q.end(1), "ORG", "chunk", 0.8))
         for alias in set(shorts):
-            for m in re.finditer(re.escape(alias) + "(" + "|".join(("医疗集团", "集团", "医院", "大学", "公司", "基金会")) + ")", text):
+            for m in re.finditer(
+                re.escape(alias) + "(" + "|".join(("医疗集团", "集团", "医院", "大学", "公司", "基金会")) + ")", text
+            ):
                 out.append(Mention(m.start(), m.end(), "ORG", "chunk", 0.8))
         return out
 
@@ -386,7 +730,7 @@ class ChineseNER:
         out = []
         for m in rx.finditer(text):
             label, modifier_ok, canonical = table[m.group()]
-            nxt = text[m.end():m.end() + 1]
+            nxt = text[m.end() : m.end() + 1]
             if not modifier_ok and _CJK.match(nxt) and nxt not in "的和及与等或":
                 continue  # 肿瘤医院, 肿瘤学科: 肿瘤 modifies, it is not named as a disease
             out.append(Mention(m.start(), m.end(), label, "term", 0.85, canonical))
@@ -404,7 +748,7 @@ class ChineseNER:
                 for f in found:
                     if f.label in ("ORG", "PERSON", "DATE"):
                         out.append(Mention(m.start() + f.start, m.start() + f.end, f.label, f.origin, f.score, f.norm))
-            if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and _ZH_PERSON_TITLE_AFTER.match(text[m.end():]):
+            if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and _ZH_PERSON_TITLE_AFTER.match(text[m.end() :]):
                 out.append(Mention(m.start(), m.end(), "PERSON", "title", 0.8))
         return out
 
@@ -413,9 +757,9 @@ class ChineseNER:
         """`香港特区政府医务卫生局` names two bodies: the government and its bureau."""
         out = []
         for m in found:
-            s = text[m.start:m.end]
+            s = text[m.start : m.end]
             k = s.find("政府")
-            rest = s[k + 2:] if k > 0 else ""
+            rest = s[k + 2 :] if k > 0 else ""
             if m.label == "ORG" and len(rest) >= 3 and rest.endswith(_BODY_ENDINGS) and not rest.endswith(_MEDIA_ENDINGS):
                 cut = m.start + k + 2
                 out += [Mention(m.start, cut, "ORG", m.origin, m.score), Mention(cut, m.end, "ORG", m.origin, m.score)]
@@ -428,10 +772,10 @@ class ChineseNER:
         """`卫健委港澳台办公室`: a body's short form, then its office."""
         out = []
         for m in found:
-            s = text[m.start:m.end]
+            s = text[m.start : m.end]
             bodies = [a for a in lexicon.zh_abbreviations() if not a.endswith("大")]
             short = next((a for a in bodies if s.startswith(a) and len(s) - len(a) >= 3), None) if m.label == "ORG" else None
-            if short and _is_org_end(s[len(short):]) and _specific(s[len(short):]):
+            if short and _is_org_end(s[len(short) :]) and _specific(s[len(short) :]):
                 cut = m.start + len(short)
                 out += [Mention(m.start, cut, "ORG", m.origin, m.score), Mention(cut, m.end, "ORG", m.origin, m.score)]
             else:
@@ -444,16 +788,19 @@ class ChineseNER:
         places = lexicon.names("gpe", "zh")
         out = []
         for m in found:
-            s = text[m.start:m.end]
+            s = text[m.start : m.end]
             split = None
-            if m.label == "ORG" and not re.match(r"\s*[（(]", text[m.end:m.end + 2]) and s not in lexicon.names("org", "zh"):
+            if m.label == "ORG" and not re.match(r"\s*[（(]", text[m.end : m.end + 2]) and s not in lexicon.names("org", "zh"):
                 for n in range(min(len(s) - 3, 8), 1, -1):
                     head, rest = s[:n], s[n:]
                     if head in places and _is_org_end(rest) and _specific(rest) and _standalone(text, rest, head):
                         split = n
                         break
             if split:
-                out += [Mention(m.start, m.start + split, "GPE", "gazetteer", 0.8), Mention(m.start + split, m.end, "ORG", m.origin, m.score)]
+                out += [
+                    Mention(m.start, m.start + split, "GPE", "gazetteer", 0.8),
+                    Mention(m.start + split, m.end, "ORG", m.origin, m.score),
+                ]
             else:
                 out.append(m)
         return out
@@ -467,8 +814,13 @@ def _join_place_prefix(found: list[Mention], text: str) -> list[Mention]:
     out: list[Mention] = []
     for m in sorted(found, key=lambda x: (x.start, x.end)):
         prev = out[-1] if out else None
-        if (prev is not None and prev.label == "GPE" and m.label == "ORG" and prev.end == m.start
-                and not _bare_elsewhere(text, text[m.start:m.end], places)):
+        if (
+            prev is not None
+            and prev.label == "GPE"
+            and m.label == "ORG"
+            and prev.end == m.start
+            and not _bare_elsewhere(text, text[m.start : m.end], places)
+        ):
             out[-1] = Mention(prev.start, m.end, "ORG", m.origin, m.score)
             continue
         out.append(m)
@@ -478,7 +830,7 @@ def _join_place_prefix(found: list[Mention], text: str) -> list[Mention]:
 def _bare_elsewhere(text: str, name: str, places: frozenset[str]) -> bool:
     """Is `name` written somewhere with no place right before it?"""
     for i in (m.start() for m in re.finditer(re.escape(name), text)):
-        if not any(text[max(0, i - n):i] in places for n in range(2, 9)):
+        if not any(text[max(0, i - n) : i] in places for n in range(2, 9)):
             return True
     return False
 
@@ -491,17 +843,19 @@ def _leading_place(m: Mention, s: str, places: frozenset[str]) -> list[Mention]:
 
 def _wire_credit(text: str, m: Mention) -> bool:
     """`/美通社/`, `/PRNewswire/`: the wire between slashes in a dateline is no party to the news."""
-    return m.label == "ORG" and text[m.start - 1:m.start] == "/" and text[m.end:m.end + 1] == "/"
+    return m.label == "ORG" and text[m.start - 1 : m.start] == "/" and text[m.end : m.end + 1] == "/"
 
 
 def _standalone(text: str, name: str, place: str) -> bool:
     """Is `name` written somewhere without `place` right before it?"""
-    return any(text[max(0, i - len(place)):i] != place for i in (m.start() for m in re.finditer(re.escape(name), text)))
+    return any(text[max(0, i - len(place)) : i] != place for i in (m.start() for m in re.finditer(re.escape(name), text)))
 
 
 def _in_set_phrase(phrases: list[tuple[int, int]], m: Mention) -> bool:
     """Is `m` inside one of the set phrases (`健康中国`) found in the text (their spans, in order)?"""
-    i = bisect_right(phrases, (m.start, sys.maxsize)) - 1  # they never overlap: only the last one starting at or before m can hold it
+    i = (
+        bisect_right(phrases, (m.start, sys.maxsize)) - 1
+    )  # they never overlap: only the last one starting at or before m can hold it
     return i >= 0 and m.end <= phrases[i][1]
 
 

@@ -75,9 +75,7 @@ class Record:
 
     def names(self, lang: str, script: str | None = None, surface: bool = False) -> Counter:
         return Counter(
-            (n.text if surface else n.text_norm)
-            for n in self.nodes
-            if n.lang == lang and (script is None or n.script == script)
+            (n.text if surface else n.text_norm) for n in self.nodes if n.lang == lang and (script is None or n.script == script)
         )
 
     @property
@@ -192,7 +190,9 @@ def build(
             a, b = side(m.org_a, m.name_a), side(m.org_b, m.name_b)
             if a is not None and b is not None:
                 g.join(a, b, "review", check=False)
-    records = [Record(record_id(prefix, members), members, sorted(g.evidence[root])) for root, members in _groups(g, nodes).items()]
+    records = [
+        Record(record_id(prefix, members), members, sorted(g.evidence[root])) for root, members in _groups(g, nodes).items()
+    ]
     records.sort(key=lambda r: r.record_id)
     return records
 

@@ -53,8 +53,9 @@ class RelationExtractor:
         doc.facts = [f for f in doc.facts if not _against_conventions(f, release.lang)]
         return doc
 
-    def read(self, doc: Doc, lang: str, is_headline: Callable[[tuple[int, int]], bool],
-             segments: list[tuple[int, int]] | None = None) -> None:
+    def read(
+        self, doc: Doc, lang: str, is_headline: Callable[[tuple[int, int]], bool], segments: list[tuple[int, int]] | None = None
+    ) -> None:
         """One pass of every type's rules of one language: sentence by sentence in the types' order,
         each type seeing what the ones before read in the sentence, then each type's `finish`."""
         from pipeline.relations.chinese import sketches

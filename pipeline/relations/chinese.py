@@ -50,7 +50,12 @@ def placeholders() -> dict[str, str]:
     """What `${NAME}` stands for in a Chinese regex of a data file: mention classes, the bracket aside,
     and alternations built from the shared tables (titles, kinds, lang/zh/signing_verbs.tsv)."""
     return {
-        "ORG": ORG_C, "PER": PER_C, "GPE": GPE_C, "ANY": ANY_ENT, "U": U, "PAREN": PAREN,
+        "ORG": ORG_C,
+        "PER": PER_C,
+        "GPE": GPE_C,
+        "ANY": ANY_ENT,
+        "U": U,
+        "PAREN": PAREN,
         "TITLE": title_core(),
         "KINDS": _alternation({z for row in kind_table() for z in row.zh}),
         "STRONG_KINDS": _alternation({z for row in kind_table() if row.strong for z in row.zh}),
@@ -200,5 +205,3 @@ def end_pos(sk: Sketch, te: int) -> int:
     i = te - 1
     m = sk.mention_at(i)
     return m.end if m else sk.pos[i] + 1
-
-

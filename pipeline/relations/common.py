@@ -193,6 +193,7 @@ def collect_mentions(release: Release, text: str) -> list[Mention]:
 # ---------------------------------------------------------------------------------------------
 # dates
 
+
 @dataclass(frozen=True)
 class DateHit:
     start: int
@@ -272,7 +273,9 @@ def merge_facts(doc: Doc, min_score: float = 0.0) -> list[Relation]:
     facts = [
         f
         for f in facts
-        if not (f.type == "partnership" and f.tail is not None and frozenset((f.head.entity_id, f.tail.entity_id)) in parent_pairs)
+        if not (
+            f.type == "partnership" and f.tail is not None and frozenset((f.head.entity_id, f.tail.entity_id)) in parent_pairs
+        )
     ]
     groups: dict[tuple, list[Fact]] = defaultdict(list)
     for f in facts:

@@ -114,11 +114,13 @@ class EnglishReader:
         starts = [doc.mentions[i].start for i in by_start]
         per_line = []
         for off, line in lines:
-            inside = by_start[bisect_left(starts, off):bisect_right(starts, off + len(line))]
+            inside = by_start[bisect_left(starts, off) : bisect_right(starts, off + len(line))]
             per_line.append([doc.mentions[i] for i in sorted(inside) if doc.mentions[i].end <= off + len(line)])
         # a line that names no entity states no fact: it is not worth a parse
         lines, per_line = [x for x, m in zip(lines, per_line) if m], [m for m in per_line if m]
-        docs = [self._tokenize(line, [(m.start - off, m.end - off) for m in ments]) for (off, line), ments in zip(lines, per_line)]
+        docs = [
+            self._tokenize(line, [(m.start - off, m.end - off) for m in ments]) for (off, line), ments in zip(lines, per_line)
+        ]
         for (off, _), ments, sdoc in zip(lines, per_line, self.nlp.pipe(docs)):
             out.extend(self._units(sdoc, off, ments))
         return out
@@ -157,12 +159,21 @@ class EnglishReader:
         for sp in extra:
             s = sp.start
             if sp.label_ == "TITLE":
-                while s > 0 and s - 1 not in taken and (
-                    sdoc[s - 1].lower_ in TITLE_MODIFIERS or (sdoc[s - 1].text == "-" and s > 1 and sdoc[s - 2].lower_ in TITLE_MODIFIERS)
+                while (
+                    s > 0
+                    and s - 1 not in taken
+                    and (
+                        sdoc[s - 1].lower_ in TITLE_MODIFIERS
+                        or (sdoc[s - 1].text == "-" and s > 1 and sdoc[s - 2].lower_ in TITLE_MODIFIERS)
+                    )
                 ):
                     s -= 1
             grown.append((s, sp.end, sp.label_))
-        extra = [sp for sp in filter_spans([Span(sdoc, s, e, label=lab) for s, e, lab in grown]) if not any(i in taken for i in range(sp.start, sp.end))]
+        extra = [
+            sp
+            for sp in filter_spans([Span(sdoc, s, e, label=lab) for s, e, lab in grown])
+            if not any(i in taken for i in range(sp.start, sp.end))
+        ]
         for sp in extra:
             taken.update(range(sp.start, sp.end))
         verbs = {}
@@ -192,13 +203,28 @@ class EnglishReader:
                 if i in verbs:
                     e, label = verbs[i]
                     sp = sdoc[i:e]
-                    units.append(Unit("W", sp.text, off + sp.start_char, off + sp.end_char, "VERB" if label == "STRONG" else "CCONJ", verb="strong" if label == "STRONG" else ""))
+                    units.append(
+                        Unit(
+                            "W",
+                            sp.text,
+                            off + sp.start_char,
+                            off + sp.end_char,
+                            "VERB" if label == "STRONG" else "CCONJ",
+                            verb="strong" if label == "STRONG" else "",
+                        )
+                    )
                     i = e
                     continue
                 t = sdoc[i]
                 if not t.is_space:
                     low = t.lower_
-                    verb = "strong" if low in STRONG_VERBS and t.pos_ in ("VERB", "AUX") else "weak" if low in WEAK_VERBS and t.pos_ in ("VERB", "AUX") else ""
+                    verb = (
+                        "strong"
+                        if low in STRONG_VERBS and t.pos_ in ("VERB", "AUX")
+                        else "weak"
+                        if low in WEAK_VERBS and t.pos_ in ("VERB", "AUX")
+                        else ""
+                    )
                     if low in STRONG_VERBS and t.tag_ == "VBG":
                         verb = ""  # "signing ceremony"
                     units.append(Unit("W", t.text, off + t.idx, off + t.idx + len(t), t.pos_, verb=verb))
@@ -213,9 +239,7 @@ class EnglishReader:
         return out
 
 
-
 # --------------------------------------------------------------------------------------------- helpers shared by the types
-
 
 
 def _merge_title_lists(us: list[Unit]) -> list[Unit]:
@@ -271,12 +295,27 @@ def coordination_groups(us: list[Unit]) -> list[list[int]]:
         j = i
         while True:
             k = skip_paren(us, j + 1)
-            if k < len(us) and (us[k].is_(",", "and", "&") or (us[k].pos == "CCONJ" and us[k].low in ("as well as", "together with"))):
+            if k < len(us) and (
+                us[k].is_(",", "and", "&") or (us[k].pos == "CCONJ" and us[k].low in ("as well as", "together with"))
+            ):
                 k2 = k + 1
                 if k2 < len(us) and us[k].is_(",") and us[k2].is_("and"):
                     k2 += 1
                 n = 0
-                while k2 < len(us) and n < 4 and (us[k2].is_("the") or (us[k2].kind == "GPE") or (us[k2].kind == "W" and us[k2].pos in ("ADJ", "NOUN", "PROPN") and not us[k2].verb and us[k2].text not in (",", "(", ")"))):
+                while (
+                    k2 < len(us)
+                    and n < 4
+                    and (
+                        us[k2].is_("the")
+                        or (us[k2].kind == "GPE")
+                        or (
+                            us[k2].kind == "W"
+                            and us[k2].pos in ("ADJ", "NOUN", "PROPN")
+                            and not us[k2].verb
+                            and us[k2].text not in (",", "(", ")")
+                        )
+                    )
+                ):
                     k2 += 1
                     n += 1
                 if k2 < len(us) and us[k2].kind == "ORG" and not (us[k].is_(",") and n > 0 and not us[k2 - 1].is_("the")):
@@ -292,12 +331,17 @@ def coordination_groups(us: list[Unit]) -> list[list[int]]:
 def group_after(us: list[Unit], j: int, group_of: dict[int, list[int]]) -> list[int]:
     """The organisations coordinated right after position j ("with the X (X), Y and Z")."""
     n = 0
-    while j < len(us) and n < 5 and us[j].kind in ("W", "GPE") and (us[j].is_("the", "its", "their", "'s", "’s") or us[j].kind == "GPE" or us[j].pos in ("ADJ", "NOUN", "PROPN", "NUM")) and not us[j].is_(",", "(", ")") and not us[j].verb:
+    while (
+        j < len(us)
+        and n < 5
+        and us[j].kind in ("W", "GPE")
+        and (us[j].is_("the", "its", "their", "'s", "’s") or us[j].kind == "GPE" or us[j].pos in ("ADJ", "NOUN", "PROPN", "NUM"))
+        and not us[j].is_(",", "(", ")")
+        and not us[j].verb
+    ):
         j += 1
         n += 1
     if j < len(us) and us[j].kind == "ORG":
         g = group_of.get(j, [j])
         return [i for i in g if i >= j]
     return []
-
-

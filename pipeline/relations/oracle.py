@@ -101,7 +101,13 @@ def main() -> None:
             if args.show:
                 print(f"== {r.source_path}")
                 for rel in r.relations:
-                    print("  ", json.dumps({k: str(v) for k, v in rel.__dict__.items() if k not in ("head_id", "tail_id", "evidence")}, ensure_ascii=False))
+                    print(
+                        "  ",
+                        json.dumps(
+                            {k: str(v) for k, v in rel.__dict__.items() if k not in ("head_id", "tail_id", "evidence")},
+                            ensure_ascii=False,
+                        ),
+                    )
     tables = release_rows(done, "oracle")
     print(format_report(evaluate(tables, gold.values(), lang=args.lang)))
 

@@ -73,8 +73,11 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [
-                    (b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"), (b"cache-control", b"no-store"),
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cache-control", b"no-store"),
                 ]
                 message["headers"] = headers
             await send(message)
@@ -93,7 +96,9 @@ def export_folder(extracted: Path, name: str) -> Path:
     return path
 
 
-def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | None = None, token: str | None = None) -> Starlette:
+def create_app(
+    extracted: Path, db: Path | None = None, hosts: Iterable[str] | None = None, token: str | None = None
+) -> Starlette:
     """The review app for the tables in `extracted`, with its decisions in `db` (default DIR/reviews.sqlite).
 
     `hosts`: the Host names answered (default: the loopback names; ["*"] answers any). `token`: the
@@ -219,7 +224,10 @@ def create_app(extracted: Path, db: Path | None = None, hosts: Iterable[str] | N
         Route("/api/export", export, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(HostGuard, hosts=allowed_hosts("127.0.0.1") if hosts is None else hosts)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(HostGuard, hosts=allowed_hosts("127.0.0.1") if hosts is None else hosts),
+    ]
     if token is not None:
         middleware.append(Middleware(TokenGate, token=check_token(token)))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: error, Exception: error})
@@ -295,9 +303,11 @@ class HostGuard:
             name = host_of(given[0]) if len(given) == 1 else ""
             if not host_allowed(name, self.hosts):
                 shown = (name or "(none)")[:100]
-                text = (f"400 Bad Request: this review app does not answer to the Host name {shown!r}: a page"
-                        f" that points its own name at this machine (DNS rebinding) gets no further. To reach the app"
-                        f" under this name, start it with --allow-host {shown}.\n")
+                text = (
+                    f"400 Bad Request: this review app does not answer to the Host name {shown!r}: a page"
+                    f" that points its own name at this machine (DNS rebinding) gets no further. To reach the app"
+                    f" under this name, start it with --allow-host {shown}.\n"
+                )
                 await PlainTextResponse(text, status_code=400)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

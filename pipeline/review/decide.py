@@ -125,7 +125,10 @@ class ReviewData:
         t = self.tables()
         orgs = t.entities.loc[t.entities["label"] == "ORG", "text_norm"].dropna().value_counts().index[:300]
         return {
-            "labels": sorted(set(LABELS) | set(t.entities["label"].dropna()), key=lambda x: (x not in LABELS, LABELS.index(x) if x in LABELS else 0, x)),
+            "labels": sorted(
+                set(LABELS) | set(t.entities["label"].dropna()),
+                key=lambda x: (x not in LABELS, LABELS.index(x) if x in LABELS else 0, x),
+            ),
             "relation_types": sorted(set(RELATION_TYPES) | set(t.relations["type"].dropna())),
             "langs": sorted(set(t.releases["lang"].dropna())),
             "orgs": [str(o) for o in orgs],
@@ -147,8 +150,12 @@ class ReviewData:
             aligned = {"release": _public_release(other), "score": partner[1], "entities": m.for_release(partner[0]).entities}
         rev = m.reviewed.get(release_id)
         return {
-            "release": _public_release(rel), "entities": mine.entities, "relations": mine.relations, "links": mine.links,
-            "aligned": aligned, "reviewed": {"by": rev.reviewer, "at": rev.created_at} if rev else None,
+            "release": _public_release(rel),
+            "entities": mine.entities,
+            "relations": mine.relations,
+            "links": mine.links,
+            "aligned": aligned,
+            "reviewed": {"by": rev.reviewer, "at": rev.created_at} if rev else None,
         }
 
     def decide(self, body: dict[str, Any]) -> tuple[Decision, Decision | None]:
@@ -181,7 +188,9 @@ class ReviewData:
         elif kind == "relation":
             key, state = self._relation(rel, m.for_release(rid), key, action, data)
         else:
-            link = next((lk for lk in m.links if lk["link_id"] == key and rid in (lk["en_release_id"], lk["zh_release_id"])), None)
+            link = next(
+                (lk for lk in m.links if lk["link_id"] == key and rid in (lk["en_release_id"], lk["zh_release_id"])), None
+            )
             if link is None:
                 raise BadRequest("no such entity link")
             rid, state = link["en_release_id"], {"status": "accepted" if action == "accept" else "rejected"}
@@ -229,8 +238,12 @@ class ReviewData:
             label = self._label(data)
             surface = text[start:end]
             added: dict[str, Any] = {
-                "label": label, "text": surface, "text_norm": normalise(surface, label, rel["lang"], year),
-                "mentions": [[start, end]], "aliases": [], "status": "accepted",
+                "label": label,
+                "text": surface,
+                "text_norm": normalise(surface, label, rel["lang"], year),
+                "mentions": [[start, end]],
+                "aliases": [],
+                "status": "accepted",
             }
             return "rev-" + uuid.uuid4().hex[:10], added
         cur = next((e for e in m.entities if e["entity_id"] == key), None)
@@ -259,7 +272,9 @@ class ReviewData:
                 state["text_norm"] = normalise(state["text"], state["label"], rel["lang"], year)  # else keep a resolved alias
         return key, state
 
-    def _relation(self, rel: dict[str, Any], m: Merged, key: str, action: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _relation(
+        self, rel: dict[str, Any], m: Merged, key: str, action: str, data: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         fields = ("type", "head_id", "tail_id", "head", "tail", "date", "kind", "title", "evidence")
         if action != "add":
             cur = next((r for r in m.relations if r["relation_id"] == key), None)
@@ -292,14 +307,30 @@ class ReviewData:
             left, right = sentence_around(text, min(pair[0][0], pair[1][0]), max(pair[0][1], pair[1][1]), rel["lang"])
             evidence = text[left:right].strip()
         state = {
-            "type": rtype, "head_id": head["entity_id"], "tail_id": tail["entity_id"] if tail else None,
-            "head": head.get("text_norm") or head.get("text"), "tail": (tail.get("text_norm") or tail.get("text")) if tail else None,
-            "date": day or None, "kind": str(data.get("kind") or "").strip()[:80] or None,
-            "title": str(data.get("title") or "").strip()[:200] or None, "evidence": evidence[:2000], "status": "accepted",
+            "type": rtype,
+            "head_id": head["entity_id"],
+            "tail_id": tail["entity_id"] if tail else None,
+            "head": head.get("text_norm") or head.get("text"),
+            "tail": (tail.get("text_norm") or tail.get("text")) if tail else None,
+            "date": day or None,
+            "kind": str(data.get("kind") or "").strip()[:80] or None,
+            "title": str(data.get("title") or "").strip()[:200] or None,
+            "evidence": evidence[:2000],
+            "status": "accepted",
         }
         return "rev-" + uuid.uuid4().hex[:10], state
 
 
 def _public_release(rel: dict[str, Any]) -> dict[str, Any]:
-    keys = ("release_id", "source_path", "lang", "script", "title", "dateline_place", "dateline_date", "clean_text", "duplicate_of")
+    keys = (
+        "release_id",
+        "source_path",
+        "lang",
+        "script",
+        "title",
+        "dateline_place",
+        "dateline_date",
+        "clean_text",
+        "duplicate_of",
+    )
     return {k: rel.get(k) for k in keys}

@@ -103,6 +103,7 @@ def base_records(tables: Tables, release_ids: set[str] | None = None) -> dict[st
     Cache it while the tables stay the same: `merge` never changes these dicts, it copies a row
     before applying a decision to it.
     """
+
     def rows(name: str, *cols: str) -> list[dict[str, Any]]:
         df = getattr(tables, name)
         if release_ids is not None and not df.empty:
@@ -112,8 +113,11 @@ def base_records(tables: Tables, release_ids: set[str] | None = None) -> dict[st
             df = df[mask]
         return [_stamp(r, None) for r in records(df)]
 
-    out = {"entities": rows("entities", "release_id"), "relations": rows("relations", "release_id"),
-           "entity_links": rows("entity_links", "en_release_id", "zh_release_id")}
+    out = {
+        "entities": rows("entities", "release_id"),
+        "relations": rows("relations", "release_id"),
+        "entity_links": rows("entity_links", "en_release_id", "zh_release_id"),
+    }
     for e in out["entities"]:
         e["mentions"], e["aliases"] = e.get("mentions") or [], e.get("aliases") or []
     for r in out["relations"]:
@@ -124,7 +128,9 @@ def base_records(tables: Tables, release_ids: set[str] | None = None) -> dict[st
 
 
 def merge(
-    tables: Tables, latest: dict[tuple[str, str, str], Decision], release_ids: Iterable[str] | None = None,
+    tables: Tables,
+    latest: dict[tuple[str, str, str], Decision],
+    release_ids: Iterable[str] | None = None,
     base: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Merged:
     """Apply the latest decisions to the tables (restricted to `release_ids` when given; `base`: cached `base_records`)."""

@@ -110,7 +110,9 @@ def queue(tables: Tables, merged: Merged, filters: Filters, low: float = LOW, li
         if (filters.date_from and day < filters.date_from) or (filters.date_to and day > filters.date_to):
             continue
         if q and not (
-            q in title.casefold() or rid.startswith(q) or q in str(clean(rel.source_path) or "").casefold()
+            q in title.casefold()
+            or rid.startswith(q)
+            or q in str(clean(rel.source_path) or "").casefold()
             or any(q in f"{e.get('text')}\x1f{e.get('text_norm')}".casefold() for e in mine)
         ):
             continue
@@ -125,18 +127,29 @@ def queue(tables: Tables, merged: Merged, filters: Filters, low: float = LOW, li
             other = Counter(e["label"] for e in ents.get(partner[0], []))
             here = Counter(e["label"] for e in mine)
             disagree += sum(abs(here[k] - other[k]) for k in here.keys() | other.keys())
-        need = sum(1.0 - float(e.get("score") or 0.0) for e in pending_e) + sum(1.0 - float(r.get("score") or 0.0) for r in pending_r)
+        need = sum(1.0 - float(e.get("score") or 0.0) for e in pending_e) + sum(
+            1.0 - float(r.get("score") or 0.0) for r in pending_r
+        )
         if not reviewed:
             need += disagree
         out.append(
             {
-                "release_id": rid, "title": title, "lang": rel.lang, "date": day, "place": clean(rel.dateline_place),
-                "source_path": clean(rel.source_path), "need": round(need, 3),
+                "release_id": rid,
+                "title": title,
+                "lang": rel.lang,
+                "date": day,
+                "place": clean(rel.dateline_place),
+                "source_path": clean(rel.source_path),
+                "need": round(need, 3),
                 "low_entities": sum(float(e.get("score") or 0.0) < low for e in pending_e),
                 "low_relations": sum(float(r.get("score") or 0.0) < low for r in pending_r),
-                "disagreements": disagree, "entities": len(mine), "relations": len(facts), "decisions": decided[rid],
+                "disagreements": disagree,
+                "entities": len(mine),
+                "relations": len(facts),
+                "decisions": decided[rid],
                 "aligned_with": partner[0] if partner else None,
-                "reviewed": bool(reviewed), "reviewer": reviewed.reviewer if reviewed else None,
+                "reviewed": bool(reviewed),
+                "reviewer": reviewed.reviewer if reviewed else None,
             }
         )
     out.sort(key=lambda r: (r["reviewed"], -r["need"], r["release_id"]))

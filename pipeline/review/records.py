@@ -72,10 +72,14 @@ class Records:
     def __init__(self, tables: Tables) -> None:
         self.available = not tables.organisations.empty or not tables.deals.empty or not tables.people.empty
         self.orgs: dict[str, dict[str, Any]] = {o["org_id"]: o for o in records(tables.organisations)}
-        self.deals: dict[str, dict[str, Any]] = {d["deal_id"]: {**d, "dates": clean(d.get("dates"))} for d in records(tables.deals)}
+        self.deals: dict[str, dict[str, Any]] = {
+            d["deal_id"]: {**d, "dates": clean(d.get("dates"))} for d in records(tables.deals)
+        }
         self.events: dict[str, dict[str, Any]] = {e["event_id"]: e for e in records(tables.events)}
         rel_cols = ["release_id", "title", "lang", "script", "dateline_place", "dateline_date", "source_path", "duplicate_of"]
-        self.releases = {r["release_id"]: r for r in records(tables.releases[[c for c in rel_cols if c in tables.releases.columns]])}
+        self.releases = {
+            r["release_id"]: r for r in records(tables.releases[[c for c in rel_cols if c in tables.releases.columns]])
+        }
         ents = tables.entities
         self.entity_org: dict[tuple[str, str], str] = {}
         self.org_entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -96,7 +100,9 @@ class Records:
         self.org_people: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for p in records(tables.people):
             roles = [{k: clean(v) for k, v in r.items()} for r in p.get("roles") or []]
-            roles.sort(key=lambda r: (r.get("date") or "9999", r.get("release_id") or "", r.get("title") or "", r.get("org_id") or ""))
+            roles.sort(
+                key=lambda r: (r.get("date") or "9999", r.get("release_id") or "", r.get("title") or "", r.get("org_id") or "")
+            )
             self.people[p["person_id"]] = {**p, "roles": roles}
             for r in roles:
                 if r.get("org_id"):
@@ -109,14 +115,20 @@ class Records:
 
     def summary(self, org: dict[str, Any]) -> dict[str, Any]:
         return {
-            "org_id": org["org_id"], "name": org_name(org, org["org_id"]), "name_en": org.get("name_en"),
-            "name_hans": org.get("name_hans"), "name_hant": org.get("name_hant"), "aliases": org.get("aliases") or [],
-            "n_deals": len(org.get("deal_ids") or []), "n_releases": len(org.get("release_ids") or []),
+            "org_id": org["org_id"],
+            "name": org_name(org, org["org_id"]),
+            "name_en": org.get("name_en"),
+            "name_hans": org.get("name_hans"),
+            "name_hant": org.get("name_hant"),
+            "aliases": org.get("aliases") or [],
+            "n_deals": len(org.get("deal_ids") or []),
+            "n_releases": len(org.get("release_ids") or []),
             "n_mentions": org.get("n_mentions") or 0,
         }
 
     def search(self, q: str, limit: int = 200) -> list[dict[str, Any]]:
         """Organisations one of whose names (any script, any alias) holds `q`; exact names first, then by mentions."""
+
         def rank(oid: str) -> tuple:
             org = self.orgs[oid]
             return -(org.get("n_mentions") or 0), -len(org.get("deal_ids") or []), org_name(org, oid)
@@ -126,16 +138,21 @@ class Records:
     def person_summary(self, p: dict[str, Any]) -> dict[str, Any]:
         roles = p.get("roles") or []
         return {
-            "person_id": p["person_id"], "name": person_name(p, p["person_id"]), "name_en": p.get("name_en"),
-            "name_zh": p.get("name_zh"), "aliases": p.get("aliases") or [],
+            "person_id": p["person_id"],
+            "name": person_name(p, p["person_id"]),
+            "name_en": p.get("name_en"),
+            "name_zh": p.get("name_zh"),
+            "aliases": p.get("aliases") or [],
             "titles": list(dict.fromkeys(str(r["title"]) for r in roles if r.get("title"))),
             "org_ids": list(dict.fromkeys(str(r["org_id"]) for r in roles if r.get("org_id"))),
-            "n_roles": len(roles), "n_releases": len(p.get("release_ids") or []),
+            "n_roles": len(roles),
+            "n_releases": len(p.get("release_ids") or []),
         }
 
     def search_people(self, q: str, limit: int = 200) -> list[dict[str, Any]]:
         """People one of whose names (English, Chinese in either script, any alias) holds `q`; exact
         names first, then those with most roles, then by name."""
+
         def rank(pid: str) -> tuple:
             p = self.people[pid]
             return -len(p.get("roles") or []), -len(p.get("release_ids") or []), person_name(p, pid)
@@ -156,11 +173,20 @@ class Records:
             oid = r.get("org_id")
             org = self.orgs.get(oid) if oid else None
             rel = self.releases.get(r.get("release_id") or "") or {}
-            roles.append({
-                "title": r.get("title"), "date": r.get("date"), "org_id": oid, "org_name": org_name(org, oid or "") if oid else None,
-                "org_known": org is not None, "release_id": r.get("release_id"), "release_title": rel.get("title"), "source_path": rel.get("source_path"),
-                "lang": rel.get("lang"), "release_known": bool(rel),
-            })
+            roles.append(
+                {
+                    "title": r.get("title"),
+                    "date": r.get("date"),
+                    "org_id": oid,
+                    "org_name": org_name(org, oid or "") if oid else None,
+                    "org_known": org is not None,
+                    "release_id": r.get("release_id"),
+                    "release_title": rel.get("title"),
+                    "source_path": rel.get("source_path"),
+                    "lang": rel.get("lang"),
+                    "release_known": bool(rel),
+                }
+            )
         releases = [self.release_row(rid) for rid in dict.fromkeys(p.get("release_ids") or [])]
         releases.sort(key=lambda r: (r["dateline_date"] or "", r["release_id"]))
         return {"person": self.person_summary(p), "roles": roles, "releases": releases}
@@ -174,20 +200,30 @@ class Records:
         for pid, roles in held.items():
             p = self.people[pid]
             dates = [r["date"] for r in roles if r.get("date")]
-            out.append({
-                "person_id": pid, "name": person_name(p, pid), "name_en": p.get("name_en"), "name_zh": p.get("name_zh"),
-                "titles": list(dict.fromkeys(str(r["title"]) for r in roles if r.get("title"))),
-                "first": min(dates) if dates else None, "last": max(dates) if dates else None,
-                "release_ids": list(dict.fromkeys(str(r["release_id"]) for r in roles if r.get("release_id"))),
-            })
+            out.append(
+                {
+                    "person_id": pid,
+                    "name": person_name(p, pid),
+                    "name_en": p.get("name_en"),
+                    "name_zh": p.get("name_zh"),
+                    "titles": list(dict.fromkeys(str(r["title"]) for r in roles if r.get("title"))),
+                    "first": min(dates) if dates else None,
+                    "last": max(dates) if dates else None,
+                    "release_ids": list(dict.fromkeys(str(r["release_id"]) for r in roles if r.get("release_id"))),
+                }
+            )
         out.sort(key=lambda x: (x["first"] or "9999", x["name"], x["person_id"]))
         return out
 
     def party(self, oid: str, names_en: str | None = None, names_zh: str | None = None) -> dict[str, Any]:
         org = self.orgs.get(oid)
         return {
-            "org_id": oid, "name": org_name(org, names_en or names_zh or oid), "name_en": (org or {}).get("name_en") or names_en,
-            "name_hans": (org or {}).get("name_hans") or names_zh, "name_hant": (org or {}).get("name_hant"), "known": org is not None,
+            "org_id": oid,
+            "name": org_name(org, names_en or names_zh or oid),
+            "name_en": (org or {}).get("name_en") or names_en,
+            "name_hans": (org or {}).get("name_hans") or names_zh,
+            "name_hant": (org or {}).get("name_hant"),
+            "known": org is not None,
         }
 
     def parties(self, deal: dict[str, Any]) -> list[dict[str, Any]]:
@@ -213,14 +249,31 @@ class Records:
             role = None
             if deal.get("type") == "subsidiary_of" and len(parties) == 2:
                 role = "subsidiary" if parties[0]["org_id"] == oid else "parent"
-            deals.append({
-                "deal_id": did, "type": deal.get("type"), "date": deal.get("date"), "kind": deal.get("kind"), "role": role,
-                "partners": others, "disagreements": deal.get("disagreements") or [], "n_reports": len(deal.get("release_ids") or []),
-            })
+            deals.append(
+                {
+                    "deal_id": did,
+                    "type": deal.get("type"),
+                    "date": deal.get("date"),
+                    "kind": deal.get("kind"),
+                    "role": role,
+                    "partners": others,
+                    "disagreements": deal.get("disagreements") or [],
+                    "n_reports": len(deal.get("release_ids") or []),
+                }
+            )
             for p in others:
                 nodes.setdefault(p["org_id"], {**p, "center": False})
-                edges.append({"deal_id": did, "source": oid, "target": p["org_id"], "type": deal.get("type"),
-                              "kind": deal.get("kind"), "date": deal.get("date"), "role": role})
+                edges.append(
+                    {
+                        "deal_id": did,
+                        "source": oid,
+                        "target": p["org_id"],
+                        "type": deal.get("type"),
+                        "kind": deal.get("kind"),
+                        "date": deal.get("date"),
+                        "role": role,
+                    }
+                )
         deals.sort(key=lambda d: (d["date"] or "9999", d["deal_id"]))
         releases = []
         for rid in org.get("release_ids") or []:
@@ -232,19 +285,34 @@ class Records:
         for e in self.org_entities.get(oid, [])[:500]:
             d = decisions.get((e["release_id"], "org_split", e["entity_id"]))
             split = d is not None and d.state.get("status") == "split"
-            entities.append({**{k: e.get(k) for k in ("release_id", "entity_id", "label", "text", "text_norm")},
-                             "split": {"by": d.reviewer, "at": d.created_at} if split and d else None,
-                             "decision_id": d.id if d else None})
+            entities.append(
+                {
+                    **{k: e.get(k) for k in ("release_id", "entity_id", "label", "text", "text_norm")},
+                    "split": {"by": d.reviewer, "at": d.created_at} if split and d else None,
+                    "decision_id": d.id if d else None,
+                }
+            )
         merged = []
         for (_, kind, key), d in decisions.items():
             if kind != "org_merge" or d.state.get("status") != "merged" or oid not in key.split("|"):
                 continue
             other = next((x for x in key.split("|") if x != oid), oid)
-            merged.append({"org_id": other, "name": org_name(self.orgs.get(other), other), "by": d.reviewer, "at": d.created_at,
-                           "decision_id": d.id})
+            merged.append(
+                {
+                    "org_id": other,
+                    "name": org_name(self.orgs.get(other), other),
+                    "by": d.reviewer,
+                    "at": d.created_at,
+                    "decision_id": d.id,
+                }
+            )
         return {
             "org": {**self.summary(org), "joined_by": org.get("joined_by") or []},
-            "deals": deals, "releases": releases, "entities": entities, "merged_with": merged, "people": self.people_of(oid),
+            "deals": deals,
+            "releases": releases,
+            "entities": entities,
+            "merged_with": merged,
+            "people": self.people_of(oid),
             "graph": {"nodes": list(nodes.values()), "edges": edges},
         }
 
@@ -270,8 +338,16 @@ class Records:
                 break
         rel = self.releases.get(rid) or {"release_id": rid}
         out: dict[str, Any] = {
-            "release": {k: rel.get(k) for k in ("release_id", "title", "lang", "script", "dateline_place", "dateline_date", "source_path")},
-            "states_deal": found is not None, "date": None, "kind": None, "evidence": None, "head": None, "tail": None, "differs": [],
+            "release": {
+                k: rel.get(k) for k in ("release_id", "title", "lang", "script", "dateline_place", "dateline_date", "source_path")
+            },
+            "states_deal": found is not None,
+            "date": None,
+            "kind": None,
+            "evidence": None,
+            "head": None,
+            "tail": None,
+            "differs": [],
         }
         if found:
             out.update({k: found.get(k) for k in ("date", "kind", "evidence", "head", "tail")})
@@ -289,11 +365,15 @@ class Records:
         mine = list(deal.get("release_ids") or [])
         # the event's other releases (not its copies): a report that does not state the deal is the
         # `parties` disagreement, so it is shown beside the ones that do
-        others = [m["release_id"] for m in event.get("members") or [] if m.get("role") != "copy" and m.get("release_id") not in mine]
+        others = [
+            m["release_id"] for m in event.get("members") or [] if m.get("role") != "copy" and m.get("release_id") not in mine
+        ]
         return {
             "deal": {
                 **{k: deal.get(k) for k in ("deal_id", "event_id", "type", "date", "kind", "score")},
-                "dates": deal.get("dates") or [], "kinds": deal.get("kinds") or [], "disagreements": deal.get("disagreements") or [],
+                "dates": deal.get("dates") or [],
+                "kinds": deal.get("kinds") or [],
+                "disagreements": deal.get("disagreements") or [],
                 "parties": self.parties(deal),
             },
             "event": {k: event.get(k) for k in ("event_id", "title_en", "title_zh", "date", "kind")} if event else None,
@@ -301,8 +381,17 @@ class Records:
             + [{**self.report(deal, rid), "in_deal": False} for rid in others],
         }
 
-    def decide(self, store: ReviewStore, kind: str, action: str, data: dict[str, Any], reviewer: str, base: int | None,
-               release_id: str = "", key: str = "") -> tuple[Decision, Decision | None]:
+    def decide(
+        self,
+        store: ReviewStore,
+        kind: str,
+        action: str,
+        data: dict[str, Any],
+        reviewer: str,
+        base: int | None,
+        release_id: str = "",
+        key: str = "",
+    ) -> tuple[Decision, Decision | None]:
         """Validate an organisation decision and append it; ValueError (with the reason) when it makes no sense."""
         if action not in ORG_ACTIONS.get(kind, ()):
             raise ValueError(f"unknown action {kind}/{action}")
@@ -315,15 +404,22 @@ class Records:
                 raise ValueError("no such organisation")
             if a == b:
                 raise ValueError("an organisation is already itself")
-            merged = {"status": "merged" if action == "merge" else "separate", "org_ids": sorted((a, b)),
-                      "names": [org_name(self.orgs[x], x) for x in sorted((a, b))]}
+            merged = {
+                "status": "merged" if action == "merge" else "separate",
+                "org_ids": sorted((a, b)),
+                "names": [org_name(self.orgs[x], x) for x in sorted((a, b))],
+            }
             return store.record("", kind, merge_key(a, b), action, merged, reviewer, base)
         oid = self.entity_org.get((release_id, key))
         if oid is None:
             raise ValueError("no such entity of an organisation")
         ent = next((e for e in self.org_entities[oid] if e["release_id"] == release_id and e["entity_id"] == key), {})
-        state: dict[str, Any] = {"status": "split" if action == "split" else "kept", "org_id": oid, "text": ent.get("text"),
-                 "text_norm": ent.get("text_norm")}
+        state: dict[str, Any] = {
+            "status": "split" if action == "split" else "kept",
+            "org_id": oid,
+            "text": ent.get("text"),
+            "text_norm": ent.get("text_norm"),
+        }
         return store.record(release_id, kind, key, action, state, reviewer, base)
 
 
@@ -333,9 +429,28 @@ def org_decisions(store: ReviewStore) -> list[dict[str, Any]]:
     for (rid, kind, key), d in store.of_kinds(ORG_KINDS).items():
         status = d.state.get("status")
         if kind == "org_merge" and status == "merged":
-            out.append({"kind": kind, "org_ids": d.state.get("org_ids") or key.split("|"), "names": d.state.get("names"),
-                        "reviewer": d.reviewer, "decided_at": d.created_at, "decision_id": d.id})
+            out.append(
+                {
+                    "kind": kind,
+                    "org_ids": d.state.get("org_ids") or key.split("|"),
+                    "names": d.state.get("names"),
+                    "reviewer": d.reviewer,
+                    "decided_at": d.created_at,
+                    "decision_id": d.id,
+                }
+            )
         elif kind == "org_split" and status == "split":
-            out.append({"kind": kind, "release_id": rid, "entity_id": key, "org_id": d.state.get("org_id"), "text": d.state.get("text"),
-                        "text_norm": d.state.get("text_norm"), "reviewer": d.reviewer, "decided_at": d.created_at, "decision_id": d.id})
+            out.append(
+                {
+                    "kind": kind,
+                    "release_id": rid,
+                    "entity_id": key,
+                    "org_id": d.state.get("org_id"),
+                    "text": d.state.get("text"),
+                    "text_norm": d.state.get("text_norm"),
+                    "reviewer": d.reviewer,
+                    "decided_at": d.created_at,
+                    "decision_id": d.id,
+                }
+            )
     return out

@@ -34,10 +34,13 @@ CREATE TABLE IF NOT EXISTS decisions (
     reviewer    TEXT NOT NULL,
     created_at  TEXT NOT NULL           -- ISO 8601, UTC
 )"""
-_SCHEMA = _DECISIONS + """;
+_SCHEMA = (
+    _DECISIONS
+    + """;
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions (release_id, kind, item_key, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -78,13 +81,20 @@ class Decision:
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "release_id": self.release_id, "kind": self.kind, "key": self.item_key,
-            "action": self.action, "reviewer": self.reviewer, "at": self.created_at,
+            "id": self.id,
+            "release_id": self.release_id,
+            "kind": self.kind,
+            "key": self.item_key,
+            "action": self.action,
+            "reviewer": self.reviewer,
+            "at": self.created_at,
         }
 
 
 def _row(r: sqlite3.Row) -> Decision:
-    return Decision(r["id"], r["release_id"], r["kind"], r["item_key"], r["action"], json.loads(r["state"]), r["reviewer"], r["created_at"])
+    return Decision(
+        r["id"], r["release_id"], r["kind"], r["item_key"], r["action"], json.loads(r["state"]), r["reviewer"], r["created_at"]
+    )
 
 
 class ReviewStore:
@@ -123,7 +133,13 @@ class ReviewStore:
         return value
 
     def record(
-        self, release_id: str, kind: str, item_key: str, action: str, state: dict[str, Any], reviewer: str,
+        self,
+        release_id: str,
+        kind: str,
+        item_key: str,
+        action: str,
+        state: dict[str, Any],
+        reviewer: str,
         base: int | None = None,
     ) -> tuple[Decision, Decision | None]:
         """Append a decision; also return the decision it overrode when that is not the one the writer saw (`base`)."""

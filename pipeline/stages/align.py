@@ -53,8 +53,14 @@ class Align(Stage):
         link_sentences: bool = True,
     ) -> None:
         self.aligner = Aligner(
-            threshold=threshold, mutual=mutual, copy_similarity=copy_similarity, encoder=encoder, max_df=max_df,
-            top_k=top_k, link_threshold=link_threshold, link_sentences=link_sentences,
+            threshold=threshold,
+            mutual=mutual,
+            copy_similarity=copy_similarity,
+            encoder=encoder,
+            max_df=max_df,
+            top_k=top_k,
+            link_threshold=link_threshold,
+            link_sentences=link_sentences,
         )
         self.cache_stats: dict[str, int] = {}  # the last call's cache hits and misses (`AlignCache.stats`)
         self.cache_problems: list[str] = []  # the last call's unreadable cache files (rebuilt)

@@ -30,9 +30,7 @@ _SYLLABLE = (
 )
 _PINYIN_WORD = re.compile(rf"^(?:{_SYLLABLE})+$|^(?:hm|hng|m|n|ng)$")
 _GLOSS = re.compile(rf"(?<=[{CJK}\)）])[ \t]?[\(（]([a-z{_TONED}]{{1,40}}(?: [a-z{_TONED}]{{1,40}}){{0,6}})[\)）]", re.IGNORECASE)
-_TONE_STRIP = str.maketrans(
-    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm"
-)
+_TONE_STRIP = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 
 
 def _is_pinyin(word: str) -> bool:
@@ -165,9 +163,13 @@ _DATELINES = [
     # HONG KONG (SE): / BEIJING, Aug. 31 (Xinhua) --
     re.compile(rf"(?P<place>[A-Z][A-Z .'\-]{{2,40}}?),?\s*(?:(?P<date>{_EN_DATE})\s*)?\((?:SE|Xinhua|AP|Reuters)\)\s*[:\-–—]"),
     # 香港2025年12月24日 /美通社/ --
-    re.compile(r"(?P<place>[\u4e00-\u9fff]{2,8}?)\s*(?P<date>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电)?\s*/\s*(?:美通社|新华社|新華社|亚太|亞太)[^/]{0,10}/\s*[-–—]*"),
+    re.compile(
+        r"(?P<place>[\u4e00-\u9fff]{2,8}?)\s*(?P<date>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电)?\s*/\s*(?:美通社|新华社|新華社|亚太|亞太)[^/]{0,10}/\s*[-–—]*"
+    ),
     # 人民网香港12月18日电 / 本報香港9月9日電 / 新华社北京8月1日电
-    re.compile(r"(?:人民网|人民網|新华社|新華社|中新社|中新网|中新網|本報|本报|香港商報|大公報|文匯報)\s*(?:訊|讯)?\s*(?P<place>[\u4e00-\u9fff]{2,6}?)\s*(?P<date>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电|訊|讯)"),
+    re.compile(
+        r"(?:人民网|人民網|新华社|新華社|中新社|中新网|中新網|本報|本报|香港商報|大公報|文匯報)\s*(?:訊|讯)?\s*(?P<place>[\u4e00-\u9fff]{2,6}?)\s*(?P<date>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电|訊|讯)"
+    ),
 ]
 
 
@@ -225,7 +227,7 @@ class Clean(Stage):
         m = _DATE_PREFIX.match(text)
         if m:
             meta_date = metadata_date(m.group("value"))
-            text = text[m.end():]
+            text = text[m.end() :]
         if _HTML_TAG.search(text):
             text = html.unescape(_HTML_TAG.sub(" ", text))
         text = strip_pinyin_glosses(text)
@@ -319,7 +321,7 @@ class Clean(Stage):
         out = []
         for line in lines:
             if line != title and line.startswith(title) and len(line) > len(title) + 10:
-                rest = line[len(title):].strip()
+                rest = line[len(title) :].strip()
                 if title not in out:
                     out.append(title)
                 out.append(rest)

@@ -53,10 +53,13 @@ class JudgeEntities(Stage):
         from pipeline.ner.span_filter import Candidate, resolve, variants
 
         ids = [int(e.entity_id[1:]) for e in release.entities + release.rejected if e.entity_id[1:].isdigit()]
-        cands = release.entities + (variants(release.entities, release.clean_text, release.lang, max(ids, default=0) + 1)
-                                    if self.variants else [])
+        cands = release.entities + (
+            variants(release.entities, release.clean_text, release.lang, max(ids, default=0) + 1) if self.variants else []
+        )
         p_none = [
-            self.judge.p_none(Candidate(e.label, e.text, e.source, e.score, e.mentions, e.aliases, release.clean_text, release.lang))
+            self.judge.p_none(
+                Candidate(e.label, e.text, e.source, e.score, e.mentions, e.aliases, release.clean_text, release.lang)
+            )
             for e in cands
         ]
         keep = resolve(cands, p_none, self.judge.threshold)

@@ -64,7 +64,9 @@ class Recognise(Stage):
         if zh_backend not in BACKENDS:
             raise ValueError(f"recognise.zh_backend must be one of {BACKENDS}, not {zh_backend!r}")
         if not isinstance(max_chars, int) or not MIN_PIECE <= max_chars <= SPACY_MAX:
-            raise ValueError(f"recognise.max_chars must be a whole number from {MIN_PIECE:,} to {SPACY_MAX:,} (spaCy's limit), not {max_chars!r}")
+            raise ValueError(
+                f"recognise.max_chars must be a whole number from {MIN_PIECE:,} to {SPACY_MAX:,} (spaCy's limit), not {max_chars!r}"
+            )
         self.max_chars = max_chars
         from pipeline.models import model_path, resolve
 

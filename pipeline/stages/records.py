@@ -134,8 +134,15 @@ class Records(Stage):
                 if e.label in nodes and e.release_id in releases:
                     r = releases[e.release_id]
                     aliases = [a for a in (list(e.aliases) if e.aliases is not None else []) if isinstance(a, str)]
-                    nodes[e.label].append(Node(e.release_id, e.entity_id, r.lang, _str(r.script) or "", e.text, e.text_norm or e.text, aliases))
-        relations = [r for b in corpus.batches("relations", _RELATION_COLUMNS) for r in b.itertuples(index=False) if r.release_id in releases]
+                    nodes[e.label].append(
+                        Node(e.release_id, e.entity_id, r.lang, _str(r.script) or "", e.text, e.text_norm or e.text, aliases)
+                    )
+        relations = [
+            r
+            for b in corpus.batches("relations", _RELATION_COLUMNS)
+            for r in b.itertuples(index=False)
+            if r.release_id in releases
+        ]
         self._add_missing_parties(nodes["ORG"], relations, releases)
         links = [
             (x.en_release_id, x.en_entity_id, x.zh_release_id, x.zh_entity_id, float(x.score))
@@ -157,7 +164,9 @@ class Records(Stage):
         members: dict[str, list[Member]] = {}
         for r in releases.values():
             ev = _str(r.event_id) or "ev-" + r.release_id  # a table written before align ran: its own event
-            members.setdefault(ev, []).append(Member(r.release_id, r.lang, _str(r.title), _date(r.dateline_date), _str(r.duplicate_of)))
+            members.setdefault(ev, []).append(
+                Member(r.release_id, r.lang, _str(r.title), _date(r.dateline_date), _str(r.duplicate_of))
+            )
         corpus.put("deals", pd.DataFrame(deals) if deals else empty("deals"))
         corpus.put("events", pd.DataFrame(event_rows(members, deals)) if members else empty("events"))
         corpus.put("organisations", self.organisation_rows(orgs, deals))
@@ -197,8 +206,14 @@ class Records(Stage):
             r = releases[x.release_id]
             out.append(
                 Fact(
-                    x.release_id, _str(r.event_id) or "ev-" + x.release_id, x.type, parties, _date(x.date), _str(x.kind),
-                    _str(x.evidence) or "", float(x.score) if x.score is not None else 0.0,
+                    x.release_id,
+                    _str(r.event_id) or "ev-" + x.release_id,
+                    x.type,
+                    parties,
+                    _date(x.date),
+                    _str(x.kind),
+                    _str(x.evidence) or "",
+                    float(x.score) if x.score is not None else 0.0,
                 )
             )
         return out
@@ -216,9 +231,15 @@ class Records(Stage):
             names = {n.text for n in o.nodes} | {n.text_norm for n in o.nodes} | {a for n in o.nodes for a in n.aliases}
             rows.append(
                 {
-                    "org_id": o.record_id, "name_en": en, "name_hans": hans, "name_hant": hant,
-                    "aliases": sorted(names - {en, hans, hant}), "release_ids": o.release_ids,
-                    "deal_ids": sorted(deals_of.get(o.record_id, ())), "n_mentions": len(o.nodes), "joined_by": o.joined_by,
+                    "org_id": o.record_id,
+                    "name_en": en,
+                    "name_hans": hans,
+                    "name_hant": hant,
+                    "aliases": sorted(names - {en, hans, hant}),
+                    "release_ids": o.release_ids,
+                    "deal_ids": sorted(deals_of.get(o.record_id, ())),
+                    "n_mentions": len(o.nodes),
+                    "joined_by": o.joined_by,
                 }
             )
         return pd.DataFrame(rows) if rows else empty("organisations")
@@ -231,19 +252,27 @@ class Records(Stage):
             if pid:
                 roles.setdefault(pid, []).append(
                     {
-                        "title": _str(x.title), "org_id": org_of.get((x.release_id, x.tail_id)),
-                        "date": _date(releases[x.release_id].dateline_date), "release_id": x.release_id,
+                        "title": _str(x.title),
+                        "org_id": org_of.get((x.release_id, x.tail_id)),
+                        "date": _date(releases[x.release_id].dateline_date),
+                        "release_id": x.release_id,
                     }
                 )
         rows = []
         for p in people:
             en, zh = most_common(p.names("en")), most_common(p.names("zh"))
             seen = Counter(n.text for n in p.nodes) + Counter(n.text_norm for n in p.nodes)
-            held = sorted(roles.get(p.record_id, []), key=lambda r: (str(r["date"]), r["release_id"], str(r["title"]), str(r["org_id"])))
+            held = sorted(
+                roles.get(p.record_id, []), key=lambda r: (str(r["date"]), r["release_id"], str(r["title"]), str(r["org_id"]))
+            )
             rows.append(
                 {
-                    "person_id": p.record_id, "name_en": en, "name_zh": zh, "aliases": sorted(set(seen) - {en, zh}),
-                    "roles": held, "release_ids": p.release_ids,
+                    "person_id": p.record_id,
+                    "name_en": en,
+                    "name_zh": zh,
+                    "aliases": sorted(set(seen) - {en, zh}),
+                    "roles": held,
+                    "release_ids": p.release_ids,
                 }
             )
         return pd.DataFrame(rows) if rows else empty("people")

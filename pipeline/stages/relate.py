@@ -32,8 +32,13 @@ class Relate(Stage):
     def models_used(cls, settings: dict) -> list[str]:
         return [] if settings.get("classifier", "none") == "none" else ["classifier_model"]
 
-    def __init__(self, min_score: float = 0.5, classifier: str = "none", classifier_model: str = "models/rel-en",
-                 classifier_threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        min_score: float = 0.5,
+        classifier: str = "none",
+        classifier_model: str = "models/rel-en",
+        classifier_threshold: float = 0.5,
+    ) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"relate.min_score must be in [0, 1], not {min_score!r}")
         if classifier not in MODES:

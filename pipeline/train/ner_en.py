@@ -86,7 +86,15 @@ def train_en_ner(
     model_dir = Path(model_dir)
     candidate = new_candidate(model_dir)
     ner.to_disk(candidate / "ner")
-    meta = {"base": BASE, "labels": list(ner.labels), "train_docs": len(train_docs), "heldout_docs": len(test_docs),
-            "heldout_ents_f": candidate_f, "epochs": epochs, "seed": seed, "reviewed": [str(p) for p in reviewed]}
+    meta = {
+        "base": BASE,
+        "labels": list(ner.labels),
+        "train_docs": len(train_docs),
+        "heldout_docs": len(test_docs),
+        "heldout_ents_f": candidate_f,
+        "epochs": epochs,
+        "seed": seed,
+        "reviewed": [str(p) for p in reviewed],
+    }
     (candidate / "meta.json").write_text(json.dumps(meta, indent=1), "utf-8")
     return conclude(model_dir, current_f, candidate_f, {"model": "ner-en", **meta})

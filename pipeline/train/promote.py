@@ -55,7 +55,9 @@ def decide(current_f: float | None, candidate_f: float, tolerance: float = 0.0) 
         return Decision(True, None, candidate_f, "no current model")
     if candidate_f + tolerance >= current_f:
         return Decision(True, current_f, candidate_f, f"candidate F1 {candidate_f:.3f} >= current {current_f:.3f}")
-    return Decision(False, current_f, candidate_f, f"candidate F1 {candidate_f:.3f} < current {current_f:.3f}: kept the current model")
+    return Decision(
+        False, current_f, candidate_f, f"candidate F1 {candidate_f:.3f} < current {current_f:.3f}: kept the current model"
+    )
 
 
 # -- writing: promotion, rollback, and finishing what a crash left -------------------------------
@@ -111,8 +113,14 @@ def rollback(folder: Path | str) -> Path:
     Returns the live folder."""
     folder = Path(folder)
     _swap(folder, "rollback")
-    _append(folder, {"event": "rollback", "reason": "previous model put back; the replaced one is in candidate/",
-                     "live_digest": digest(folder / LIVE)})
+    _append(
+        folder,
+        {
+            "event": "rollback",
+            "reason": "previous model put back; the replaced one is in candidate/",
+            "live_digest": digest(folder / LIVE),
+        },
+    )
     return folder / LIVE
 
 

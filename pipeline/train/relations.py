@@ -34,15 +34,45 @@ REDOCRED_TYPES = {"PER": "PERSON", "ORG": "ORG", "LOC": "GPE"}
 DWIE_TYPES = {"type::person": "PERSON", "type::organization": "ORG", "type::location": "GPE"}
 # relation -> (our type, reversed?)
 REDOCRED_MAP = {
-    "P108": ("role", False), "P463": ("role", False), "P488": ("role", True), "P112": ("role", True),
-    "P355": ("subsidiary_of", True), "P749": ("subsidiary_of", False), "P127": ("subsidiary_of", False),
-    "P159": ("located_in", False), "P131": ("located_in", False), "P17": ("located_in", False), "P276": ("located_in", False),
+    "P108": ("role", False),
+    "P463": ("role", False),
+    "P488": ("role", True),
+    "P112": ("role", True),
+    "P355": ("subsidiary_of", True),
+    "P749": ("subsidiary_of", False),
+    "P127": ("subsidiary_of", False),
+    "P159": ("located_in", False),
+    "P131": ("located_in", False),
+    "P17": ("located_in", False),
+    "P276": ("located_in", False),
 }
-REDOCRED_RELATED = {"P361", "P527", "P137", "P1001", "P740", "P123", "P176", "P178", "P272", "P264", "P118", "P54", "P102", "P69", "P39"}
+REDOCRED_RELATED = {
+    "P361",
+    "P527",
+    "P137",
+    "P1001",
+    "P740",
+    "P123",
+    "P176",
+    "P178",
+    "P272",
+    "P264",
+    "P118",
+    "P54",
+    "P102",
+    "P69",
+    "P39",
+}
 DWIE_MAP = {
-    "member_of": ("role", False), "agent_of": ("role", False), "head_of": ("role", False), "spokesperson_of": ("role", False),
-    "founder_of": ("role", False), "part_of": ("subsidiary_of", False),
-    "based_in0": ("located_in", False), "based_in1": ("located_in", False), "based_in2": ("located_in", False),
+    "member_of": ("role", False),
+    "agent_of": ("role", False),
+    "head_of": ("role", False),
+    "spokesperson_of": ("role", False),
+    "founder_of": ("role", False),
+    "part_of": ("subsidiary_of", False),
+    "based_in0": ("located_in", False),
+    "based_in1": ("located_in", False),
+    "based_in2": ("located_in", False),
 }
 
 
@@ -53,8 +83,9 @@ class Example:
     source: str
 
 
-def _doc_examples(sents: list[list[str]], vertices: list[list[dict]], types: dict[str, str], facts: dict, related: set,
-                  source: str) -> tuple[list[Example], list[Example]]:
+def _doc_examples(
+    sents: list[list[str]], vertices: list[list[dict]], types: dict[str, str], facts: dict, related: set, source: str
+) -> tuple[list[Example], list[Example]]:
     """(positives, negatives) of one document; `facts` maps (h, t) vertex pair -> (type, evidence sentences)."""
     pos, neg = [], []
     by_sent: dict[int, list[tuple[int, int, int, str]]] = {}
@@ -152,7 +183,10 @@ def dwie_examples(path: Path) -> tuple[list[Example], list[Example]]:
 def load_split(datasets: Path, split: str) -> tuple[list[Example], list[Example]]:
     """Positives and negatives of one split (`dev` or `test`) of every corpus found under `datasets`."""
     pos, neg = [], []
-    files = [(datasets / "redocred" / f"{split}_revised.json", redocred_examples), (datasets / "dwie" / f"{split}.json", dwie_examples)]
+    files = [
+        (datasets / "redocred" / f"{split}_revised.json", redocred_examples),
+        (datasets / "dwie" / f"{split}.json", dwie_examples),
+    ]
     for path, reader in files:
         if path.is_file():
             p, n = reader(path)
@@ -172,6 +206,7 @@ def scores(gold: list[str], pred: list[str]) -> dict[str, dict[str, float]]:
     """P/R/F1 per relation label and micro over all of them ('none' is not a relation)."""
     out = {}
     for lab in [*LABELS[1:], "ALL"]:
+
         def match(x: str, lab: str = lab) -> bool:
             return x != "none" if lab == "ALL" else x == lab
 
@@ -256,8 +291,13 @@ def train_relations(
                 log(f"step {step}/{total} loss {out.loss.item():.3f} ({time.time() - t0:.0f}s)")
     train_secs = round(time.time() - t0, 1)
     model.eval()
-    result: dict = {"train_pairs": len(train), "held_out_pairs": len(held), "steps": step, "train_seconds": train_secs,
-                    "trainable_layers": trainable_layers}
+    result: dict = {
+        "train_pairs": len(train),
+        "held_out_pairs": len(held),
+        "steps": step,
+        "train_seconds": train_secs,
+        "trainable_layers": trainable_layers,
+    }
     if held:
         result["held_out"] = scores([x.label for x in held], _predict(clf, held))
     candidate = new_candidate(model_dir)
@@ -267,7 +307,9 @@ def train_relations(
     if live is not None:
         current_f = scores([x.label for x in held], _predict(RelationClassifier.load(live), held))["ALL"]["f"] if held else 0.0
     candidate_f = result.get("held_out", {}).get("ALL", {}).get("f", 0.0)
-    decision = conclude(model_dir, current_f, candidate_f, {"model": "rel-en", **{k: v for k, v in result.items() if k != "held_out"}})
+    decision = conclude(
+        model_dir, current_f, candidate_f, {"model": "rel-en", **{k: v for k, v in result.items() if k != "held_out"}}
+    )
     if decision.promoted:
         write_card(model_dir, result, datasets)
     return {**result, "promoted": decision.promoted, "reason": decision.reason}
@@ -291,7 +333,9 @@ def write_card(model_dir: Path, result: dict, datasets: Path) -> None:
     """MODEL_CARD.md: what the model is, what it learned from (with licences), how it scores."""
     held = result.get("held_out", {})
     rows = "\n".join(f"| {k} | {v['p']:.3f} | {v['r']:.3f} | {v['f']:.3f} | {v['gold']} |" for k, v in held.items())
-    used = [name for name, f in (("Re-DocRED", "redocred/dev_revised.json"), ("DWIE", "dwie/dev.json")) if (datasets / f).is_file()]
+    used = [
+        name for name, f in (("Re-DocRED", "redocred/dev_revised.json"), ("DWIE", "dwie/dev.json")) if (datasets / f).is_file()
+    ]
     text = f"""# rel-en: English relation classifier
 
 MiniLM-L6 (`sentence-transformers/all-MiniLM-L6-v2`, shipped offline by the pip package
@@ -299,7 +343,7 @@ MiniLM-L6 (`sentence-transformers/all-MiniLM-L6-v2`, shipped offline by the pip 
 candidate pair marked by typed punctuation markers (`@ * person * X @`, `# ^ organization ^ Y #`);
 output: one of {", ".join(LABELS)}. Partnerships are not covered (the public corpora have none).
 
-Stored: only what training changed, the top {result.get('trainable_layers', 3)} encoder layers,
+Stored: only what training changed, the top {result.get("trainable_layers", 3)} encoder layers,
 pooler and head, in fp16 (`live/delta.safetensors`, with `live/config.json`); the frozen embeddings and
 lower layers load from site-packages. Rebuild: `python run_pipeline.py train relations --lang en --datasets FOLDER`
 (written to `candidate/`, promoted to `live/` if not worse on the held-out pairs; the replaced model
@@ -311,9 +355,9 @@ stays in `previous/`, `--rollback` puts it back; the history is in `promotions.j
 - DWIE (GPL-3.0 upstream: evaluation and research use; a model trained on it is shipped with this notice).
 Our annotated press releases are NOT in the training data (they are the dev set).
 
-{result['train_pairs']} sentence-level pairs, {result['steps']} steps, {result['train_seconds']} s on 2 CPU cores.
+{result["train_pairs"]} sentence-level pairs, {result["steps"]} steps, {result["train_seconds"]} s on 2 CPU cores.
 
-## Held-out scores (the `test` releases of the same corpora, {result['held_out_pairs']} pairs)
+## Held-out scores (the `test` releases of the same corpora, {result["held_out_pairs"]} pairs)
 | label | P | R | F1 | gold |
 |---|---|---|---|---|
 {rows}

@@ -51,7 +51,9 @@ def judged(tables: Tables, drop: set[tuple[str, str]]) -> Tables:
     return out
 
 
-def out_of_fold_drops(rows: list, fold: dict[str, int], k: int, c: float = C, threshold: float = THRESHOLD) -> set[tuple[str, str]]:
+def out_of_fold_drops(
+    rows: list, fold: dict[str, int], k: int, c: float = C, threshold: float = THRESHOLD
+) -> set[tuple[str, str]]:
     """The candidates a judge fitted without their fold drops (span_filter.resolve per release)."""
     drop: set[tuple[str, str]] = set()
     for f in range(k):
@@ -76,8 +78,9 @@ def judge_drops(judge, rows: list) -> set[tuple[str, str]]:
     return drop
 
 
-def train_spans(tables: Tables, sets: list, model_dir: Path, k: int = 5, c: float = C, threshold: float = THRESHOLD,
-                log=print) -> dict:
+def train_spans(
+    tables: Tables, sets: list, model_dir: Path, k: int = 5, c: float = C, threshold: float = THRESHOLD, log=print
+) -> dict:
     """Fit the judge on every gold release, write it to candidate/, promote it when out of fold it
     raises entity F1 over the recognisers' candidates (pipeline/train/promote.py); returns the figures."""
     from pipeline.cv import assign_folds, event_groups
@@ -89,26 +92,41 @@ def train_spans(tables: Tables, sets: list, model_dir: Path, k: int = 5, c: floa
     rows = labelled(tables, gold)
     if not rows:
         raise ValueError("no candidate of a gold release in the extracted tables: run `run` over the gold releases first")
-    events = event_groups([d["id"] for d in gold], gold_pairs([p for s in sets for p in s.pairs]), [d for s in sets for d in s.docs])
+    events = event_groups(
+        [d["id"] for d in gold], gold_pairs([p for s in sets for p in s.pairs]), [d for s in sets for d in s.docs]
+    )
     fold = assign_folds(events, k)
     bare = evaluate(without_variants(tables), gold)["ENT*"]
     oof = evaluate(judged(tables, out_of_fold_drops(rows, fold, k, c, threshold)), gold)["ENT*"]
-    log(f"entity F1 over {len(gold)} gold releases: candidates {bare['f']:.3f}, judged out of fold ({k} folds by event) {oof['f']:.3f}")
+    log(
+        f"entity F1 over {len(gold)} gold releases: candidates {bare['f']:.3f}, judged out of fold ({k} folds by event) {oof['f']:.3f}"
+    )
     judge = fit([r[3] for r in rows], [r[4] for r in rows], c=c, threshold=threshold, relabel=False)
     candidate = new_candidate(model_dir)
     judge.save(candidate / "judge.json")
     trained = {
-        "trained": datetime.now(UTC).isoformat(timespec="seconds"), "candidates": len(rows),
-        "none": sum(r[4] == NONE for r in rows), "gold_sets": [s.name for s in sets], "c": c, "threshold": threshold,
-        "folds": k, "entity_f1_candidates": round(bare["f"], 4), "entity_f1_out_of_fold": round(oof["f"], 4),
+        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "candidates": len(rows),
+        "none": sum(r[4] == NONE for r in rows),
+        "gold_sets": [s.name for s in sets],
+        "c": c,
+        "threshold": threshold,
+        "folds": k,
+        "entity_f1_candidates": round(bare["f"], 4),
+        "entity_f1_out_of_fold": round(oof["f"], 4),
     }
     (candidate / "scores.json").write_text(json.dumps(trained, indent=1), encoding="utf-8")
     decision = conclude(model_dir, bare["f"], oof["f"], trained)
     return {**trained, "promoted": decision.promoted, "reason": decision.reason}
 
 
-def grid(tables: Tables, sets: list, k: int = 5, cs: tuple[float, ...] = (0.1, 0.3, 1.0),
-         thresholds: tuple[float, ...] = (0.4, 0.5, 0.6)) -> list[dict]:
+def grid(
+    tables: Tables,
+    sets: list,
+    k: int = 5,
+    cs: tuple[float, ...] = (0.1, 0.3, 1.0),
+    thresholds: tuple[float, ...] = (0.4, 0.5, 0.6),
+) -> list[dict]:
     """Out-of-fold entity F1 (pooled and per gold set) for each C and threshold of the judge: how far
     the shipped choice could be flattered by being made on these same folds."""
     from pipeline.cv import assign_folds, event_groups
@@ -117,7 +135,9 @@ def grid(tables: Tables, sets: list, k: int = 5, cs: tuple[float, ...] = (0.1, 0
     tables = candidate_tables(tables)
     gold = [d for s in sets for d in s.gold]
     rows = labelled(tables, gold)
-    events = event_groups([d["id"] for d in gold], gold_pairs([p for s in sets for p in s.pairs]), [d for s in sets for d in s.docs])
+    events = event_groups(
+        [d["id"] for d in gold], gold_pairs([p for s in sets for p in s.pairs]), [d for s in sets for d in s.docs]
+    )
     fold = assign_folds(events, k)
     out = []
     for c in cs:

@@ -52,7 +52,9 @@ class LocatedIn(RelationType):
                         q += 1
                     while q < len(us) and us[q].kind == "GPE":
                         loc(u, us[q], 0.9, "located")
-                        if (q + 2 < len(us) and us[q + 1].is_(",") and us[q + 2].kind == "GPE") or (q + 2 < len(us) and us[q + 1].is_("in") and us[q + 2].kind == "GPE"):
+                        if (q + 2 < len(us) and us[q + 1].is_(",") and us[q + 2].kind == "GPE") or (
+                            q + 2 < len(us) and us[q + 1].is_("in") and us[q + 2].kind == "GPE"
+                        ):
                             q += 2
                         else:
                             break

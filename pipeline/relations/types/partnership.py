@@ -58,7 +58,9 @@ class Partnership(RelationType):
         roles = sent.found.get(ROLE, [])
         sk = sent.sketch
         assert sk is not None, "a Chinese sentence has its sketch"
-        pairs = self._zh_partnerships(reading.doc, sk, roles, sent.marks.get("role_orgs", set())) + self._zh_titled_agreements(reading.doc, sk)
+        pairs = self._zh_partnerships(reading.doc, sk, roles, sent.marks.get("role_orgs", set())) + self._zh_titled_agreements(
+            reading.doc, sk
+        )
         self._hold(reading, sent, pairs)
         if RULES.zh["signing"].search(sk.chars):
             reading.keep(SIGNING_SENTENCES).append((sk, roles))
@@ -194,14 +196,29 @@ class Partnership(RelationType):
             orgs: list[Entity] = []
             signers: set[str] = set()
             for f in roles:  # one organisation per signer: the first title's
-                if f.tail is not None and f.head.entity_id in persons and f.head.entity_id not in signers and f.tail.entity_id not in {o.entity_id for o in orgs}:
+                if (
+                    f.tail is not None
+                    and f.head.entity_id in persons
+                    and f.head.entity_id not in signers
+                    and f.tail.entity_id not in {o.entity_id for o in orgs}
+                ):
                     orgs.append(f.tail)
                     signers.add(f.head.entity_id)
             dates = find_dates(doc, *span)
             for a, b in combinations(orgs, 2):
-                facts.append(Fact("partnership", a, b, span, 0.6, kind=_first_kind(us), date=nearest_date(dates, span[0]), rule="signatories"))
+                facts.append(
+                    Fact(
+                        "partnership",
+                        a,
+                        b,
+                        span,
+                        0.6,
+                        kind=_first_kind(us),
+                        date=nearest_date(dates, span[0]),
+                        rule="signatories",
+                    )
+                )
         return facts
-
 
     def _zh_runs(self, sk: Sketch, role_orgs: set[int]) -> list[tuple[list[int], list[str]]]:
         """Coordinated organisations: members (sketch indices) and the connector before each member."""
@@ -290,7 +307,9 @@ class Partnership(RelationType):
         facts: list[Fact] = []
         dates = find_dates(doc, *sk.span)
         for m in rx["titled"].finditer(sk.chars):
-            self._pair(facts, sk, m.start(1), m.start(2), 0.85, _kind(m.group(0)), dates, sk.pos[m.start()], "zh-titled-agreement")
+            self._pair(
+                facts, sk, m.start(1), m.start(2), 0.85, _kind(m.group(0)), dates, sk.pos[m.start()], "zh-titled-agreement"
+            )
         return facts
 
     def _zh_subject(self, sk: Sketch, first: int, roles: list[Fact]) -> list[int] | None:
@@ -340,12 +359,25 @@ class Partnership(RelationType):
                 return None
         return None
 
-    def _pair(self, facts: list[Fact], sk: Sketch, a: int, b: int, score: float, kind: str | None, dates: list[DateHit],
-              trig_pos: int, rule: str, when: date | None = None) -> None:
+    def _pair(
+        self,
+        facts: list[Fact],
+        sk: Sketch,
+        a: int,
+        b: int,
+        score: float,
+        kind: str | None,
+        dates: list[DateHit],
+        trig_pos: int,
+        rule: str,
+        when: date | None = None,
+    ) -> None:
         ea, eb = sk.entity_at(a), sk.entity_at(b)
         if ea.entity_id == eb.entity_id:
             return
-        facts.append(Fact("partnership", ea, eb, sk.span, score, kind=kind, date=when or nearest_date(dates, trig_pos), rule=rule))
+        facts.append(
+            Fact("partnership", ea, eb, sk.span, score, kind=kind, date=when or nearest_date(dates, trig_pos), rule=rule)
+        )
 
     def _zh_signatories(self, doc: Doc, signing: list[tuple[Sketch, list[Fact]]]) -> list[Fact]:
         rx = RULES.zh
@@ -370,9 +402,12 @@ class Partnership(RelationType):
             dates = find_dates(doc, *sk.span)
             kind = _kind(sk.chars)
             for a, b in combinations(orgs, 2):
-                facts.append(Fact("partnership", a, b, sk.span, 0.6, kind=kind, date=nearest_date(dates, sk.span[0]), rule="zh-signatories"))
+                facts.append(
+                    Fact(
+                        "partnership", a, b, sk.span, 0.6, kind=kind, date=nearest_date(dates, sk.span[0]), rule="zh-signatories"
+                    )
+                )
         return facts
-
 
 
 def _org_of(us: list[Unit], i: int, roles: list[Fact]) -> Unit | None:
@@ -448,6 +483,8 @@ def _joint(s: str, first: int) -> bool:
 def _strong_between(s: str, a: int, b: int) -> bool:
     """A signing word between `与` and the run means the run is not what was signed with."""
     return bool(RULES.zh["strong"].search(s[a:b]))
+
+
 def _kind(s: str) -> str | None:
     rx = RULES.zh
     best = None

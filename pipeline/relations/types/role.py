@@ -161,13 +161,21 @@ class Role(RelationType):
         # Secretary of the Party Committee and Chairman of X: the committee is X's
         for f in facts:
             if f.tail is not None and ORGAN.fullmatch(f.tail.text_norm or f.tail.text):
-                other = next((g.tail for g in facts if g.head is f.head and g.tail is not None
-                              and not ORGAN.fullmatch(g.tail.text_norm or g.tail.text)), None)
+                other = next(
+                    (
+                        g.tail
+                        for g in facts
+                        if g.head is f.head and g.tail is not None and not ORGAN.fullmatch(g.tail.text_norm or g.tail.text)
+                    ),
+                    None,
+                )
                 if other is not None:
                     f.tail = other
         return facts
 
-    def _title_org(self, us: list[Unit], j: int, doc: Doc, span: tuple[int, int], facts: list[Fact]) -> tuple[str, Unit | None, int]:
+    def _title_org(
+        self, us: list[Unit], j: int, doc: Doc, span: tuple[int, int], facts: list[Fact]
+    ) -> tuple[str, Unit | None, int]:
         """From a title unit at j: the title as written, its organisation (or None) and the next index."""
         title = us[j].text
         k = j + 1
@@ -179,7 +187,12 @@ class Role(RelationType):
                 if q < len(us) and us[q].kind in ("ORG", "GPE", "PERSON"):
                     break
                 r = q
-                while r < len(us) and us[r].kind == "W" and us[r].pos in ("PROPN", "NOUN", "ADJ", "ADP", "DET", "CCONJ", "NUM") and not us[r].is_("of", "at", "and", ",", "said", "says", "in"):
+                while (
+                    r < len(us)
+                    and us[r].kind == "W"
+                    and us[r].pos in ("PROPN", "NOUN", "ADJ", "ADP", "DET", "CCONJ", "NUM")
+                    and not us[r].is_("of", "at", "and", ",", "said", "says", "in")
+                ):
                     r += 1
                 if r == q or r - q > 8:
                     break
@@ -204,15 +217,24 @@ class Role(RelationType):
                     else:
                         break
                 # "of the NHC", "of Shenzhen Municipality" after the organisation: its parent or place
-                while k + 1 < len(us) and us[k].is_("of") and (us[k + 1].kind in ("ORG", "GPE") or (k + 2 < len(us) and us[k + 1].is_("the") and us[k + 2].kind in ("ORG", "GPE"))):
+                while (
+                    k + 1 < len(us)
+                    and us[k].is_("of")
+                    and (
+                        us[k + 1].kind in ("ORG", "GPE")
+                        or (k + 2 < len(us) and us[k + 1].is_("the") and us[k + 2].kind in ("ORG", "GPE"))
+                    )
+                ):
                     k += 2 + us[k + 1].is_("the")
                 # "Head of ITR, HKSTP (first from left)": the unit, then its parent
-                listed = k + 2 < len(us) and (us[k + 2].is_("and", "&") or (us[k + 2].is_(",") and k + 3 < len(us) and (us[k + 3].kind == "ORG" or us[k + 3].is_("and"))))
+                listed = k + 2 < len(us) and (
+                    us[k + 2].is_("and", "&")
+                    or (us[k + 2].is_(",") and k + 3 < len(us) and (us[k + 3].kind == "ORG" or us[k + 3].is_("and")))
+                )
                 if k + 1 < len(us) and us[k].is_(",") and us[k + 1].kind == "ORG" and not listed:
                     facts.append(Fact("subsidiary_of", org.entity, us[k + 1].entity, span, 0.6, rule="title-of-unit-parent"))
                     k += 2
         return title, org, k
-
 
     def _zh_roles(self, doc: Doc, sk: Sketch) -> tuple[list[Fact], set[int]]:
         rx = RULES.zh
@@ -302,8 +324,11 @@ def _named_by_head(doc: Doc, word: str) -> Entity | None:
     Authority`), or None when it names none or several."""
     if word not in ANAPHOR_HEADS:
         return None
-    found = {m.entity.entity_id: m.entity for m in doc.mentions
-             if m.label == "ORG" and (m.entity.text_norm or m.entity.text).lower().endswith(" " + word)}
+    found = {
+        m.entity.entity_id: m.entity
+        for m in doc.mentions
+        if m.label == "ORG" and (m.entity.text_norm or m.entity.text).lower().endswith(" " + word)
+    }
     return next(iter(found.values())) if len(found) == 1 else None
 
 
@@ -314,7 +339,9 @@ def _organ_parent(doc: Doc, org: Entity) -> Entity | None:
     if m is None:
         return None
     name = m.group("org")
-    return next((x.entity for x in doc.mentions if x.label == "ORG" and x.entity is not org and doc.text[x.start:x.end] == name), None)
+    return next(
+        (x.entity for x in doc.mentions if x.label == "ORG" and x.entity is not org and doc.text[x.start : x.end] == name), None
+    )
 
 
 def _person_list(us: list[Unit], j: int) -> list[int]:

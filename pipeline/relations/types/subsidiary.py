@@ -65,8 +65,14 @@ class Subsidiary(RelationType):
             # A [has] acquired B / A [has] completed the acquisition of B (done, not `will acquire`)
             k = j + (j < len(us) and us[j].is_("has", "have", "had"))
             k += k < len(us) and us[k].is_(*ACQUISITION_ADVERBS)
-            if k < len(us) and us[k].low in COMPLETED \
-                    and k + 3 < len(us) and us[k + 1].is_("the", "its") and us[k + 2].low == "acquisition" and us[k + 3].is_("of"):
+            if (
+                k < len(us)
+                and us[k].low in COMPLETED
+                and k + 3 < len(us)
+                and us[k + 1].is_("the", "its")
+                and us[k + 2].low == "acquisition"
+                and us[k + 3].is_("of")
+            ):
                 k += 3
             if k < len(us) and (us[k].low == "acquired" or (k > j and us[k].is_("of") and us[k - 1].low == "acquisition")):
                 q = k + 1 + (k + 1 < len(us) and us[k + 1].is_("the"))
@@ -92,7 +98,13 @@ class Subsidiary(RelationType):
                     k += 1
                     if parent is None and k + 1 < len(us) and us[k].is_("of") and us[k + 1].kind == "ORG":
                         parent = us[k + 1]
-                    elif parent is None and k + 2 < len(us) and us[k].is_("of") and us[k + 1].is_("the") and us[k + 2].kind == "ORG":
+                    elif (
+                        parent is None
+                        and k + 2 < len(us)
+                        and us[k].is_("of")
+                        and us[k + 1].is_("the")
+                        and us[k + 2].kind == "ORG"
+                    ):
                         parent = us[k + 2]
                     if parent is not None:
                         sub(u, parent, 0.85, "subsidiary-word")
@@ -168,7 +180,9 @@ def _faculties(doc: Doc, sentences: list[tuple[int, int]]) -> list[Fact]:
             continue
         parent = next((u for full, u in universities.items() if name.startswith(full) and len(name) > len(full)), None)
         if parent is None:
-            parent = next((universities[full] for abbr, full in short.items() if name.startswith(abbr) and full in universities), None)
+            parent = next(
+                (universities[full] for abbr, full in short.items() if name.startswith(abbr) and full in universities), None
+            )
         if parent is not None and parent is not m.entity:
             span = sentences[max(bisect_right(starts, m.start) - 1, 0)]
             facts.append(Fact("subsidiary_of", m.entity, parent, span, 0.7, rule="zh-faculty"))
