@@ -9,7 +9,8 @@ language only, some Chinese releases are copied with injected characters and pin
 some events repeat between the same parties a few months later. Optionally the tables of a real
 run (`--samples`) are mixed in, and each synthetic release then borrows the entity rows of one of
 its aligned releases (a real entity density: ~15 a release on the dev set). Each size is written
-as Parquet tables, then aligned in a fresh process that reads them from disk as `run` does, so its peak RSS is the align stage's own; the
+as Parquet tables, then aligned in a fresh process that reads them from disk as `run` does, so its
+peak RSS is the align stage's own; the
 synthetic gold gives pair P/R/F1 as a sanity check (synthetic text is easier than real releases).
 
     python run_pipeline.py align-bench --wmt DIR --archive 100000 --new 1000 [--samples OUT]

@@ -269,7 +269,8 @@ def format_result(r: Result) -> str:
     for which in ("exact", "lenient"):
         for label, v in getattr(r, which).items():
             lines.append(
-                f"  {which:8s}{label:7s} P={v['p']:.3f} R={v['r']:.3f} F={v['f']:.3f}  (tp={v['tp']} gold={v['gold']} pred={v['pred']})"
+                f"  {which:8s}{label:7s} P={v['p']:.3f} R={v['r']:.3f} F={v['f']:.3f}  "
+                f"(tp={v['tp']} gold={v['gold']} pred={v['pred']})"
             )
     if r.forced_lang:
         lines.append(f"  {r.forced_lang} sentences detected as the other language were read as the corpus's language")

@@ -20,7 +20,10 @@ EN_TEXT = (
     "Shenzhen Cancer Hospital on 11 December 2025.\n"
     "Dr Li Wei, Chief Executive Officer of HKSH Medical Group, said the partnership brings cancer care closer to patients."
 )
-ZH_TEXT = "香港，2025年12月11日 — 𠮷 養和醫療集團與深圳市腫瘤醫院於2025年12月11日簽署合作備忘錄。\n養和醫療集團行政總裁李偉醫生表示，合作將惠及病人。"
+ZH_TEXT = (
+    "香港，2025年12月11日 — 𠮷 養和醫療集團與深圳市腫瘤醫院於2025年12月11日簽署合作備忘錄。\n"
+    "養和醫療集團行政總裁李偉醫生表示，合作將惠及病人。"
+)
 XSS_TEXT = (
     'Evil Corp <script>window.__pwned = 1</script> announced <img src=x onerror="window.__pwned = 2"> '
     "a deal with </mark><b>Bold Hospital</b> on 2 January 2026."
@@ -242,7 +245,8 @@ def write(folder: Path) -> Path:
 # Two people: Li Wei (李偉), HKSH's chief executive in the English and Chinese releases, and Zhang Ming,
 # President of Shenzhen Cancer Hospital in December 2025 and Dean of Medicine at HKUST in January 2026.
 RPT_TEXT = (
-    "SHENZHEN, 10 December 2025 – HKSH Medical Group and Shenzhen Cancer Hospital signed a memorandum of understanding on 10 December 2025."
+    "SHENZHEN, 10 December 2025 – HKSH Medical Group and Shenzhen Cancer Hospital signed a memorandum of understanding"
+    " on 10 December 2025."
     " Professor Zhang Ming, President of Shenzhen Cancer Hospital, signed for the hospital."
 )
 UST_TEXT = (

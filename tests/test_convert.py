@@ -28,7 +28,8 @@ def convert(text: str, config: str = "auto") -> Release:
         # an English release that names its Chinese partners: still English
         (
             "HKSH Medical Group (養和醫療集團) signed an MOU with the Cancer Hospital Chinese Academy of Medical Sciences "
-            "Shenzhen Hospital (中國醫學科學院腫瘤醫院深圳醫院) on 11 December 2025 to expand proton therapy in the Greater Bay Area.",
+            "Shenzhen Hospital (中國醫學科學院腫瘤醫院深圳醫院) on 11 December 2025 "
+            "to expand proton therapy in the Greater Bay Area.",
             "en",
             "Latn",
         ),

@@ -175,9 +175,11 @@ PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <footer><p>Copyright 2025 MedNews Ltd.</p><a href="/privacy">Privacy policy</a></footer></body></html>"""
 
 ZH_PAGE = """<html><head><meta charset="gb2312"><title>华西医院与协和医院签署战略合作协议_新闻中心</title></head><body>
-<div class="nav"><a href="/">首页</a> | <a href="/news">新闻中心</a> | <a href="/about">关于我们</a> | <a href="/jobs">招聘信息</a></div>
+<div class="nav"><a href="/">首页</a> | <a href="/news">新闻中心</a> | \
+<a href="/about">关于我们</a> | <a href="/jobs">招聘信息</a></div>
 <div class="content"><h1>华西医院与协和医院签署战略合作协议</h1>
-<p>新华社北京12月24日电 四川大学华西医院与北京协和医院今天在北京签署战略合作协议，双方将在肿瘤精准治疗、远程会诊和人才培养等方面开展深度合作。</p>
+<p>新华社北京12月24日电 四川大学华西医院与北京协和医院今天在北京签署战略合作协议，\
+双方将在肿瘤精准治疗、远程会诊和人才培养等方面开展深度合作。</p>
 <p>院长表示，这次合作将推动优质医疗资源扩容下沉，让患者在家门口就能享受高水平的医疗服务，进一步提升区域医疗服务能力。</p></div>
 <div class="footer">版权所有 © 2025 健康新闻网 京ICP备12345678号</div></body></html>"""
 

@@ -38,7 +38,8 @@ EN = (
     'Chinese Academy of Medical Sciences, Dongguan ("Dongguan Cancer Hospital") signed a memorandum of understanding '
     '("MOU") on 11 December 2025. The MOU was signed by Dr. Alvin TSOI, Chief Executive Officer of Harbourvale Medical '
     "Group, and Professor KWOK Minghua, Director of Dongguan Cancer Hospital. HVMG's proton therapy centre opened in "
-    "June 2025 to offer proton therapy to children. Professor Kwok said the parties would also sign an MoU and a LOI with the Qingshan Municipal Health "
+    "June 2025 to offer proton therapy to children. Professor Kwok said the parties would also sign an MoU and a LOI "
+    "with the Qingshan Municipal Health "
     "Commission on 3 March. Today's signing follows the 2023 Policy Address.\n\n"
     'Lakeshore Medical Services Holdings Limited ("Lakeshore Medical" or the "Company") (NYSE: LKM) said the Company '
     "will invest $12 million."

@@ -111,7 +111,8 @@ def test_titles_after_name_one_row_per_title(extract):
 
 def test_several_signatories_titles_before_names(extract):
     text = (
-        "The five-year MOU was jointly signed by the Acting Director-General of the Office of Hong Kong, Macao and Taiwan Affairs "
+        "The five-year MOU was jointly signed by the Acting Director-General of the Office of Hong Kong, "
+        "Macao and Taiwan Affairs "
         "of the NHC, Mr Feng Yong; the Chairman of the Chow Tai Fook Medical Foundation, Mr Cheng Kar-Shing; and the HA Chief "
         "Executive, Dr Libby Lee."
     )
@@ -219,7 +220,10 @@ def test_each_agreement_gets_its_own_date(extract):
 
 
 def test_date_from_the_next_sentence_and_dateline_year(extract):
-    text = "Zhejiang Cancer Hospital and the National Cancer Center Korea have solidified a five-year strategic partnership. The agreement, signed on April 3 during a visit, covers research."
+    text = (
+        "Zhejiang Cancer Hospital and the National Cancer Center Korea have solidified a five-year strategic partnership. "
+        "The agreement, signed on April 3 during a visit, covers research."
+    )
     rels = extract(text, {"ORG": ["Zhejiang Cancer Hospital", "National Cancer Center Korea"]}, dateline=date(2025, 5, 27))
     (p,) = [r for r in rels if r.type == "partnership"]
     assert p.date == date(2025, 4, 3) and p.kind == "partnership"
@@ -255,7 +259,8 @@ def test_located_in_only_when_the_text_says_so(extract):
 
 def test_mention_glued_to_punctuation_and_joint_venture(extract):
     text = (
-        "UMP Healthcare Holdings Limited is pleased to announce that its UMP Charity Foundation Limited has signed a MOU with the "
+        "UMP Healthcare Holdings Limited is pleased to announce that its UMP Charity Foundation Limited "
+        "has signed a MOU with the "
         "Jockey Club School (“JCSPHPC”)of the Faculty of Medicine at The Chinese University of Hong Kong on 21 April 2021.\n"
         "PMS is a joint venture between NWS Holdings Limited as well as IHH Healthcare."
     )
@@ -312,7 +317,10 @@ def test_zh_title_chains_before_and_after_names(extract):
 
 
 def test_zh_traditional_signing_with_alias_and_date(extract):
-    text = "養和醫療集團 (下稱養和)與中國醫學科學院腫瘤醫院深圳醫院 (下稱深圳腫瘤醫院),雙方在國家癌癥中心統籌下于2025年12月11日簽署戰略合作備忘錄。"
+    text = (
+        "養和醫療集團 (下稱養和)與中國醫學科學院腫瘤醫院深圳醫院 (下稱深圳腫瘤醫院),"
+        "雙方在國家癌癥中心統籌下于2025年12月11日簽署戰略合作備忘錄。"
+    )
     rels = extract(
         text,
         {"ORG": ["養和醫療集團", "中國醫學科學院腫瘤醫院深圳醫院", "國家癌癥中心"]},
@@ -325,7 +333,10 @@ def test_zh_traditional_signing_with_alias_and_date(extract):
 
 
 def test_zh_star_partnership_from_a_listed_group(extract):
-    text = "香港中医医院9日与三间设有中医药学院的本地大学（香港浸会大学（浸大）、香港中文大学（中大）和香港大学（港大））签署合作协议。"
+    text = (
+        "香港中医医院9日与三间设有中医药学院的本地大学"
+        "（香港浸会大学（浸大）、香港中文大学（中大）和香港大学（港大））签署合作协议。"
+    )
     rels = extract(
         text,
         {"ORG": ["香港中医医院", "香港浸会大学", "香港中文大学", "香港大学"]},

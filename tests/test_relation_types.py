@@ -76,7 +76,8 @@ FOUNDED_BY = """\
 # founded_by: a relation type written for this test (ORG -> PERSON who founded it).
 # Source: written for tests/test_relation_types.py.
 {"lang": "en", "words": "founded", "list": %s}
-{"lang": "zh", "regex": "founder", "pattern": "(${PER})(?:先生|博士)?(?:创办|创立)(?:了)?(${ORG})", "head": 2, "tail": 1, "score": 0.9, "rule": "zh-founded"}
+{"lang": "zh", "regex": "founder", "pattern": "(${PER})(?:先生|博士)?(?:创办|创立)(?:了)?(${ORG})", \
+"head": 2, "tail": 1, "score": 0.9, "rule": "zh-founded"}
 """
 
 

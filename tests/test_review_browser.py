@@ -54,7 +54,8 @@ SELECT = """([sel, needle, nth]) => {
   let i = -1;
   for (let k = 0; k <= nth; k++) i = all.indexOf(needle, i + 1);
   if (i < 0) throw new Error("not found: " + needle);
-  const at = (pos, end) => { for (const [n, off] of nodes) if (pos < off + n.data.length || (end && pos === off + n.data.length)) return [n, pos - off]; };
+  const at = (pos, end) => { for (const [n, off] of nodes) \
+if (pos < off + n.data.length || (end && pos === off + n.data.length)) return [n, pos - off]; };
   const [sn, so] = at(i, false), [en, eo] = at(i + needle.length, true);
   const r = document.createRange(); r.setStart(sn, so); r.setEnd(en, eo);
   const s = getSelection(); s.removeAllRanges(); s.addRange(r);
@@ -262,7 +263,8 @@ def test_state_change_without_the_token_is_refused(ann, folder):
     before = ReviewStore(folder / "reviews.sqlite").count()
     status = ann.page.evaluate(
         """async (rid) => (await fetch('/api/decision', {method: 'POST', headers: {'Content-Type': 'application/json'},
-             body: JSON.stringify({release_id: rid, kind: 'entity', key: 'x1', action: 'reject', reviewer: 'mallory'})})).status""",
+             body: JSON.stringify({release_id: rid, kind: 'entity', key: 'x1', action: 'reject', \
+reviewer: 'mallory'})})).status""",
         rd.XSS,
     )
     assert status == 403
@@ -297,7 +299,8 @@ def test_a_browser_without_the_token_sees_nothing_and_writes_nothing(browser, ur
         status = page.evaluate(
             """async (rid) => [(await fetch('/api/queue')).status, (await fetch('/api/decision', {method: 'POST',
                  headers: {'Content-Type': 'application/json'},
-                 body: JSON.stringify({release_id: rid, kind: 'entity', key: 'e1', action: 'reject', reviewer: 'mallory'})})).status]""",
+                 body: JSON.stringify({release_id: rid, kind: 'entity', key: 'e1', action: 'reject', \
+reviewer: 'mallory'})})).status]""",
             rd.EN,
         )
         assert status == [403, 403]
@@ -316,7 +319,8 @@ def test_a_dns_rebound_name_is_refused(ann, url):
     statuses = ann.page.evaluate(
         """async (rid) => [(await fetch('/api/queue')).status, (await fetch('/api/decision', {method: 'POST',
              headers: {'Content-Type': 'application/json'},
-             body: JSON.stringify({release_id: rid, kind: 'entity', key: 'e1', action: 'reject', reviewer: 'mallory'})})).status]""",
+             body: JSON.stringify({release_id: rid, kind: 'entity', key: 'e1', action: 'reject', \
+reviewer: 'mallory'})})).status]""",
         rd.EN,
     )
     assert statuses == [400, 400]

@@ -224,7 +224,8 @@ def test_a_database_from_before_the_organisation_decisions_is_upgraded(tmp_path)
            kind TEXT NOT NULL CHECK (kind IN ('entity', 'relation', 'link', 'release')), item_key TEXT NOT NULL,
            action TEXT NOT NULL, state TEXT NOT NULL, reviewer TEXT NOT NULL, created_at TEXT NOT NULL);
            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-           INSERT INTO decisions VALUES (1, 'R', 'entity', 'e1', 'reject', '{"status": "rejected"}', 'ann', '2026-01-01T00:00:00.000Z');"""
+           INSERT INTO decisions VALUES (1, 'R', 'entity', 'e1', 'reject', '{"status": "rejected"}', 'ann', \
+'2026-01-01T00:00:00.000Z');"""
     )
     db.commit()
     db.close()

@@ -304,7 +304,8 @@ def test_hostile_organisation_names_are_shown_as_text(browser, tmp_path):
         expect(s.page.locator("#d-parties tbody tr").first).to_contain_text(EVIL)
         s.page.wait_for_timeout(200)  # give an injected handler the chance it must not get
         injected = s.page.evaluate(
-            "document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #orgs img, #orgs script').length"
+            "document.querySelectorAll('#release-pane script, #release-pane img, #release-pane b, #orgs img, #orgs script')"
+            ".length"
         )
         assert injected == 0
         assert s.page.evaluate("typeof window.__pwned") == "undefined"

@@ -344,7 +344,8 @@ class Aligner:
     ) -> Iterator[pd.DataFrame]:
         """Entity links of every aligned pair, in batches of about `batch_rows` rows: a batch with
         many pairs has many more links (~20 a pair), and they go to disk as they come. A pair whose
-        links the cache holds (neither release changed) is not linked again. Rows come in (en_release_id, zh_release_id, en_entity_id, zh_entity_id)
+        links the cache holds (neither release changed) is not linked again. Rows come in
+        (en_release_id, zh_release_id, en_entity_id, zh_entity_id)
         order: the pairs in `alignments` order (sorted by `expand`), each pair's links sorted."""
         if alignments.empty or not ents:
             return

@@ -179,7 +179,8 @@ def main() -> None:
     w = fit(x, y, args.c)
     w["cos_prior"] = round(float(np.median(x[y == 1, pairs.FEATURES.index("cos")])), 4) if y.sum() else 0.6
     w["fitted_on"] = (
-        f"{int(y.sum())} gold pairs, {len(y) - int(y.sum())} other EN x ZH pairs ({', '.join(f.parent.name + '/' + f.name for f in args.pairs)})"
+        f"{int(y.sum())} gold pairs, {len(y) - int(y.sum())} other EN x ZH pairs "
+        f"({', '.join(f.parent.name + '/' + f.name for f in args.pairs)})"
     )
     print(json.dumps(w, indent=1))
     name = "weights.json" if not tables.entities.empty else "weights_no_entities.json"

@@ -225,7 +225,8 @@ def _summary_sentence(s: str, lang: str) -> str:
 
 def headline(title: str, lines: list[str], text: str, lang: str, max_len: int) -> str | None:
     """The first of the title and the text's short lines before its first paragraph (a line
-    longer than `max_len`; at most `_HEAD_LINES` lines) with enough content (`_HEAD_UNITS`) that the text bears out (support >= `_HEAD_SUPPORT`)."""
+    longer than `max_len`; at most `_HEAD_LINES` lines) with enough content (`_HEAD_UNITS`) that the
+    text bears out (support >= `_HEAD_SUPPORT`)."""
     cands = [title]
     for x in lines[:_HEAD_LINES]:
         if len(x) > max_len:

@@ -56,7 +56,10 @@ def bench(
             raise typer.Exit(130) from None
     table = Table(
         title=f"bench: {r.n} releases, {r.chars:,} characters, {workers} worker(s), {platform.machine()} {os.cpu_count()} cores",
-        caption="stage seconds of the release stages are summed over the workers; RSS: the highest of a process running the stage, as it returned"
+        caption=(
+            "stage seconds of the release stages are summed over the workers; "
+            "RSS: the highest of a process running the stage, as it returned"
+        )
         if workers > 1
         else "RSS: the highest of the process as the stage returned",
     )
@@ -85,7 +88,8 @@ def bench(
     )
     if r.skipped:
         console.print(
-            f"resumed: {r.skipped:,} releases were already written in {escape(str(keep))}/out; the rates count the {r.processed:,} processed now"
+            f"resumed: {r.skipped:,} releases were already written in {escape(str(keep))}/out; "
+            f"the rates count the {r.processed:,} processed now"
         )
     if r.interrupted:
         console.print(f"[yellow]interrupted:[/yellow] {r.processed:,} releases written; run the same command again to go on.")
@@ -154,13 +158,15 @@ def align_bench(
             steps = " ".join(f"{k}={v}" for k, v in row["steps"].items())
             print(
                 f"{row['run']:<45} releases={row['releases']:>7} seconds={row['seconds']:>7} (align {row['align_s']}, "
-                f"records {row['records_s']}) peak_rss_mb={row['peak_rss_mb']:>6}\n    align steps (s): {steps}\n    cache: {cache}",
+                f"records {row['records_s']}) peak_rss_mb={row['peak_rss_mb']:>6}\n"
+                f"    align steps (s): {steps}\n    cache: {cache}",
                 flush=True,
             )
         return
     for row in run_bench([int(s) for s in sizes.split(",") if s.strip()], wmt, samples, encoder, replicate=replicate):
         print(
             f"releases={row['releases']:>7} seconds={row['seconds']:>7} peak_rss_mb={row['peak_rss_mb']:>6} "
-            f"pairs={row['pairs']} copies={row['copies_folded']} synthetic_pair_P/R/F={row['pair_p']}/{row['pair_r']}/{row['pair_f']}",
+            f"pairs={row['pairs']} copies={row['copies_folded']} "
+            f"synthetic_pair_P/R/F={row['pair_p']}/{row['pair_r']}/{row['pair_f']}",
             flush=True,
         )

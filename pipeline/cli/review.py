@@ -80,7 +80,8 @@ def review(
         raise typer.Exit(2) from e
     if not is_loopback(host):
         console.print(
-            f"[yellow]warning:[/yellow] listening on {escape(host)}: anyone who can reach this address and has the token can review"
+            f"[yellow]warning:[/yellow] listening on {escape(host)}: "
+            "anyone who can reach this address and has the token can review"
         )
     if "*" in hosts:
         console.print("[yellow]warning:[/yellow] --allow-host '*' answers any Host name: no protection against DNS rebinding")
@@ -109,7 +110,8 @@ def export_reviews_command(
         bool,
         typer.Option(
             "--apply",
-            help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied (and the records tables, with the organisation merges and splits).",
+            help="Also rewrite the entities/relations/entity_links tables in EXTRACTED with the decisions applied "
+            "(and the records tables, with the organisation merges and splits).",
         ),
     ] = False,
 ) -> None:
@@ -130,7 +132,8 @@ def export_reviews_command(
         summary = export_reviews(extracted, db, out, include)
         console.print(
             f"exported {summary['releases']} releases ({summary['reviewed']} reviewed), {summary['entities']} entities, "
-            f"{summary['relations']} relations, {summary['org_decisions']} organisation decisions -> {out}: {', '.join(summary['files'])}"
+            f"{summary['relations']} relations, {summary['org_decisions']} organisation decisions -> {out}: "
+            f"{', '.join(summary['files'])}"
         )
     if apply:
         from pipeline.io.output import OutputBusy

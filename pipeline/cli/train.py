@@ -19,7 +19,8 @@ def _train_spans(gold: list[Path], extracted: Path | None, model_dir: Path) -> N
     missing = [str(g) for g in gold if not g.is_file()]
     if not gold or missing or extracted is None:
         console.print(
-            f"[red]train spans needs --gold FILE (repeatable) and --extracted DIR[/red]{': no such file ' + ', '.join(missing) if missing else ''}"
+            "[red]train spans needs --gold FILE (repeatable) and --extracted DIR[/red]"
+            f"{': no such file ' + ', '.join(missing) if missing else ''}"
         )
         raise typer.Exit(2)
     tables = Tables.read(extracted)
@@ -51,7 +52,8 @@ def train(
         Path | None,
         typer.Option(
             "--models-dir",
-            help="Folder holding the model folders ner-en/, ner-zh/, rel-en/ (default: $MEDPR_MODELS, else the checkout's models/: where a run reads them).",
+            help="Folder holding the model folders ner-en/, ner-zh/, rel-en/ "
+            "(default: $MEDPR_MODELS, else the checkout's models/: where a run reads them).",
         ),
     ] = None,
     max_steps: Annotated[
@@ -80,7 +82,8 @@ def train(
     English NER fine-tunes en_core_web_sm's `ner` on reviewed releases; Chinese NER trains our spaCy
     model on the public corpora (--datasets), plus reviewed releases; the relation classifier trains
     on public corpora; the span judge (spans) learns which entity candidates of a `run` over gold
-    releases to keep, and is promoted when its out-of-fold entity F1 beats the bare candidates'. Each new model is written to candidate/ and promoted to live/ only if it is
+    releases to keep, and is promoted when its out-of-fold entity F1 beats the bare candidates'. \
+Each new model is written to candidate/ and promoted to live/ only if it is
     not worse than the current one on the same held-out data; the replaced one is kept in previous/,
     and --rollback puts it back (pipeline/train/promote.py).
     """

@@ -154,7 +154,8 @@ class ReviewStore:
                     (release_id, kind, item_key),
                 ).fetchone()
                 cur = db.execute(
-                    "INSERT INTO decisions (release_id, kind, item_key, action, state, reviewer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO decisions (release_id, kind, item_key, action, state, reviewer, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (release_id, kind, item_key, action, json.dumps(state, ensure_ascii=False), reviewer, now),
                 )
                 new_id = cur.lastrowid
@@ -168,7 +169,10 @@ class ReviewStore:
 
     def latest(self, release_ids: Iterable[str] | None = None) -> dict[tuple[str, str, str], Decision]:
         """The current decision of every decided item, keyed by (release_id, kind, item_key)."""
-        sql = "SELECT d.* FROM decisions d JOIN (SELECT MAX(id) AS id FROM decisions GROUP BY release_id, kind, item_key) m ON d.id = m.id"
+        sql = (
+            "SELECT d.* FROM decisions d "
+            "JOIN (SELECT MAX(id) AS id FROM decisions GROUP BY release_id, kind, item_key) m ON d.id = m.id"
+        )
         params: list[str] = []
         if release_ids is not None:
             params = list(release_ids)

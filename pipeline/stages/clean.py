@@ -70,7 +70,8 @@ _LINE_NOISE = [
     r".{0,120}(?:all rights reserved|版權所有|版权所有)\.?",
     r"[\(（]?\s*(?:責任編輯|责任编辑|責編|责编|編輯|编辑|校對|校对|審核|审核)\s*[:：].{0,40}[\)）]?",
     # navigation and page chrome
-    r"(?:skip to (?:main )?content.{0,80}|home\s*[>/›].{0,200}|author archives?:.*|print this page|back to top|share this(?: article)?:?)",
+    r"(?:skip to (?:main )?content.{0,80}|home\s*[>/›].{0,200}|author archives?:.*|print this page|back to top"
+    r"|share this(?: article)?:?)",
     r"(?:您现在的位置|您現在的位置|当前位置|當前位置|首页|首頁)\s*[:：>]?.{0,60}",
     r"(?:[-•·*▪◦]\s*)?(?:首頁|首页|登錄|登录|注册|註冊|舉報|举报|English|網站無障礙|网站无障碍|民文|天氣|天气|--\s*天氣|--\s*天气)",
     r"[•·▪◦]\s*.{0,80}",  # bulleted menu items
@@ -141,7 +142,8 @@ _SPAM_SUFFIX = re.compile(r"\s*[-_|｜–—]\s*[^-_|｜–—]*?(?:" + _SPAM_WO
 # (2025-13-25, 2025-02-30, 0000-01-01, 24/12/2025) is taken off the text; only a real calendar date
 # in a plausible year becomes the release's date (the dateline's, when it has one, comes first).
 _DATE_PREFIX = re.compile(
-    r"^\s*date\s+(?P<value>(?:\d{8}|\d{1,6}(?:[-/.]\d{1,4}){1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)"
+    r"^\s*date\s+(?P<value>(?:\d{8}|\d{1,6}(?:[-/.]\d{1,4}){1,2})"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)"
     r"(?![\d\-/.:])\s*"
 )
 _META_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?|(\d{4})(\d{2})(\d{2})")
@@ -152,7 +154,10 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 # --- datelines -----------------------------------------------------------------------------------
 _MONTH = MONTH_WORD
 _EN_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
-_WIRE = r"(?:PRNewswire|PR Newswire|Business Wire|BUSINESS WIRE|GLOBE NEWSWIRE|Xinhua|AP|Reuters|ACCESSWIRE|Media OutReach(?: Newswire)?)"
+_WIRE = (
+    r"(?:PRNewswire|PR Newswire|Business Wire|BUSINESS WIRE|GLOBE NEWSWIRE|Xinhua|AP|Reuters|ACCESSWIRE"
+    r"|Media OutReach(?: Newswire)?)"
+)
 _DATELINES = [
     # HONG KONG, Dec. 24, 2025 /PRNewswire/ --
     re.compile(rf"(?P<place>[A-Z][A-Za-z .'\-]{{1,40}}?),\s*(?P<date>{_EN_DATE})\s*/\s*{_WIRE}[^/]*/\s*[-–—]*"),

@@ -65,7 +65,8 @@ class Recognise(Stage):
             raise ValueError(f"recognise.zh_backend must be one of {BACKENDS}, not {zh_backend!r}")
         if not isinstance(max_chars, int) or not MIN_PIECE <= max_chars <= SPACY_MAX:
             raise ValueError(
-                f"recognise.max_chars must be a whole number from {MIN_PIECE:,} to {SPACY_MAX:,} (spaCy's limit), not {max_chars!r}"
+                f"recognise.max_chars must be a whole number from {MIN_PIECE:,} to {SPACY_MAX:,} (spaCy's limit), "
+                f"not {max_chars!r}"
             )
         self.max_chars = max_chars
         from pipeline.models import model_path, resolve

@@ -99,7 +99,8 @@ def train_spans(
     bare = evaluate(without_variants(tables), gold)["ENT*"]
     oof = evaluate(judged(tables, out_of_fold_drops(rows, fold, k, c, threshold)), gold)["ENT*"]
     log(
-        f"entity F1 over {len(gold)} gold releases: candidates {bare['f']:.3f}, judged out of fold ({k} folds by event) {oof['f']:.3f}"
+        f"entity F1 over {len(gold)} gold releases: candidates {bare['f']:.3f}, "
+        f"judged out of fold ({k} folds by event) {oof['f']:.3f}"
     )
     judge = fit([r[3] for r in rows], [r[4] for r in rows], c=c, threshold=threshold, relabel=False)
     candidate = new_candidate(model_dir)
