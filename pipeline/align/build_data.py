@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+from pipeline.text.chars import HAN_CHARS
 from pipeline.text.hans import to_hans
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "align"
@@ -57,7 +58,7 @@ def cedict(src: Path, max_len: int = 4) -> list[tuple[str, str, str]]:
             if not m:
                 continue
             simp, pinyin, glosses = m[2], m[3], m[4].split("/")
-            if len(simp) > max_len or not re.fullmatch(r"[\u3400-\u9fff]+", simp):
+            if len(simp) > max_len or not re.fullmatch(rf"[{HAN_CHARS}]+", simp):
                 continue
             pinyin = re.sub(r"[1-5]", "", pinyin.lower()).replace("u:", "v")
             kept = []

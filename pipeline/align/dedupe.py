@@ -22,6 +22,7 @@ from datetime import date, datetime
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
+# wider than pipeline.text.chars.HAN_CHARS: compatibility ideographs (U+F900-U+FAFF) count as Han here too
 _NOT_HAN_DIGIT = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff0-9]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d{2,}")

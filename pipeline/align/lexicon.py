@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from pipeline.text.chars import HAN
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "align"
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STOP = frozenset(
@@ -122,7 +124,7 @@ class Terms:
             return self.zh_index.get(text[i : i + 2], ()) if i < len(text) - 1 else ()
 
         def allowed(i: int, zh: str) -> bool:  # 医科大学 is not 科大
-            return not (zh in self.guarded and i > 0 and _CJK.match(text[i - 1]) and text[i - 1] not in _JOINERS)
+            return not (zh in self.guarded and i > 0 and HAN.match(text[i - 1]) and text[i - 1] not in _JOINERS)
 
         return _longest_matches(text, candidates, allowed)
 
@@ -153,7 +155,6 @@ def _longest_matches(seq, candidates, allowed=lambda i, name: True) -> dict[int,
 
 
 _PROPER = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _JOINERS = frozenset("与和及同、的由在是为向将对跟并于香港")
 _NOT_NAMES = frozenset(
     [

@@ -15,6 +15,7 @@ from datetime import date
 
 from pipeline.align import lexicon, translit
 from pipeline.text import dates as _dates
+from pipeline.text.chars import HAN, HAN_CHARS
 from pipeline.text.hans import to_hans
 
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
@@ -205,7 +206,7 @@ def summary_text(text: str, title: str | None, lang: str, max_lines: int = 2) ->
         if len(s) < min_len or any(s in p for p in parts) or len(headline_units(s, lang)) < _HEAD_UNITS[lang]:
             continue
         first = first or s
-        if lang == "zh" and len(_HAN.findall(s)) < _SUMMARY_HAN_SHARE * len(s.replace(" ", "")):
+        if lang == "zh" and len(HAN.findall(s)) < _SUMMARY_HAN_SHARE * len(s.replace(" ", "")):
             continue  # an English caption or page line on the Chinese side says nothing the encoder can pair
         if not _ENDS_SENTENCE.search(whole) and headline_support(s, head, lang)[0] < _SUMMARY_SUPPORT:
             continue  # a line, not a sentence, the text does not say again: page chrome (a timestamp, a spam title)
@@ -245,9 +246,9 @@ _HEAD_SUPPORT = 0.6
 _SUMMARY_SUPPORT = 0.3  # looser than a headline: a title the text only half repeats still counts
 _SUMMARY_HAN_SHARE = 0.5
 _ENDS_SENTENCE = re.compile(r"[。！？!?；;.”」\"]$")
-_LATIN_LEAD = re.compile(r"^[^\u3400-\u9fff]{20,}(?=[\u3400-\u9fff])")
-_HAN_GAP = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
-_HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+_LATIN_LEAD = re.compile(rf"^[^{HAN_CHARS}]{{20,}}(?=[{HAN_CHARS}])")
+_HAN_GAP = re.compile(rf"(?<=[{HAN_CHARS}]) +(?=[{HAN_CHARS}])")
+_HAN_RUN = re.compile(rf"[{HAN_CHARS}]{{2,}}")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 
@@ -332,9 +333,6 @@ def gloss_words(text: str) -> frozenset[str]:
     return frozenset(words)
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
-
-
 def zh_name_index(text: str) -> dict[str, set[str]]:
     """Two- and three-character strings that start with a surname, keyed by the surname's spellings."""
     table = lexicon.surnames()
@@ -345,7 +343,7 @@ def zh_name_index(text: str) -> dict[str, set[str]]:
                 continue
             for glen in (1, 2):
                 cand = text[i : i + len(sur) + glen]
-                if len(cand) == len(sur) + glen and all(_HAN.match(c) for c in cand):
+                if len(cand) == len(sur) + glen and all(HAN.match(c) for c in cand):
                     for r in table[sur]:
                         out.setdefault(r, set()).add(cand)
             break

@@ -18,11 +18,12 @@ from rapidfuzz import fuzz
 
 from pipeline import lang
 from pipeline.align import lexicon
+from pipeline.text.chars import HAN_CHARS
 from pipeline.text.hans import converter, to_hans
 
 # Words around a name that are not part of it: honorifics, and `the` / Hong Kong post-nominals (`Hon Lo Chung-mau, SBS, JP`).
 _HONORIFIC = lang.words("en", "honorifics", "translit") | frozenset(["the", "sbs", "jp", "gbs", "mh", "bbs"])
-_CJK = re.compile(r"^[\u3400-\u9fff]+$")
+_CJK = re.compile(rf"^[{HAN_CHARS}]+$")
 
 _INITIALS = {
     "b": ["p"],

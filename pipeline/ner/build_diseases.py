@@ -29,6 +29,7 @@ import gzip
 import re
 from pathlib import Path
 
+from pipeline.text.chars import HAN_CHARS
 from pipeline.text.hans import to_hans
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "ner" / "diseases_cedict.tsv"
@@ -175,7 +176,7 @@ def derive(src: Path) -> list[tuple[str, str]]:
                 continue
             trad, simp, glosses = m[1], m[2], m[4].split("/")
             forms = {simp, to_hans(trad)}
-            if not all(re.fullmatch(r"[0-9\u3400-\u9fff]{2,12}", f) for f in forms):
+            if not all(re.fullmatch(rf"[0-9{HAN_CHARS}]{{2,12}}", f) for f in forms):
                 continue
             names = [s for s in senses(glosses) if is_disease(s, simp)]
             if not names or _generic_zh(simp):

@@ -14,6 +14,7 @@ import re
 from functools import cache
 
 from pipeline.ner import lexicon
+from pipeline.text.chars import HAN
 from pipeline.text.hans import to_hans
 
 # The last word of a wire, paper, broadcaster or portal's name (`Global Times`, `Business Wire`,
@@ -28,7 +29,7 @@ _MEDIA_TAIL_ZH = re.compile(r"(?:报|报社|新闻网|新闻社|通讯社|电视
 def is_media_outlet(text: str, lang: str) -> bool:
     """Is `text` the name of a media outlet (the list in media_outlets.tsv or a newspaper's last word)?"""
     name = text.strip()
-    if lang.startswith("zh") or re.search(r"[\u3400-\u9fff]", name):
+    if lang.startswith("zh") or HAN.search(name):
         name = to_hans(name)
         return name in lexicon.media_outlets("zh") or bool(_MEDIA_TAIL_ZH.search(name))
     return name.casefold() in _casefolded(lexicon.media_outlets("en")) or bool(_MEDIA_TAIL_EN.search(name))

@@ -22,11 +22,11 @@ import numpy as np
 
 from pipeline.evaluate import same
 from pipeline.ner.conventions import decided_none
+from pipeline.text.chars import HAN
 
 NONE = "NONE"  # the class of a candidate that is not an entity of the gold
 KEEP = "KEEP"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[^\sA-Za-z0-9]")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -61,7 +61,7 @@ def _gazetteer(kind: str, lang: str) -> frozenset[str]:
 
 def features(c: Candidate) -> dict[str, float]:
     """Sparse binary features of a candidate (names -> 1.0)."""
-    zh = c.lang.startswith("zh") or bool(_HAN.search(c.text))
+    zh = c.lang.startswith("zh") or bool(HAN.search(c.text))
     lab = c.label
     f: dict[str, float] = {}
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
 from pipeline.ner.patterns import find_money
+from pipeline.text.chars import HAN
 from pipeline.text.dates import find_dates_zh
 from pipeline.text.sentences import sentence_spans
 
 # Variant characters OpenCC leaves in Simplified output; one for one, so offsets hold.
 _VARIANTS = str.maketrans({"衞": "卫", "衛": "卫", "綫": "线", "峯": "峰", "邨": "村"})
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 # Word endings that make a word the end of an organisation name.
 ORG_ENDINGS = (
@@ -597,7 +597,7 @@ class ChineseNER:
                 len(s) == 2
                 and m.start > 0
                 and text[m.start - 1] in _SURNAMES
-                and (not prior or not _CJK.match(prior[-1]) or prior.endswith(ZH_TITLES))
+                and (not prior or not HAN.match(prior[-1]) or prior.endswith(ZH_TITLES))
             ):
                 return [Mention(m.start - 1, m.end, "PERSON", m.origin, m.score)]  # 主任原春辉: LAC read 春辉
         if m.label == "ORG":
@@ -673,7 +673,7 @@ class ChineseNER:
                 if name.endswith(tail) and _is_org_end(name[: -len(tail)]) and len(name) - len(tail) >= 3:
                     end -= len(tail)
                     name = name[: -len(tail)]
-            if len(name) < 3 or not _CJK.search(name[-1:]) or not re.match(r"[\u4e00-\u9fffA-Za-z]", name):
+            if len(name) < 3 or not HAN.search(name[-1:]) or not re.match(r"[\u4e00-\u9fffA-Za-z]", name):
                 continue
             if not _specific(name) and name not in known:
                 continue  # 教学医院, 国际医疗中心: generic words only
@@ -691,7 +691,7 @@ class ChineseNER:
             while end > 0 and text[end - 1] == " ":
                 end -= 1
             before = text[max(0, end - 30) : end]
-            if len(alias) < 2 or not _CJK.search(alias) or alias in lexicon.names("gpe", "zh"):
+            if len(alias) < 2 or not HAN.search(alias) or alias in lexicon.names("gpe", "zh"):
                 continue
             k = before.rfind(alias)
             if k < 0:
@@ -731,7 +731,7 @@ class ChineseNER:
         for m in rx.finditer(text):
             label, modifier_ok, canonical = table[m.group()]
             nxt = text[m.end() : m.end() + 1]
-            if not modifier_ok and _CJK.match(nxt) and nxt not in "的和及与等或":
+            if not modifier_ok and HAN.match(nxt) and nxt not in "的和及与等或":
                 continue  # 肿瘤医院, 肿瘤学科: 肿瘤 modifies, it is not named as a disease
             out.append(Mention(m.start(), m.end(), label, "term", 0.85, canonical))
         return out
@@ -887,7 +887,7 @@ def _checked(label: str, start: int, end: int, text: str, origin: str, use_rules
         return Mention(start, end, label, origin, 0.75)
     if label == "PERSON":
         core = s.replace("·", "")
-        chinese = all(_CJK.match(c) for c in core)
+        chinese = all(HAN.match(c) for c in core)
         if chinese and not (2 <= len(core) <= 4 or "·" in s):
             return None
         if not chinese and not re.fullmatch(r"[A-Z][a-z]+(?: [A-Z][a-z.]+){1,3}", s):
@@ -898,6 +898,6 @@ def _checked(label: str, start: int, end: int, text: str, origin: str, use_rules
     elif label == "ORG":
         if len(s) < 2 or s in _NOT_ORG_WORDS or not re.search(r"[\u4e00-\u9fffA-Za-z]{2}", s):
             return None
-        if not _CJK.search(s) and not re.fullmatch(r"[A-Z][\w&.\-]*(?: [A-Z][\w&.\-]*)*", s):
+        if not HAN.search(s) and not re.fullmatch(r"[A-Z][\w&.\-]*(?: [A-Z][\w&.\-]*)*", s):
             return None  # `news.`
     return Mention(start, end, label, origin, 0.75)

@@ -19,6 +19,7 @@ from pipeline.registry import Stage, stage
 from pipeline.release import Release
 from pipeline.text.dates import MONTH_WORD, parse_date
 
+# not pipeline.text.chars.HAN_CHARS: leaves out U+4DC0-U+4DFF (Yijing hexagrams), adds U+F900-U+FAFF (compatibility)
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 # --- pinyin glosses: 醫(yī)院, 學(xue)(xue), 中心医院(zhōngxīnyīyuàn) ------------------------------

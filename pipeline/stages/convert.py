@@ -17,6 +17,7 @@ from pipeline.registry import Stage, stage
 from pipeline.release import Release
 from pipeline.text.hans import convert_with_offsets, converter
 
+# not pipeline.text.chars.HAN: leaves out U+4DC0-U+4DFF (Yijing hexagrams), counts U+F900-U+FAFF (compatibility)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # Region hints that pick OpenCC's Hong Kong or Taiwan variant table.
