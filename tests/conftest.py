@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,42 @@ def folder(pristine, tmp_path) -> Path:
     out = tmp_path / "extracted"
     shutil.copytree(pristine, out)
     return out
+
+
+@pytest.fixture(scope="module")
+def run():
+    """The shipped pipeline without align and records, built once per test module; `run(text)` processes one release."""
+    config = PipelineConfig.load()
+    config.stages = [s for s in config.stages if s not in ("align", "records")]
+    pipe = Pipeline(config)
+
+    def process(text: str) -> Release:
+        return pipe.process(Release(source_path="t.txt", raw_text=text))
+
+    return process
+
+
+# The browser tests' app and reviewer (tests/test_review_browser.py and the modules that import its
+# helpers). A module using them defines its own module-scoped `folder` (the extracted tables to
+# serve) and imports the `browser` fixture; helpers are imported here, not at the top: that module
+# skips itself without playwright.
+@pytest.fixture(scope="module")
+def url(folder) -> Iterator[str]:
+    """The review app serving `folder`, on a free local port, for the whole module."""
+    from .test_review_browser import start
+
+    address, srv, thread = start(folder)
+    yield address
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def ann(browser, url):
+    """Reviewer `ann`'s browser session on `url`, opened (which sets the reviewer name)."""
+    from .test_review_browser import Session
+
+    s = Session(browser, url, "ann")
+    s.open()
+    yield s
+    s.close()

@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.ner import build_diseases, lexicon
-from pipeline.registry import PipelineConfig
-from pipeline.release import Release
-from pipeline.runner import Pipeline
 
 CEDICT = """\
 # CC-CEDICT test lines
@@ -74,18 +71,6 @@ def test_the_shipped_list_names_its_source_and_leaves_out_bare_words():
     terms = {t.text for t in lexicon.terms("en") + lexicon.terms("zh") if t.label == "DISEASE"}
     assert {"meningitis", "bradycardia", "脑膜炎", "心绞痛"} <= terms
     assert not {"tumor", "syndrome", "综合征", "疾病"} & terms
-
-
-@pytest.fixture(scope="module")
-def run():
-    config = PipelineConfig.load()
-    config.stages = [s for s in config.stages if s not in ("align", "records")]
-    pipe = Pipeline(config)
-
-    def process(text: str) -> Release:
-        return pipe.process(Release(source_path="diseases.txt", raw_text=text))
-
-    return process
 
 
 def test_a_named_disease_becomes_disease_and_a_bare_cancer_does_not(run):

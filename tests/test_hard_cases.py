@@ -12,23 +12,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.ner.conventions import is_media_outlet
-from pipeline.registry import PipelineConfig
 from pipeline.release import Release
-from pipeline.runner import Pipeline
 
 DATELINE = "HONG KONG, March 3, 2026 /PRNewswire/ -- "
-
-
-@pytest.fixture(scope="module")
-def run():
-    config = PipelineConfig.load()
-    config.stages = [s for s in config.stages if s not in ("align", "records")]
-    pipe = Pipeline(config)
-
-    def process(text: str) -> Release:
-        return pipe.process(Release(source_path="hard.txt", raw_text=text))
-
-    return process
 
 
 def candidates(r: Release, label: str) -> set[str]:

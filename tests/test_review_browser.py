@@ -82,14 +82,6 @@ def start(folder: Path) -> tuple[str, object, threading.Thread]:
     return url_of(sock), srv, thread
 
 
-@pytest.fixture(scope="module")
-def url(folder) -> Iterator[str]:
-    address, srv, thread = start(folder)
-    yield address
-    srv.should_exit = True
-    thread.join(10)
-
-
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture():
     """One headless Chromium per test module (imported by the organisation view's tests too)."""
@@ -130,6 +122,12 @@ class Session:
 
     def close(self) -> None:
         self.context.close()
+
+
+def goto(s: Session, fragment: str) -> None:
+    """Open `fragment` of the app in `s` and wait until the page has drawn it."""
+    s.page.goto(s.url + "#" + fragment)
+    s.page.wait_for_selector('body[data-ready="1"]')
 
 
 @pytest.fixture(scope="module")

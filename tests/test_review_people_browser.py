@@ -8,39 +8,17 @@ links; an unknown person; hostile names shown as text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from . import review_data as rd
-from .test_review_browser import Session, browser_fixture, expect, start  # noqa: F401 (a fixture)
+from .test_review_browser import Session, browser_fixture, expect, goto, start  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     return rd.write_records(tmp_path_factory.mktemp("people-browser") / "extracted")
-
-
-@pytest.fixture(scope="module")
-def url(folder) -> Iterator[str]:
-    address, srv, thread = start(folder)
-    yield address
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def ann(browser, url) -> Iterator[Session]:
-    s = Session(browser, url, "ann")
-    s.open()
-    yield s
-    s.close()
-
-
-def goto(s: Session, fragment: str) -> None:
-    s.page.goto(s.url + "#" + fragment)
-    s.page.wait_for_selector('body[data-ready="1"]')
 
 
 def test_the_people_tab_finds_a_person_by_any_of_their_names(ann):

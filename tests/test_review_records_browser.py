@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,33 +18,12 @@ import pytest
 from pipeline.review.store import ReviewStore
 
 from . import review_data as rd
-from .test_review_browser import TOKEN, Session, browser_fixture, expect, start  # noqa: F401 (a fixture)
+from .test_review_browser import TOKEN, Session, browser_fixture, expect, goto, start  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     return rd.write_records(tmp_path_factory.mktemp("records-browser") / "extracted")
-
-
-@pytest.fixture(scope="module")
-def url(folder) -> Iterator[str]:
-    address, srv, thread = start(folder)
-    yield address
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def ann(browser, url) -> Iterator[Session]:
-    s = Session(browser, url, "ann")
-    s.open()  # sets the reviewer name
-    yield s
-    s.close()
-
-
-def goto(s: Session, fragment: str) -> None:
-    s.page.goto(s.url + "#" + fragment)
-    s.page.wait_for_selector('body[data-ready="1"]')
 
 
 def test_the_organisation_list_finds_hksh_by_any_of_its_names(ann):
