@@ -53,7 +53,7 @@ def test_pinyin_glosses(raw, expected):
         "Related Links",
         "Copyright © 2019 Hainan Cancer Hospital All Rights Reserved.",
         "版权所有 © 人民网",
-        "(责编:徐祥丽、刘慧)",
+        "责任编辑:wb001",
         "Skip to Content Facebook Feature Image",
         "Home > News > Details",
         "Subscribe to our newsletter to get the latest updates in your inbox",
@@ -72,6 +72,13 @@ def test_noise_lines_are_removed_and_body_kept(noise):
     assert noise not in r.clean_text
     assert BODY in r.clean_text
     assert "The two parties will train specialists together." in r.clean_text
+
+
+def test_an_editor_credit_that_names_people_is_kept_as_a_byline_without_its_time_stamp():
+    r = clean(f"{BODY}\n(责编:徐祥丽、刘慧)\n責任編輯:蔣璐 2024-04-26 16:36:01 來源:香港商報網\n责任编辑:wb001")
+    lines = r.clean_text.splitlines()
+    assert "(责编:徐祥丽、刘慧)" in lines and "責任編輯:蔣璐" in lines
+    assert "wb001" not in r.clean_text and "16:36:01" not in r.clean_text and "來源" not in r.clean_text
 
 
 def test_caption_printed_twice_is_kept_once():

@@ -8,7 +8,9 @@ on an output folder, the align cache (`OUT/cache/`).
 
 from __future__ import annotations
 
+import inspect
 import time
+from typing import Any
 
 from pipeline.align.aligner import Aligner, Entities
 from pipeline.io.tables import Corpus, TableFolder
@@ -41,30 +43,15 @@ class Align(Stage):
     optional = ("entities",)
     provides = ("duplicate_of", "event_id", "alignments", "entity_links")
 
-    def __init__(
-        self,
-        threshold: float = 0.5,
-        mutual: bool = False,
-        copy_similarity: float = 0.75,
-        encoder: bool = True,
-        max_df: int = 60,
-        top_k: int = 25,
-        link_threshold: float = 0.45,
-        link_sentences: bool = True,
-    ) -> None:
-        self.aligner = Aligner(
-            threshold=threshold,
-            mutual=mutual,
-            copy_similarity=copy_similarity,
-            encoder=encoder,
-            max_df=max_df,
-            top_k=top_k,
-            link_threshold=link_threshold,
-            link_sentences=link_sentences,
-        )
+    def __init__(self, **settings: Any) -> None:
+        self.aligner = Aligner(**settings)
         self.cache_stats: dict[str, int] = {}  # the last call's cache hits and misses (`AlignCache.stats`)
         self.cache_problems: list[str] = []  # the last call's unreadable cache files (rebuilt)
         self.seconds: dict[str, float] = {}  # the last call's seconds per step (for align-bench)
+
+    # The settings and their defaults are the Aligner's, written once there; the registry reads a
+    # stage's settings from its constructor's signature (`Stage.defaults`, bad settings refused).
+    __init__.__signature__ = inspect.signature(Aligner.__init__)  # type: ignore[attr-defined]
 
     def prepare(self) -> None:
         self.aligner.prepare()

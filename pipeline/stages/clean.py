@@ -69,6 +69,7 @@ _LINE_NOISE = [
     r"Related Links?\s*:?",
     r"(?:copyright|©|\(c\)|版權所有|版权所有|all rights reserved).{0,200}",
     r".{0,120}(?:all rights reserved|版權所有|版权所有)\.?",
+    # (an editor line that names people is a byline, kept: see _EDITOR_CREDIT)
     r"[\(（]?\s*(?:責任編輯|责任编辑|責編|责编|編輯|编辑|校對|校对|審核|审核)\s*[:：].{0,40}[\)）]?",
     # navigation and page chrome
     r"(?:skip to (?:main )?content.{0,80}|home\s*[>/›].{0,200}|author archives?:.*|print this page|back to top"
@@ -89,6 +90,13 @@ _LINE_NOISE = [
     # count lines and widget residue (views, likes)
     r"\d{1,6}",
 ]
+# An editor credit that names people (`(责编:徐祥丽、刘慧)`, `責任編輯:蔣璐 2024-04-26 16:36:01 來源:...`)
+# is a byline like `记者陈然`, whose names the gold reads as PERSON: the credit is kept, what follows it
+# on the line (time stamp, source) is not. A credit with a user id (`责任编辑:wb001`) stays noise.
+_EDITOR_CREDIT = re.compile(
+    r"^[\(（]?\s*(?:責任編輯|责任编辑|責編|责编)\s*[:：]\s*"
+    r"(?P<names>[\u4e00-\u9fff]{2,4}(?:\s*[、，,/ ]\s*[\u4e00-\u9fff]{2,4}){0,3})(?![\u4e00-\u9fff])"
+)
 _GLUED_DASHES = re.compile(r"(?<=[\w)])--(?=[\w(])")
 _BULLET_ITEM = re.compile(r"^[•·▪◦]\s*\S")
 _LATIN_LINE = re.compile(r"^[\x00-\u024f\u2010-\u206f]+$")  # Latin letters, digits, punctuation
@@ -268,6 +276,10 @@ class Clean(Stage):
                 continue
             # a bulleted line is a menu item, unless it continues a list the text introduced
             # (`Its members include:`, then items): then it is content
+            if credit := _EDITOR_CREDIT.match(line):
+                line = credit.group(0).strip() + ("）" if line.startswith("（") else ")" if line.startswith("(") else "")
+                kept.append(line)
+                continue
             listed = list_open and bool(_BULLET_ITEM.match(line))
             noise = not listed and (_LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line))
             list_open = listed or (not noise and line.endswith((":", "：")))
