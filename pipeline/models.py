@@ -149,6 +149,22 @@ def load_english(model_dir: Path | None = None, exclude: tuple[str, ...] = ()) -
     return nlp
 
 
+# The loaded English pipelines of this process, by the live `ner` weights they carry (None: shipped).
+_ENGLISH: dict[Path | None, spacy.language.Language] = {}
+
+
+def english_pipeline(model_dir: Path | None = None) -> spacy.language.Language:
+    """The one en_core_web_sm of a process (lemmatizer left out, attribute rules cached), loaded once
+    per `ner` weights: recognise reads all of it, relate its tokenizer, tagger and parser (`ner`
+    disabled), so with the shipped weights both stages share one loaded model."""
+    from pipeline.ner.attributes import cache_attribute_rules
+
+    live = live_ner(model_dir)
+    if live not in _ENGLISH:
+        _ENGLISH[live] = cache_attribute_rules(load_english(model_dir, exclude=("lemmatizer",)))
+    return _ENGLISH[live]
+
+
 def live_ner(model_dir: Path | None = None) -> Path | None:
     """The live model folder (holding `ner/`) of `model_dir`, or None: the shipped weights are used."""
     live = resolve(model_dir, "ner") if model_dir else None

@@ -479,3 +479,13 @@ def test_a_title_after_the_head_word_of_the_releases_one_organisation(extract):
         {"ORG": ["Lakeside Hospital", "Evergreen Hospital"], "PERSON": ["Alan Chow"]},
     )
     assert facts(two, "role") <= {("Alan Chow", None)}  # two hospitals: which one is not said
+
+
+def test_recognise_and_relate_share_one_loaded_english_model():
+    """One en_core_web_sm per process with the shipped weights: relate reads the recogniser's parser."""
+    from pipeline.ner.en import EnglishNER
+    from pipeline.relations.english import EnglishReader
+
+    reader = EnglishReader()
+    assert EnglishNER().nlp is reader.nlp
+    assert "ner" in reader.nlp.pipe_names  # disabled by the reader when it parses, not removed

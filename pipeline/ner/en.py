@@ -301,14 +301,13 @@ class EnglishNER:
     """Loads the spaCy model and the matchers once; `__call__(text)` gives the Doc and its mentions."""
 
     def __init__(self, bare_years: bool = True, use_rules: bool = True, model_dir: Path | None = None) -> None:
-        from pipeline.models import load_english
-        from pipeline.ner.attributes import cache_attribute_rules
+        from pipeline.models import english_pipeline
 
         self.bare_years = bare_years
         self.use_rules = use_rules
         # The parser stays: sentence boundaries and dependencies are what the relate stage reads.
         # Retrained `ner` weights (train ner --lang en) replace the shipped ones when model_dir has them.
-        self.nlp = cache_attribute_rules(load_english(model_dir, exclude=("lemmatizer",)))
+        self.nlp = english_pipeline(model_dir)
         vocab = self.nlp.vocab
         self.gpe_names = lexicon.names("gpe", "en")
         self.gpe = PhraseMatcher(vocab)

