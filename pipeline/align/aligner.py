@@ -37,6 +37,7 @@ import pickle
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,35 @@ _RELEASE_COLUMNS = ["release_id", "source_path", "lang", "title", "dateline_date
 _ENTITY_COLUMNS = ["release_id", "entity_id", "label", "text", "text_norm", "aliases", "mentions"]
 
 
+class _ReleaseRow(Protocol):
+    """A `releases` row as itertuples gives it: the id a string, the other cells as stored (None or
+    NaN where missing)."""
+
+    release_id: str
+    source_path: Any
+    clean_text: Any
+    text_hans: Any
+
+
+class _EntityRow(Protocol):
+    """An `entities` row of `_ENTITY_COLUMNS` as stored (aliases and mentions: arrays, or None)."""
+
+    release_id: Any
+    entity_id: Any
+    label: Any
+    text: Any
+    text_norm: Any
+    aliases: Any
+    mentions: Any
+
+
+class _AlignmentRow(Protocol):
+    """An `alignments` row as itertuples gives it."""
+
+    en_release_id: str
+    zh_release_id: str
+
+
 def _text(row) -> str:
     t = row.text_hans if row.lang == "zh" and isinstance(row.text_hans, str) else row.clean_text
     return t if isinstance(t, str) else ""
@@ -62,7 +92,7 @@ def _rows(corpus: Corpus, columns: list[str] = _RELEASE_COLUMNS, chosen: dict[st
     seen: set[str] = set()
     position = -1
     for batch in corpus.batches("releases", columns):
-        for r in batch.itertuples(index=False):
+        for r in cast(Iterator[_ReleaseRow], batch.itertuples(index=False)):
             position += 1
             if r.release_id in seen:
                 continue
@@ -87,7 +117,7 @@ def repeated_ids(corpus: Corpus) -> dict[str, int]:
     best: dict[str, tuple[tuple, int]] = {}
     position = -1
     for batch in corpus.batches("releases", ["release_id", "source_path", "clean_text", "text_hans"]):
-        for r in batch.itertuples(index=False):
+        for r in cast(Iterator[_ReleaseRow], batch.itertuples(index=False)):
             position += 1
             if r.release_id in repeated:
                 key = tuple(v if isinstance(v, str) else "" for v in (r.source_path, r.clean_text, r.text_hans))
@@ -108,7 +138,7 @@ class Entities:
         out = cls()
         for batch in corpus.batches("entities", _ENTITY_COLUMNS):
             grouped: dict[str, list[tuple]] = {}
-            for r in batch.itertuples(index=False):
+            for r in cast(Iterator[_EntityRow], batch.itertuples(index=False)):
                 mentions = list(r.mentions) if r.mentions is not None else []
                 start = min((int(m[0]) for m in mentions), default=0)
                 aliases = [a for a in (list(r.aliases) if r.aliases is not None else []) if isinstance(a, str)]
@@ -329,7 +359,7 @@ class Aligner:
         members: dict[str, list[str]] = {}
         for rid, canon in copies.items():
             members.setdefault(canon, []).append(rid)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for e, z, p in scored:
             pairs = [(e, z), *((ee, z) for ee in members.get(e, [])), *((e, zz) for zz in members.get(z, []))]
             rows.extend({"en_release_id": ee, "zh_release_id": zz, "score": round(p, 4)} for ee, zz in pairs)
@@ -351,7 +381,7 @@ class Aligner:
             return
         alignments = alignments.sort_values(["en_release_id", "zh_release_id"], kind="stable")
         cached = {}
-        for a in alignments.itertuples():
+        for a in cast(Iterator[_AlignmentRow], alignments.itertuples()):
             got = self._cache.links(a.en_release_id, a.zh_release_id)
             if got is not None:  # neither release changed since the run that linked them
                 cached[(a.en_release_id, a.zh_release_id)] = got
@@ -372,7 +402,7 @@ class Aligner:
 
         rows = []
         for start in range(0, len(alignments), pairs_per_block):
-            for a in alignments.iloc[start : start + pairs_per_block].itertuples():
+            for a in cast(Iterator[_AlignmentRow], alignments.iloc[start : start + pairs_per_block].itertuples()):
                 got = cached.get((a.en_release_id, a.zh_release_id))
                 if got is None:
                     e, z = ents.get(a.en_release_id), ents.get(a.zh_release_id)

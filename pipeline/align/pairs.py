@@ -156,9 +156,9 @@ def features(en: Side, zh: Side, cand: np.ndarray, rarity_share: float = 0.1, ch
     if not len(cand):
         return x
     col = {f: FEATURES.index(f) for f in FEATURES}
-    for k, (i, j) in enumerate(cand.tolist()):
+    for k, (e, z) in enumerate(cand.tolist()):
         x[k, col["date_match"]], x[k, col["date_conflict"]] = date_features(
-            en.dates[i], en.month_days[i], zh.dates[j], zh.month_days[j]
+            en.dates[e], en.month_days[e], zh.dates[z], zh.month_days[z]
         )
     cap = max(2, int(rarity_share * len(en)))
     m = {f: (en.matrix(f), zh.matrix(f)) for f in ("numbers", "latin", "concepts", "words", "names")}

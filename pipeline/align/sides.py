@@ -124,7 +124,7 @@ class SideBuilder:
         """English dates and month-days stand for the day before and after too (time zones)."""
         if self.lang != "en":
             return {("d", d) for d in sig.dates} | {("m", md) for md in sig.month_days}
-        keys = {("d", d + timedelta(days=o)) for d in sig.dates for o in (-1, 0, 1)}
+        keys: set[tuple] = {("d", d + timedelta(days=o)) for d in sig.dates for o in (-1, 0, 1)}
         for md in sig.month_days:
             d = md_date(md)
             if d is not None:

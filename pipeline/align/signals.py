@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -121,7 +122,8 @@ def find_dates(text: str, default_year: int | None) -> tuple[set[date], set[tupl
     full: set[date] = set()
     partial: set[tuple[int, int]] = set()
     spans: list[tuple[int, int]] = []
-    patterns = [
+    # Each pattern's (year, month, day) readings; the year is None for a year-less date.
+    patterns: list[tuple[re.Pattern[str], Callable[[re.Match[str]], list[tuple[int | None, int | None, int]]]]] = [
         (_ZH_RANGE, lambda m: [(_year(m[1]), int(m[2]), int(m[3])), (_year(m[1]), int(m[2]), int(m[4]))]),
         (_EN_RANGE, lambda m: [(int(m[4]), _dates.MONTHS.get(m[1].lower()), int(d)) for d in (m[2], m[3])]),
         (_dates.ISO_DATE, lambda m: [(int(m[1]), int(m[2]), int(m[3]))]),

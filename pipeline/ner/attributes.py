@@ -66,7 +66,12 @@ class CachedAttributeRuler(AttributeRuler):
                 self._multi.add(str(i), multis)
                 self._has_multi = True
         self._key_attrs = sorted(named.keys() | regexes.keys() | raw)
-        self._key_ids = [_attr_id(a) for a in self._key_attrs]
+        # Key attributes come from lookupable patterns only, whose attributes all have ids.
+        self._key_ids: list[int | str] = []  # the type Doc.to_array takes
+        for a in self._key_attrs:
+            attr_id = _attr_id(a)
+            assert attr_id is not None
+            self._key_ids.append(attr_id)
         # per key attribute: the hashes of the values rules name (None: key on the raw value)
         self._named = [None if a in raw else np.array(sorted(named.get(a, ())), dtype=np.uint64) for a in self._key_attrs]
         self._regexes = [regexes.get(a, []) for a in self._key_attrs]
@@ -163,7 +168,7 @@ def cache_attribute_rules(nlp: Language) -> Language:
     """Swap the pipeline's `attribute_ruler` for the cached one, same rules; a no-op without one."""
     if "attribute_ruler" not in nlp.pipe_names:
         return nlp
-    patterns = nlp.get_pipe("attribute_ruler").patterns
+    patterns = nlp.get_pipe("attribute_ruler").patterns  # type: ignore[attr-defined]  # spaCy types pipes as callables
     ruler = nlp.replace_pipe("attribute_ruler", "cached_attribute_ruler")
-    ruler.add_patterns(patterns)
+    ruler.add_patterns(patterns)  # type: ignore[attr-defined]  # spaCy types pipes as callables
     return nlp

@@ -109,7 +109,8 @@ def divisions(folder: Path) -> tuple[set[str], set[str]]:
 
 
 def hk_facilities(folder: Path) -> tuple[set[str], set[str]]:
-    en, zh = set(), set()
+    en: set[str] = set()
+    zh: set[str] = set()
     for name in ("facility-hosp.json", "facility-sop.json", "facility-gop.json"):
         for row in json.loads((folder / name).read_text("utf-8")):
             for key, out in (("institution_eng", en), ("cluster_eng", en), ("institution_sc", zh), ("cluster_sc", zh)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
@@ -209,8 +209,9 @@ class Consolidator:
             for hit in re.finditer(rx, self.text):
                 probe = Mention(hit.start(), hit.end(), "", "", 0)
                 over = index.overlapping(probe.start, probe.end)
-                if all(out[i].inside(probe) for i in over) and not any(
-                    (out[i].start, out[i].end) == (probe.start, probe.end) for i in over
+                overlapped = [o for i in over if (o := out[i]) is not None]  # all of them: overlapping() skips gone entries
+                if all(o.inside(probe) for o in overlapped) and not any(
+                    (o.start, o.end) == (probe.start, probe.end) for o in overlapped
                 ):
                     for i in over:
                         out[i] = None
@@ -234,8 +235,8 @@ class Consolidator:
             if (m.label in ("DATE", "MONEY") or term) and m.norm:
                 g.norm = m.norm
         for m in mentions:
-            if m.alias_of is not None and (g := of_full.get(id(m.alias_of))) is not None:
-                g.mentions.append(m)
+            if m.alias_of is not None and (full_group := of_full.get(id(m.alias_of))) is not None:
+                full_group.mentions.append(m)
         return self._rows(self._merge(list(groups.values())))
 
     def _merge(self, groups: list[_Group]) -> list[_Group]:
@@ -401,7 +402,7 @@ class Consolidator:
                         g.label,
                         self.clean_text[c0:c1],
                         norm,
-                        [list(s) for s in spans],
+                        [(s0, s1) for s0, s1 in spans],
                         aliases,
                         source,
                         round(score, 3),
@@ -412,7 +413,6 @@ class Consolidator:
         rows.sort(key=lambda r: r[0])
         for i, (_, e) in enumerate(rows, 1):
             e.entity_id = f"E{i}"
-            e.mentions = [tuple(s) for s in e.mentions]
         return [e for _, e in rows]
 
     def _norm(self, g: _Group, work: str, best: Mention) -> tuple[str, str]:
@@ -444,17 +444,20 @@ class _Overlaps:
     release defines a short form once and uses it hundreds of times). The list may be changed in
     place (same start, an end only ever extended: call `grew`) and appended to (`added`)."""
 
-    def __init__(self, mentions: list[Mention | None]) -> None:
+    def __init__(self, mentions: Sequence[Mention | None]) -> None:
         self.mentions = mentions  # an entry set to None is gone
-        self.order = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
-        self.starts = [mentions[i].start for i in self.order]
-        self.longest = max((m.end - m.start for m in mentions), default=0)
+        present = [m for m in mentions if m is not None]
+        assert len(present) == len(mentions)  # entries are set to None only after the index is built
+        self.order = sorted(range(len(present)), key=lambda i: present[i].start)
+        self.starts = [present[i].start for i in self.order]
+        self.longest = max((m.end - m.start for m in present), default=0)
 
     def grew(self, m: Mention) -> None:
         self.longest = max(self.longest, m.end - m.start)
 
     def added(self, i: int) -> None:
         m = self.mentions[i]
+        assert m is not None  # the mention just appended
         pos = bisect_right(self.starts, m.start)
         self.starts.insert(pos, m.start)
         self.order.insert(pos, i)
@@ -465,7 +468,7 @@ class _Overlaps:
         lo = bisect_left(self.starts, start - self.longest + 1)
         hi = bisect_left(self.starts, end)
         ms = self.mentions
-        return sorted(i for i in self.order[lo:hi] if ms[i] is not None and ms[i].start < end and start < ms[i].end)
+        return sorted(i for i in self.order[lo:hi] if (m := ms[i]) is not None and m.start < end and start < m.end)
 
 
 def expand_zh(name: str) -> str:

@@ -49,7 +49,9 @@ _BYLINE_TITLE = re.compile(
 
 def is_byline_title(title: str | None) -> bool:
     """Is the title a byline's (reporter, editor), which SCHEMA.md's outlets-are-not-ORG rule leaves out?"""
-    return bool(title) and bool(_BYLINE_TITLE.fullmatch(to_hans(title.strip(" :：,，"))))
+    if not title:
+        return False
+    return bool(_BYLINE_TITLE.fullmatch(to_hans(title.strip(" :：,，"))))
 
 
 def decided_none(label: str, text: str, lang: str) -> str | None:

@@ -309,13 +309,15 @@ class EnglishNER:
         # Retrained `ner` weights (train ner --lang en) replace the shipped ones when model_dir has them.
         self.nlp = english_pipeline(model_dir)
         vocab = self.nlp.vocab
+        # spaCy types Language.tokenizer as a Callable[[str], Doc]; it is a Tokenizer, which has pipe().
+        tokenize = self.nlp.tokenizer.pipe  # type: ignore[union-attr]
         self.gpe_names = lexicon.names("gpe", "en")
         self.gpe = PhraseMatcher(vocab)
         # Datelines and headlines write places in capitals: HONG KONG SAR, BEIJING.
         upper = {n.upper() for n in self.gpe_names if len(n) >= 4}
-        self.gpe.add("GPE", list(self.nlp.tokenizer.pipe(sorted(self.gpe_names | upper))))
+        self.gpe.add("GPE", list(tokenize(sorted(self.gpe_names | upper))))
         self.orgs = PhraseMatcher(vocab)
-        self.orgs.add("ORG", list(self.nlp.tokenizer.pipe(sorted(lexicon.names("org", "en")))))
+        self.orgs.add("ORG", list(tokenize(sorted(lexicon.names("org", "en")))))
         self.terms_exact = PhraseMatcher(vocab)
         self.terms_lower = PhraseMatcher(vocab, attr="LOWER")
         self.canonical: dict[str, str] = {}

@@ -567,6 +567,7 @@ class ChineseNER:
         return _checked(label, t.start, t.end, text, "lac", self.use_rules)
 
     def _from_model(self, text: str) -> list[Mention]:
+        assert self.nlp is not None  # called only when the model backend is loaded
         pieces = [(s, text[s:e]) for s, e in sentence_spans(text, "zh")]
         out = []
         for (start, _), doc in zip(pieces, self.nlp.pipe([p for _, p in pieces])):
