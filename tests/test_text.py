@@ -82,6 +82,21 @@ def test_honorifics_keep_each_caller_s_subset():
     )
 
 
+def test_recogniser_lists_keep_each_caller_s_subset():
+    """The lists moved out of pipeline/ner: one file per meaning, a flag column per caller's subset."""
+    heads = lang.words("en", "org_heads", "recognise")
+    assert lang.words("en", "org_heads", "weak") | lang.words("en", "org_heads", "of") <= heads
+    assert lang.words("en", "org_heads", "consolidate") <= heads and "bank" not in heads
+    assert {"co", "international"} <= lang.words("en", "org_heads", "legal_tail") - heads
+    assert lang.words("en", "name_connectors", "separate") == {"of", "for", "on", "and", "&"}
+    assert "hall" in lang.words("en", "not_org_words", "last") & lang.words("en", "not_org_words", "venue")
+    assert lang.column("zh", "org_endings", "recognise")[:3] == ("医院", "集团", "大学")
+    assert "银行" in lang.column("zh", "org_endings", "consolidate")
+    assert "银行" not in lang.column("zh", "org_endings", "recognise")
+    assert {"集团", "控股"} <= lang.words("zh", "legal_forms", "consolidate") - lang.words("zh", "legal_forms", "recognise")
+    assert lang.column("zh", "relation_tails")[0] == "姊妹医院"
+
+
 def test_one_sentence_splitter_for_both_languages():
     from pipeline.text.sentences import sentence_spans
 

@@ -32,6 +32,17 @@ def words(lang: str, name: str, flag: str | None = None) -> frozenset[str]:
     return frozenset(r[first].lower() for r in rows if flag is None or r.get(flag) == "1")
 
 
+@cache
+def column(lang: str, name: str, flag: str | None = None) -> tuple[str, ...]:
+    """The first column of `lang/<lang>/<name>.tsv` as written (case kept), in the file's order; with `flag`, only
+    the rows flagged `1` in that column. For callers that need order (the first match wins) or a tuple."""
+    rows = table(lang, name)
+    if not rows:
+        return ()
+    first = next(iter(rows[0]))
+    return tuple(r[first] for r in rows if flag is None or r.get(flag) == "1")
+
+
 def files() -> list[str]:
     """Every list shipped, as `<lang>/<name>` (for the tests: each must say where it came from)."""
     root = resources.files(__name__)

@@ -29,27 +29,12 @@ _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&�
 _EN_ALIAS_DEF = re.compile(r"\s*[(\[]\s*([^()\[\]\n]{1,120})[)\]]")
 _ZH_ALIAS_DEF = re.compile(r"\s*[（(]\s*([^（）()\n]{1,40})[）)]")
 _ZH_ALIAS_LEAD = re.compile(r"^(?:以下简称|以下称|以下统称|下称|简称|下同|统称|以下)\s*[:：]?\s*")
-_ZH_LEGAL = {"有限公司", "有限责任公司", "股份有限公司", "控股有限公司", "集团有限公司", "集团", "控股"}
+_ZH_LEGAL = lang.words("zh", "legal_forms", "consolidate")
 _QUOTES = "“”\"'‘’「」『』"
 # Head words that end a complete Chinese organisation name.
-_ZH_HEADS = (
-    "大学",
-    "医院",
-    "学院",
-    "中心",
-    "集团",
-    "公司",
-    "委员会",
-    "研究所",
-    "研究院",
-    "基金会",
-    "协会",
-    "学会",
-    "政府",
-    "银行",
-)
+_ZH_HEADS = lang.column("zh", "org_endings", "consolidate")  # pipeline/lang/zh/org_endings.tsv
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
-GENERIC_NAMES = {"company", "group", "the company", "the group", "公司", "集团", "本公司", "本集团", "该公司", "we", "us"}
+GENERIC_NAMES = lang.words("en", "generic_names") | lang.words("zh", "generic_names")
 
 
 @lru_cache(maxsize=1 << 16)  # asked for the same few names again and again (every use of a short form)
@@ -489,34 +474,7 @@ def _initials_match(short: str, full: str) -> bool:
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-_EN_HEADS = {
-    "hospital",
-    "hospitals",
-    "university",
-    "centre",
-    "center",
-    "institute",
-    "college",
-    "school",
-    "commission",
-    "bureau",
-    "authority",
-    "foundation",
-    "association",
-    "council",
-    "department",
-    "government",
-    "faculty",
-    "branch",
-    "clinic",
-    "laboratory",
-    "academy",
-    "office",
-    "ministry",
-    "society",
-    "committee",
-    "board",
-}
+_EN_HEADS = lang.words("en", "org_heads", "consolidate")  # pipeline/lang/en/org_heads.tsv
 
 
 _HONORIFICS = lang.words("en", "honorifics", "consolidate")

@@ -97,7 +97,7 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
     return merged
 
 
-def _short_forms_everywhere(entities: list[Entity], text: str, lang: str, canon, generic: set[str]) -> None:
+def _short_forms_everywhere(entities: list[Entity], text: str, lang: str, canon, generic: frozenset[str]) -> None:
     """Add each use of an entity's short form that no mention covers yet (`HKSH` in a piece that
     never defines it). English short forms count only as whole words with a capital letter."""
     taken = sorted(m for e in entities for m in e.mentions)
