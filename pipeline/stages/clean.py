@@ -274,14 +274,14 @@ class Clean(Stage):
                 footer = True  # PR Newswire footer: what follows is links and boilerplate
             if footer and (re.match(r"^(?:https?://|www\.)\S+$", line) or _LINE_NOISE_RE.match(line)):
                 continue
+            if credit := _EDITOR_CREDIT.match(line):  # a byline: kept, without what follows it
+                line = credit.group(0).strip() + ("）" if line.startswith("（") else ")" if line.startswith("(") else "")
             # a bulleted line is a menu item, unless it continues a list the text introduced
             # (`Its members include:`, then items): then it is content
-            if credit := _EDITOR_CREDIT.match(line):
-                line = credit.group(0).strip() + ("）" if line.startswith("（") else ")" if line.startswith("(") else "")
-                kept.append(line)
-                continue
             listed = list_open and bool(_BULLET_ITEM.match(line))
-            noise = not listed and (_LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line))
+            noise = (
+                credit is None and not listed and (_LINE_NOISE_RE.match(line) or self._is_json_blob(line) or self._is_spam(line))
+            )
             list_open = listed or (not noise and line.endswith((":", "：")))
             if noise:
                 continue
