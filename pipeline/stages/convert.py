@@ -2,8 +2,8 @@
 
 Every later stage reads Chinese as `text_hans`; `hans_to_clean` maps each of its characters back
 to `clean_text`, so entities found on the Simplified text point into the original script. The
-conversion and its offset map are `pipeline.text.hans`;
-this stage picks the language, the script and the OpenCC config.
+conversion and its offset map are `pipeline.text.hans`; this stage picks the language, the script
+and the OpenCC config.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The recognisers propose (high recall); the judge (pipeline/ner/span_filter.py, trained by
 `run_pipeline.py train spans`) decides. A dropped candidate moves to `release.rejected` (the
 `rejected_entities` table, with the recogniser's score as it was), so nothing is lost: a reviewer
-can restore it, and `evaluate --cv` refits the judge on other folds over both
-tables. Runs after relate, so relations are read from every candidate as before.
+can restore it, and `evaluate --cv` refits the judge on other folds over both tables. Runs after
+relate, so relations are read from every candidate as before.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Patterns: one module per relation type (pipeline/relations/types/, its rules in
 pipeline/lang/rel/<type>.jsonl), English ones over spaCy tokens and Chinese ones over `text_hans`
 characters; the types composed are those of labels.RELATION_TYPES. Each relation names its
-entities by `text_norm` and `entity_id`, carries the
-sentence it was read from and a score; `min_score` drops the weaker readings. Optionally (English)
+entities by `text_norm` and `entity_id`, carries the sentence it was read from and a score;
+`min_score` drops the weaker readings. Optionally (English)
 the MiniLM classifier in `classifier_model` re-reads the pattern facts: `classifier` = "filter"
 (drop facts it rejects), "add" (add pairs it finds), "filter+add", "replace" (its facts instead of
 the patterns' for its types: to measure it alone) or "none".
