@@ -9,6 +9,8 @@ before a list of names, subsidiaries and acquisitions, places written as `Singap
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import pytest
 
 from pipeline.ner.conventions import is_media_outlet
@@ -151,6 +153,21 @@ def test_places_written_as_possessive_or_based(run):
     assert ("Harbourview Hospital", "Singapore") in located
     assert ("Lakeside Diagnostics", "Shanghai") in located
     assert frozenset(("Lakeside Diagnostics", "Harbourview Hospital")) in facts(r, "partnership")
+
+
+def test_parties_described_by_their_base_still_form_one_coordinated_subject(run):
+    r = run(
+        "BOSTON, March 3, 2026 /PRNewswire/ -- US-based Northwind Devices and China-based Lakeside Scientific have "
+        "expanded their strategic alliance to make pacemakers. Germany-headquartered Rhein Medical, Japan-based Sakura "
+        "Instruments and Singapore-based Harbourview Hospital have formed a joint venture. Rhein Medical, a Germany-based "
+        "firm, said so."
+    )
+    partners = facts(r, "partnership")
+    assert frozenset(("Northwind Devices", "Lakeside Scientific")) in partners
+    assert {frozenset(p) for p in combinations(("Rhein Medical", "Sakura Instruments", "Harbourview Hospital"), 2)} <= partners
+    located = facts(r, "located_in")
+    assert {("Lakeside Scientific", "China"), ("Sakura Instruments", "Japan"), ("Rhein Medical", "Germany")} <= located
+    assert ("Rhein Medical", "Japan") not in located  # `X, Japan-based Y` describes Y
 
 
 def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):

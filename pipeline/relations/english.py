@@ -32,6 +32,7 @@ TITLE_MODIFIERS = lang.words("en", "title_modifiers")
 EXTRA_TITLES = [r["title"] for r in lang.table("en", "titles")]
 STRONG_VERBS = frozenset(r["verb"] for r in lang.table("en", "signing_verbs") if r["strength"] == "strong")
 WEAK_VERBS = frozenset(r["verb"] for r in lang.table("en", "signing_verbs") if r["strength"] == "weak")
+BASED_UNITS = ("-based", "-headquartered")  # the unit after a place in `China-based X`, a descriptor
 
 
 @dataclass
@@ -310,6 +311,7 @@ def coordination_groups(us: list[Unit]) -> list[list[int]]:
                     and (
                         us[k2].is_("the")
                         or (us[k2].kind == "GPE")
+                        or us[k2].is_(*BASED_UNITS)  # `and China-based B`
                         or (
                             us[k2].kind == "W"
                             and us[k2].pos in ("ADJ", "NOUN", "PROPN")
@@ -320,7 +322,9 @@ def coordination_groups(us: list[Unit]) -> list[list[int]]:
                 ):
                     k2 += 1
                     n += 1
-                if k2 < len(us) and us[k2].kind == "ORG" and not (us[k].is_(",") and n > 0 and not us[k2 - 1].is_("the")):
+                # after a comma only an article or a place's `-based` may come first (`X, a unit of Y` is no member)
+                described = n > 0 and not us[k2 - 1].is_("the", *BASED_UNITS)
+                if k2 < len(us) and us[k2].kind == "ORG" and not (us[k].is_(",") and described):
                     g.append(k2)
                     j = k2
                     continue

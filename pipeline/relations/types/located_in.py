@@ -84,7 +84,8 @@ class LocatedIn(RelationType):
                 if us[g].kind == "GPE" and _based_after(us, g) == i:
                     loc(u, us[g], 0.85, "gpe-based")
             q = k + (k < len(us) and us[k].is_("a", "an", "the"))
-            if comma and q < len(us) and us[q].kind == "GPE" and _based_after(us, q):
+            past = _based_after(us, q) if comma and q < len(us) and us[q].kind == "GPE" else 0
+            if past and us[past].kind != "ORG":  # `X, Japan-based Y` describes Y
                 loc(u, us[q], 0.85, "apposition-gpe-based")
             # GPE's ORG
             if i >= 2 and us[i - 1].is_("'s", "’s") and us[i - 2].kind == "GPE":
