@@ -170,6 +170,28 @@ def test_parties_described_by_their_base_still_form_one_coordinated_subject(run)
     assert ("Rhein Medical", "Japan") not in located  # `X, Japan-based Y` describes Y
 
 
+def test_a_chinese_title_opening_with_its_organisations_short_form(run):
+    # 东大 abbreviates the release's 东华大学; 该院 is the hospital named before; 北大 fits two universities
+    r = run(
+        "东华大学与南山医院签署合作协议。东大校长王明与南山医院院长李华出席。据该院副院长陈红介绍，双方将共建中心。"
+        "北京大学与北京理工大学亦签署协议。北大校长赵刚出席。"
+    )
+    roles = facts(r, "role")
+    assert {("王明", "东华大学"), ("李华", "南山医院"), ("陈红", "南山医院")} <= roles
+    assert ("赵刚", None) in roles
+    titles = {x.head: x.title for x in r.relations if x.type == "role"}
+    assert titles["王明"] == "校长" and titles["陈红"] == "副院长"
+    # Traditional, with the short form and the full name after it
+    r = run("在社會文化司司長歐陽瑜和澳大校董會主席林金城見證下，澳大校長宋永華簽署協議。澳門大學與南山醫院合作。")
+    assert {("林金城", "澳门大学"), ("宋永华", "澳门大学")} <= facts(r, "role")
+
+
+def test_a_complete_chinese_name_is_not_the_short_form_of_a_longer_one(run):
+    r = run("香港大学与香港中文大学签署合作协议。北京大学与北京理工大学亦签署协议。")
+    assert {"香港大学", "香港中文大学", "北京大学", "北京理工大学"} <= candidates(r, "ORG")
+    assert frozenset(("香港大学", "香港中文大学")) in facts(r, "partnership")
+
+
 def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):
     r = run(
         DATELINE + "Sinoverda and the University of Lakeside signed an agreement. Wang Li, Secretary of the Party "

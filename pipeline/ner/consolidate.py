@@ -23,6 +23,7 @@ from pipeline.labels import TERM_LABELS
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
 from pipeline.release import Entity
+from pipeline.text.chars import subsequence_gap
 from pipeline.text.hans import to_hans
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
@@ -159,7 +160,7 @@ class Consolidator:
         if (
             name.startswith(key)
             or _initials_match(items[0], self.text[full.start : full.end])
-            or (self.lang == "zh" and _subsequence_gap(key, name) is not None)
+            or (self.lang == "zh" and subsequence_gap(key, name) is not None)
         ):
             return False
         if key in defined:
@@ -325,15 +326,16 @@ class Consolidator:
             return fits[0]
         # Abbreviation by characters in order: 科大 -> 香港科技大学, 北医三院 -> 北京大学第三医院. A
         # complete name (澳门大学, ending in a head word) is no abbreviation of a longer name it starts
-        # (澳门大学澳门中药检测中心: a unit of it).
+        # (澳门大学澳门中药检测中心: a unit of it), nor of one with the same head and more before it
+        # (香港大学 / 香港中文大学, 北京大学 / 北京理工大学: two universities).
         if 2 <= len(key) <= 4:
             scored = sorted(
                 (
                     (gap, t)
                     for t in same
-                    if (gap := _subsequence_gap(key, t.key)) is not None
+                    if (gap := subsequence_gap(key, t.key)) is not None
                     and len(t.key) > len(key)
-                    and not (key.endswith(_ZH_HEADS) and t.key.startswith(key))
+                    and not _other_complete_name(key, t.key)
                 ),
                 key=lambda x: x[0],
             )
@@ -534,14 +536,11 @@ def _join_initials(words: list[str]) -> list[str]:
     return out
 
 
-def _subsequence_gap(short: str, full: str) -> int | None:
-    """Total gap when `short`'s characters appear in order in `full` starting with `full`'s own; else None."""
-    pos, gap, prev = 0, 0, None
-    for ch in short:
-        i = full.find(ch, pos)
-        if i < 0:
-            return None
-        if prev is not None:
-            gap += i - prev - 1
-        prev, pos = i, i + 1
-    return gap
+def _other_complete_name(key: str, longer: str) -> bool:
+    """Is `key`, a complete name (ending in a head word), another organisation than `longer` rather
+    than its short form: `longer` starts with it (a unit of it), or ends in the same head word with
+    more written before the head (香港大学 / 香港中文大学)."""
+    head = next((h for h in _ZH_HEADS if key.endswith(h)), None)
+    if head is None:
+        return False
+    return longer.startswith(key) or (longer.endswith(head) and not longer.endswith(key))

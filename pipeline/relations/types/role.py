@@ -17,11 +17,13 @@ import re
 
 from pipeline import lang
 from pipeline.labels import ROLE
-from pipeline.relations.chinese import Sketch, end_pos, is_person
+from pipeline.ner import lexicon
+from pipeline.relations.chinese import Sketch, end_pos, is_person, title_core
 from pipeline.relations.common import Doc, Fact
 from pipeline.relations.english import Unit, skip_paren
 from pipeline.relations.types.base import Reading, RelationType, Rules, Sentence, relation_type
 from pipeline.release import Entity
+from pipeline.text.chars import subsequence_gap
 
 RULES = Rules.shipped(ROLE)
 HONORIFICS = {
@@ -277,9 +279,11 @@ class Role(RelationType):
                     if org_i is not None:
                         org = self._unit_org(sk, org_i)
                         role_orgs.add(org_i)
+                    else:
+                        org, title = _org_in_title(doc, title, sk.pos[ts])
                     found.append(Fact("role", person, org, sk.span, 0.9 if org else 0.55, title=title, rule="zh-pre"))
                 # 宋清及总经理韩跃伟: a bare title after another person's title at an organisation
-                if groups and groups[0][0] is None:
+                if groups and groups[0][0] is None and found[0].tail is None:
                     c = rx["conn_end"].search(left[: segs[0][1]])
                     before = left[: c.start()] if c else ""
                     before = rx["honorific_end"].sub("", before)
@@ -317,6 +321,40 @@ class Role(RelationType):
 
     def _unit_org(self, sk: Sketch, oi: int) -> Entity:
         return sk.entity_at(oi)
+
+
+def _org_in_title(doc: Doc, title: str, at: int) -> tuple[Entity | None, str]:
+    """The organisation a Chinese title names in short before its title word, and the title without
+    it: 澳大校长 (an organisation of the release abbreviated: 澳门大学), 港大校长 (a conventional short
+    form, pipeline/data/ner/abbrev_zh.tsv), 该中心主任 (the last organisation before it ending in 中心)."""
+    orgs = [(m, doc.text[m.start : m.end]) for m in doc.mentions if m.label == "ORG"]
+    core = re.search(title_core(), title)
+    anaphor = re.match(r".?[该本]", title[: core.start()] if core else "")
+    if core and anaphor and core.start() > anaphor.end():
+        head = title[anaphor.end() : core.start()]
+        before = [m for m, name in orgs if name.endswith(head) and m.end <= at]
+        if before:
+            return max(before, key=lambda m: m.end).entity, title[core.start() :]
+        return None, title
+    for n in (3, 2):
+        short, rest = title[:n], title[n:]
+        if not re.search(title_core(), rest):
+            continue
+        full = lexicon.zh_abbreviations().get(short)
+        fits = {
+            m.eid: m.entity
+            for m, name in orgs
+            if (full is not None and name.endswith(full))
+            or (
+                len(name) >= n + 2
+                and name[0] == short[0]
+                and not name.startswith(short)
+                and subsequence_gap(short, name) is not None
+            )
+        }
+        if len(fits) == 1:
+            return next(iter(fits.values())), rest
+    return None, title
 
 
 def _named_by_head(doc: Doc, word: str) -> Entity | None:
