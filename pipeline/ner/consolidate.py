@@ -23,6 +23,7 @@ from pipeline.labels import TERM_LABELS
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
 from pipeline.release import Entity
+from pipeline.text.chars import HAN
 from pipeline.text.hans import to_hans
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
@@ -35,6 +36,12 @@ _QUOTES = "“”\"'‘’「」『』"
 _ZH_HEADS = lang.column("zh", "org_endings", "consolidate")  # pipeline/lang/zh/org_endings.tsv
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
 GENERIC_NAMES = lang.words("en", "generic_names") | lang.words("zh", "generic_names")
+# A Latin gloss in brackets after a Chinese name: `尾池雄一(Yuichi Oike)`, `小川久雄教授（Prof. Hisao Ogawa）`.
+_GLOSS_OPEN = re.compile(r"[（(]\s*(?:(?:Prof|Professor|Dr|Mr|Mrs|Ms)(?:\.\s*|\s+))?$")
+_GLOSS_CLOSE = re.compile(r"\s*[）)]")
+_GLOSS_LOWER = frozenset(("of", "and", "&", "for", "the", "de", "da", "van", "von", "in", "at"))
+_ZH_TITLES = tuple(sorted(lang.column("zh", "title_words"), key=len, reverse=True))  # pipeline/lang/zh/title_words.tsv
+_ZH_ORG_ENDINGS = lang.column("zh", "org_endings", "recognise")
 
 
 @lru_cache(maxsize=1 << 16)  # asked for the same few names again and again (every use of a short form)
@@ -181,6 +188,105 @@ class Consolidator:
             return [(m.end() - len(alias), m.end()) for m in rx.finditer(self.text)]
         return [(m.start(), m.end()) for m in re.finditer(re.escape(alias), self.text)]
 
+    # -- Latin glosses -----------------------------------------------------------------------------
+    def add_gloss_aliases(self, mentions: list[Mention]) -> list[Mention]:
+        """Mentions with each Latin gloss in brackets after a Chinese name tied to that name.
+
+        `尾池雄一(Yuichi Oike)`, `熊本大学（Kumamoto University）`: the English name is the Chinese
+        one's alias, not an entity of its own. A person whose Chinese name the tagger cut short
+        (`田中靖`) or missed is read as the Han run before the bracket (see `_gloss_person`).
+        """
+        out: list[Mention | None] = list(mentions)  # None: a cut-short reading of a glossed name
+        glossed: dict[str, Mention] = {}  # canon(gloss) -> the Chinese name's mention
+        for i in range(len(out)):
+            m = out[i]
+            if m is None or m.alias_of is not None or m.label not in ("PERSON", "ORG"):
+                continue
+            gloss = self.text[m.start : m.end]
+            if not _name_like_gloss(gloss):
+                continue
+            opening = _GLOSS_OPEN.search(self.text, max(0, m.start - 16), m.start)
+            if opening is None or not _GLOSS_CLOSE.match(self.text, m.end):
+                continue
+            han_end = opening.start()
+            while han_end > 0 and self.text[han_end - 1] == " ":
+                han_end -= 1
+            found = self._gloss_person(out, han_end) if m.label == "PERSON" else self._gloss_org(out, han_end)
+            if found is None:
+                continue
+            han, replaced = found
+            named = replace(han, defines=(*han.defines, gloss) if gloss not in han.defines else han.defines)
+            _swap(out, han, named, replaced)
+            out[i] = replace(m, label=named.label, origin="alias", alias_of=named)
+            glossed.setdefault(canon(gloss), named)
+        # The gloss written elsewhere (not after its Chinese name) is the same entity.
+        for i, other in enumerate(out):
+            if other is None or other.alias_of is not None:
+                continue
+            if (first := glossed.get(canon(self.text[other.start : other.end]))) is None:
+                continue
+            current = next((x for x in out if x is not None and (x.start, x.end) == (first.start, first.end)), None)
+            if current is not None:
+                out[i] = replace(other, label=current.label, origin="alias", alias_of=current)
+        return sorted((m for m in out if m is not None), key=lambda m: m.start)
+
+    def _gloss_org(self, mentions: list[Mention | None], end: int) -> tuple[Mention, list[int]] | None:
+        """The Chinese organisation name ending at `end`."""
+        m = self._han_name(mentions, "ORG", end)
+        return None if m is None else (m, [])
+
+    def _han_name(self, mentions: list[Mention | None], label: str, end: int) -> Mention | None:
+        """A Chinese name of `label` ending at `end` (not a short form's use)."""
+        for m in mentions:
+            if (
+                m is not None
+                and m.label == label
+                and m.alias_of is None
+                and m.end == end
+                and HAN.search(self.text[m.start : m.end])
+            ):
+                return m
+        return None
+
+    def _gloss_person(self, mentions: list[Mention | None], end: int) -> tuple[Mention, list[int]] | None:
+        """The Chinese person's name ending at `end` (or before a title there), and the indices of
+        cut-short readings of it to drop. A tagger's name ending there is taken as it is; else the
+        name is the run of Han characters before it (after any title or other name in the run), if
+        that is 2-5 characters and no other name runs over it."""
+        before = self.text[max(0, end - 6) : end]
+        title = next((t for t in _ZH_TITLES if before.endswith(t)), "")
+        end -= len(title)
+        for m in mentions:
+            if (
+                m is not None
+                and m.label == "PERSON"
+                and m.alias_of is None
+                and m.end == end
+                and HAN.search(self.text[m.start : m.end])
+            ):
+                return m, []
+        start = end
+        while start > 0 and HAN.match(self.text[start - 1]):
+            start -= 1
+        run = self.text[start:end]
+        cut = max((run.rfind(t) + len(t) for t in _ZH_TITLES if t in run[:-2]), default=0)
+        start += cut
+        drop = []
+        for i, m in enumerate(mentions):
+            if m is None or m.end <= start or m.start >= end:
+                continue
+            if m.label == "PERSON" and start <= m.start and m.end <= end:
+                drop.append(i)  # 田中靖 for 田中靖人
+            elif m.end <= end - 2 and m.label != "PERSON":
+                start = max(start, m.end)  # 熊本大学 before 田中靖人
+            else:
+                return None  # part of another name
+        drop = [i for i in drop if (m := mentions[i]) is not None and m.start >= start]
+        name = self.text[start:end]
+        if not 2 <= len(name) <= 5 or name.endswith(_ZH_ORG_ENDINGS) or name in lexicon.names("gpe", "zh"):
+            return None
+        return Mention(start, end, "PERSON", "gloss", 0.8), drop
+
     # -- grouping --------------------------------------------------------------------------------
     def add_repeats(self, mentions: list[Mention]) -> list[Mention]:
         """Every other place an organisation's full name is written is a mention of it too
@@ -206,6 +312,8 @@ class Consolidator:
 
     def entities(self, mentions: list[Mention]) -> list[Entity]:
         mentions = self.add_alias_mentions(self.add_repeats(mentions))
+        if self.lang == "zh":
+            mentions = self.add_gloss_aliases(mentions)
         groups: dict[tuple[str, str], _Group] = {}
         of_full: dict[int, _Group] = {}
         for m in mentions:
@@ -454,6 +562,29 @@ class _Overlaps:
         hi = bisect_left(self.starts, end)
         ms = self.mentions
         return sorted(i for i in self.order[lo:hi] if (m := ms[i]) is not None and m.start < end and start < m.end)
+
+
+def _name_like_gloss(text: str) -> bool:
+    """`Yuichi Oike`, `Jun-ichirou Yasunaga`, `University of Macau`: Latin words, each capitalised
+    but for a few joining words."""
+    words = text.split()
+    if not words or HAN.search(text) or not re.fullmatch(r"[A-Za-z][A-Za-z .,&'’\-–]*", text):
+        return False
+    return words[0][0].isupper() and all(w[0].isupper() or w.casefold() in _GLOSS_LOWER for w in words)
+
+
+def _swap(mentions: list[Mention | None], old: Mention, new: Mention, drop: list[int]) -> None:
+    """`old` replaced by `new` in place (or added), every short form of `old` pointing to `new`; `drop` gone."""
+    for i in drop:
+        mentions[i] = None
+    idx = next((i for i, m in enumerate(mentions) if m is old), None)
+    if idx is None:
+        mentions.append(new)
+    else:
+        mentions[idx] = new
+    for i, m in enumerate(mentions):
+        if m is not None and m.alias_of is old:
+            mentions[i] = replace(m, alias_of=new)
 
 
 def expand_zh(name: str) -> str:
