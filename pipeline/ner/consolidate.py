@@ -37,8 +37,8 @@ _ZH_HEADS = lang.column("zh", "org_endings", "consolidate")  # pipeline/lang/zh/
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
 GENERIC_NAMES = lang.words("en", "generic_names") | lang.words("zh", "generic_names")
 # A Latin gloss in brackets after a Chinese name: `尾池雄一(Yuichi Oike)`, `小川久雄教授（Prof. Hisao Ogawa）`.
-_GLOSS_OPEN = re.compile(r"[（(]\s*(?:(?:Prof|Professor|Dr|Mr|Mrs|Ms)(?:\.\s*|\s+))?$")
-_GLOSS_CLOSE = re.compile(r"\s*[）)]")
+_GLOSS = re.compile(r"[（(]\s*(?:(?:Prof|Professor|Dr|Mr|Mrs|Ms)(?:\.\s*|\s+))?([A-Za-z][^（）()\n]{0,100}?)\s*[）)]")
+_EN_ORG_WORDS = lang.words("en", "org_heads", "recognise")  # a gloss with one names no person
 _GLOSS_LOWER = frozenset(("of", "and", "&", "for", "the", "de", "da", "van", "von", "in", "at"))
 _ZH_TITLES = tuple(sorted(lang.column("zh", "title_words"), key=len, reverse=True))  # pipeline/lang/zh/title_words.tsv
 _ZH_ORG_ENDINGS = lang.column("zh", "org_endings", "recognise")
@@ -192,32 +192,40 @@ class Consolidator:
     def add_gloss_aliases(self, mentions: list[Mention]) -> list[Mention]:
         """Mentions with each Latin gloss in brackets after a Chinese name tied to that name.
 
-        `尾池雄一(Yuichi Oike)`, `熊本大学（Kumamoto University）`: the English name is the Chinese
-        one's alias, not an entity of its own. A person whose Chinese name the tagger cut short
-        (`田中靖`) or missed is read as the Han run before the bracket (see `_gloss_person`).
+        `尾池雄一(Yuichi Oike)`, `熊本大学（Kumamoto University）`, `小川久雄教授（Prof. Hisao Ogawa）`:
+        the English name is the Chinese one's alias, not an entity of its own (the English reader's
+        pieces of it, `Jun-ichirou` + `Ando`, become one). A person whose Chinese name the tagger
+        cut short (`田中靖`) or missed is read as the Han run before the bracket (`_gloss_person`).
         """
-        out: list[Mention | None] = list(mentions)  # None: a cut-short reading of a glossed name
+        out: list[Mention | None] = list(mentions)  # None: gone (a cut-short name, a piece of a gloss)
         glossed: dict[str, Mention] = {}  # canon(gloss) -> the Chinese name's mention
-        for i in range(len(out)):
-            m = out[i]
-            if m is None or m.alias_of is not None or m.label not in ("PERSON", "ORG"):
-                continue
-            gloss = self.text[m.start : m.end]
+        for bracket in _GLOSS.finditer(self.text):
+            gloss, (g0, g1) = bracket.group(1), bracket.span(1)
             if not _name_like_gloss(gloss):
                 continue
-            opening = _GLOSS_OPEN.search(self.text, max(0, m.start - 16), m.start)
-            if opening is None or not _GLOSS_CLOSE.match(self.text, m.end):
+            over = [i for i, m in enumerate(out) if m is not None and m.start < bracket.end() and bracket.start() < m.end]
+            parts = [m for i in over if (m := out[i]) is not None and bracket.start() < m.start and m.end <= g1]
+            if not parts or len(parts) != len(over):
                 continue
-            han_end = opening.start()
+            if any(m.alias_of is not None or m.label not in ("PERSON", "ORG") for m in parts):
+                continue  # `香港科技园公司（HKSTP）`: a short form already defined; a date: no name
+            labels = {m.label for m in parts}
+            han_end = bracket.start()
             while han_end > 0 and self.text[han_end - 1] == " ":
                 han_end -= 1
-            found = self._gloss_person(out, han_end) if m.label == "PERSON" else self._gloss_org(out, han_end)
+            words = gloss.split()
+            person_like = len(words) <= 4 and not any(w.casefold() in _EN_ORG_WORDS for w in words)
+            found = self._gloss_org(out, han_end) if "ORG" in labels else None
+            if found is None and person_like:
+                found = self._gloss_person(out, han_end, guess="PERSON" in labels)
             if found is None:
                 continue
-            han, replaced = found
+            han, drop = found
             named = replace(han, defines=(*han.defines, gloss) if gloss not in han.defines else han.defines)
-            _swap(out, han, named, replaced)
-            out[i] = replace(m, label=named.label, origin="alias", alias_of=named)
+            for i in over:
+                out[i] = None
+            _swap(out, han, named, drop)
+            out.append(Mention(g0, g1, named.label, "alias", max(m.score for m in parts), alias_of=named))
             glossed.setdefault(canon(gloss), named)
         # The gloss written elsewhere (not after its Chinese name) is the same entity.
         for i, other in enumerate(out):
@@ -248,40 +256,36 @@ class Consolidator:
                 return m
         return None
 
-    def _gloss_person(self, mentions: list[Mention | None], end: int) -> tuple[Mention, list[int]] | None:
+    def _gloss_person(self, mentions: list[Mention | None], end: int, guess: bool) -> tuple[Mention, list[int]] | None:
         """The Chinese person's name ending at `end` (or before a title there), and the indices of
-        cut-short readings of it to drop. A tagger's name ending there is taken as it is; else the
-        name is the run of Han characters before it (after any title or other name in the run), if
-        that is 2-5 characters and no other name runs over it."""
+        readings of it to drop. A tagger's name ending there is taken as it is; else, when `guess`
+        (the gloss was read as a person), the name is the run of Han characters before it (after
+        any title or other name in the run) if that is 2-5 characters and no other name runs over it."""
         before = self.text[max(0, end - 6) : end]
         title = next((t for t in _ZH_TITLES if before.endswith(t)), "")
         end -= len(title)
-        for m in mentions:
-            if (
-                m is not None
-                and m.label == "PERSON"
-                and m.alias_of is None
-                and m.end == end
-                and HAN.search(self.text[m.start : m.end])
-            ):
-                return m, []
+        if (tagged := self._han_name(mentions, "PERSON", end)) is not None:
+            return tagged, []
+        if not guess:
+            return None
         start = end
         while start > 0 and HAN.match(self.text[start - 1]):
             start -= 1
         run = self.text[start:end]
-        cut = max((run.rfind(t) + len(t) for t in _ZH_TITLES if t in run[:-2]), default=0)
-        start += cut
+        start += max((run.rfind(t) + len(t) for t in _ZH_TITLES if t in run[:-2]), default=0)
+        inside = [(i, m) for i, m in enumerate(mentions) if m is not None and m.end > start and m.start < end]
+        # another name before this one in the run: 熊本大学 before 田中靖人
+        start = max([start] + [m.end for _, m in inside if m.label != "PERSON" and m.end <= end - 2])
         drop = []
-        for i, m in enumerate(mentions):
-            if m is None or m.end <= start or m.start >= end:
+        for i, m in inside:
+            if m.end <= start:
                 continue
             if m.label == "PERSON" and start <= m.start and m.end <= end:
                 drop.append(i)  # 田中靖 for 田中靖人
-            elif m.end <= end - 2 and m.label != "PERSON":
-                start = max(start, m.end)  # 熊本大学 before 田中靖人
+            elif (m.start, m.end) == (start, end) and m.origin in ("lac", "model") and m.label == "GPE":
+                drop.append(i)  # the tagger's place 長谷川美穗, glossed as a person
             else:
                 return None  # part of another name
-        drop = [i for i in drop if (m := mentions[i]) is not None and m.start >= start]
         name = self.text[start:end]
         if not 2 <= len(name) <= 5 or name.endswith(_ZH_ORG_ENDINGS) or name in lexicon.names("gpe", "zh"):
             return None
