@@ -3,7 +3,9 @@
 A release names an organisation in full once and then by a short form it defines
 (`HKSH Medical Group ("HKSH")`, `养和医疗集团（下称养和）`) or by a conventional one (`CUHK`,
 `医管局`, `Professor Lo`). Those mentions belong to the full name's entity, whose `text` is the
-full name and whose `aliases` list the short forms. A date keeps one entity per written form
+full name and whose `aliases` list the short forms. So does a Latin gloss in brackets after a
+Chinese name (`尾池雄一(Yuichi Oike)`, `熊本大學（Kumamoto University）`): it is the Chinese name's
+alias, its mentions that entity's (`add_gloss_aliases`). A date keeps one entity per written form
 (`2024-05-23` and `2024年5月23日` are both read), normalised to ISO in `text_norm`.
 """
 
