@@ -3,7 +3,9 @@
 A release names an organisation in full once and then by a short form it defines
 (`HKSH Medical Group ("HKSH")`, `养和医疗集团（下称养和）`) or by a conventional one (`CUHK`,
 `医管局`, `Professor Lo`). Those mentions belong to the full name's entity, whose `text` is the
-full name and whose `aliases` list the short forms. A date keeps one entity per written form
+full name and whose `aliases` list the short forms. So does a Latin gloss in brackets after a
+Chinese name (`尾池雄一(Yuichi Oike)`, `熊本大學（Kumamoto University）`): it is the Chinese name's
+alias, its mentions that entity's (`add_gloss_aliases`). A date keeps one entity per written form
 (`2024-05-23` and `2024年5月23日` are both read), normalised to ISO in `text_norm`.
 """
 
@@ -23,7 +25,7 @@ from pipeline.labels import TERM_LABELS
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention
 from pipeline.release import Entity
-from pipeline.text.chars import subsequence_gap
+from pipeline.text.chars import HAN, subsequence_gap
 from pipeline.text.hans import to_hans
 
 _PUNCT = re.compile(r"[\s\.,'\"“”‘’()（）\[\]\-–—·・:：;；/&、「」『』《》]+")
@@ -36,6 +38,12 @@ _QUOTES = "“”\"'‘’「」『』"
 _ZH_HEADS = lang.column("zh", "org_endings", "consolidate")  # pipeline/lang/zh/org_endings.tsv
 # Short forms that stand for "the company" in general: listed as aliases, never searched for.
 GENERIC_NAMES = lang.words("en", "generic_names") | lang.words("zh", "generic_names")
+# A Latin gloss in brackets after a Chinese name: `尾池雄一(Yuichi Oike)`, `小川久雄教授（Prof. Hisao Ogawa）`.
+_GLOSS = re.compile(r"[（(]\s*(?:(?:Prof|Professor|Dr|Mr|Mrs|Ms)(?:\.\s*|\s+))?([A-Za-z][^（）()\n]{0,100}?)\s*[）)]")
+_EN_ORG_WORDS = lang.words("en", "org_heads", "recognise")  # a gloss with one names no person
+_GLOSS_LOWER = frozenset(("of", "and", "&", "for", "the", "de", "da", "van", "von", "in", "at"))
+_ZH_TITLES = tuple(sorted(lang.column("zh", "title_words"), key=len, reverse=True))  # pipeline/lang/zh/title_words.tsv
+_ZH_ORG_ENDINGS = lang.column("zh", "org_endings", "recognise")
 
 
 @lru_cache(maxsize=1 << 16)  # asked for the same few names again and again (every use of a short form)
@@ -182,6 +190,109 @@ class Consolidator:
             return [(m.end() - len(alias), m.end()) for m in rx.finditer(self.text)]
         return [(m.start(), m.end()) for m in re.finditer(re.escape(alias), self.text)]
 
+    # -- Latin glosses -----------------------------------------------------------------------------
+    def add_gloss_aliases(self, mentions: list[Mention]) -> list[Mention]:
+        """Mentions with each Latin gloss in brackets after a Chinese name tied to that name.
+
+        `尾池雄一(Yuichi Oike)`, `熊本大学（Kumamoto University）`, `小川久雄教授（Prof. Hisao Ogawa）`:
+        the English name is the Chinese one's alias, not an entity of its own (the English reader's
+        pieces of it, `Jun-ichirou` + `Ando`, become one). A person whose Chinese name the tagger
+        cut short (`田中靖`) or missed is read as the Han run before the bracket (`_gloss_person`).
+        """
+        out: list[Mention | None] = list(mentions)  # None: gone (a cut-short name, a piece of a gloss)
+        glossed: dict[str, Mention] = {}  # canon(gloss) -> the Chinese name's mention
+        for bracket in _GLOSS.finditer(self.text):
+            gloss, (g0, g1) = bracket.group(1), bracket.span(1)
+            if not _name_like_gloss(gloss):
+                continue
+            over = [i for i, m in enumerate(out) if m is not None and m.start < bracket.end() and bracket.start() < m.end]
+            parts = [m for i in over if (m := out[i]) is not None and bracket.start() < m.start and m.end <= g1]
+            if not parts or len(parts) != len(over):
+                continue
+            if any(m.alias_of is not None or m.label not in ("PERSON", "ORG") for m in parts):
+                continue  # `香港科技园公司（HKSTP）`: a short form already defined; a date: no name
+            labels = {m.label for m in parts}
+            han_end = bracket.start()
+            while han_end > 0 and self.text[han_end - 1] == " ":
+                han_end -= 1
+            words = gloss.split()
+            person_like = len(words) <= 4 and not any(w.casefold() in _EN_ORG_WORDS for w in words)
+            found = self._gloss_org(out, han_end) if "ORG" in labels else None
+            if found is None and person_like:
+                found = self._gloss_person(out, han_end, guess="PERSON" in labels)
+            if found is None:
+                continue
+            han, drop = found
+            named = replace(han, defines=(*han.defines, gloss) if gloss not in han.defines else han.defines)
+            for i in over:
+                out[i] = None
+            _swap(out, han, named, drop)
+            out.append(Mention(g0, g1, named.label, "alias", max(m.score for m in parts), alias_of=named))
+            glossed.setdefault(canon(gloss), named)
+        # The gloss written elsewhere (not after its Chinese name) is the same entity.
+        for i, other in enumerate(out):
+            if other is None or other.alias_of is not None:
+                continue
+            if (first := glossed.get(canon(self.text[other.start : other.end]))) is None:
+                continue
+            current = next((x for x in out if x is not None and (x.start, x.end) == (first.start, first.end)), None)
+            if current is not None:
+                out[i] = replace(other, label=current.label, origin="alias", alias_of=current)
+        return sorted((m for m in out if m is not None), key=lambda m: m.start)
+
+    def _gloss_org(self, mentions: list[Mention | None], end: int) -> tuple[Mention, list[int]] | None:
+        """The Chinese organisation name ending at `end`."""
+        m = self._han_name(mentions, "ORG", end)
+        return None if m is None else (m, [])
+
+    def _han_name(self, mentions: list[Mention | None], label: str, end: int) -> Mention | None:
+        """A Chinese name of `label` ending at `end` (not a short form's use)."""
+        for m in mentions:
+            if (
+                m is not None
+                and m.label == label
+                and m.alias_of is None
+                and m.end == end
+                and HAN.search(self.text[m.start : m.end])
+            ):
+                return m
+        return None
+
+    def _gloss_person(self, mentions: list[Mention | None], end: int, guess: bool) -> tuple[Mention, list[int]] | None:
+        """The Chinese person's name ending at `end` (or before a title there), and the indices of
+        readings of it to drop. A tagger's name ending there is taken as it is; else, when `guess`
+        (the gloss was read as a person), the name is the run of Han characters before it (after
+        any title or other name in the run) if that is 2-5 characters and no other name runs over it."""
+        before = self.text[max(0, end - 6) : end]
+        title = next((t for t in _ZH_TITLES if before.endswith(t)), "")
+        end -= len(title)
+        if (tagged := self._han_name(mentions, "PERSON", end)) is not None:
+            return tagged, []
+        if not guess:
+            return None
+        start = end
+        while start > 0 and HAN.match(self.text[start - 1]):
+            start -= 1
+        run = self.text[start:end]
+        start += max((run.rfind(t) + len(t) for t in _ZH_TITLES if t in run[:-2]), default=0)
+        inside = [(i, m) for i, m in enumerate(mentions) if m is not None and m.end > start and m.start < end]
+        # another name before this one in the run: 熊本大学 before 田中靖人
+        start = max([start] + [m.end for _, m in inside if m.label != "PERSON" and m.end <= end - 2])
+        drop = []
+        for i, m in inside:
+            if m.end <= start:
+                continue
+            if m.label == "PERSON" and start <= m.start and m.end <= end:
+                drop.append(i)  # 田中靖 for 田中靖人
+            elif (m.start, m.end) == (start, end) and m.origin in ("lac", "model") and m.label == "GPE":
+                drop.append(i)  # the tagger's place 長谷川美穗, glossed as a person
+            else:
+                return None  # part of another name
+        name = self.text[start:end]
+        if not 2 <= len(name) <= 5 or name.endswith(_ZH_ORG_ENDINGS) or name in lexicon.names("gpe", "zh"):
+            return None
+        return Mention(start, end, "PERSON", "gloss", 0.8), drop
+
     # -- grouping --------------------------------------------------------------------------------
     def add_repeats(self, mentions: list[Mention]) -> list[Mention]:
         """Every other place an organisation's full name is written is a mention of it too
@@ -207,6 +318,8 @@ class Consolidator:
 
     def entities(self, mentions: list[Mention]) -> list[Entity]:
         mentions = self.add_alias_mentions(self.add_repeats(mentions))
+        if self.lang == "zh":
+            mentions = self.add_gloss_aliases(mentions)
         groups: dict[tuple[str, str], _Group] = {}
         of_full: dict[int, _Group] = {}
         for m in mentions:
@@ -456,6 +569,29 @@ class _Overlaps:
         hi = bisect_left(self.starts, end)
         ms = self.mentions
         return sorted(i for i in self.order[lo:hi] if (m := ms[i]) is not None and m.start < end and start < m.end)
+
+
+def _name_like_gloss(text: str) -> bool:
+    """`Yuichi Oike`, `Jun-ichirou Yasunaga`, `University of Macau`: Latin words, each capitalised
+    but for a few joining words."""
+    words = text.split()
+    if not words or HAN.search(text) or not re.fullmatch(r"[A-Za-z][A-Za-z .,&'’\-–]*", text):
+        return False
+    return words[0][0].isupper() and all(w[0].isupper() or w.casefold() in _GLOSS_LOWER for w in words)
+
+
+def _swap(mentions: list[Mention | None], old: Mention, new: Mention, drop: list[int]) -> None:
+    """`old` replaced by `new` in place (or added), every short form of `old` pointing to `new`; `drop` gone."""
+    for i in drop:
+        mentions[i] = None
+    idx = next((i for i, m in enumerate(mentions) if m is old), None)
+    if idx is None:
+        mentions.append(new)
+    else:
+        mentions[idx] = new
+    for i, m in enumerate(mentions):
+        if m is not None and m.alias_of is old:
+            mentions[i] = replace(m, alias_of=new)
 
 
 def expand_zh(name: str) -> str:

