@@ -192,6 +192,19 @@ def test_a_complete_chinese_name_is_not_the_short_form_of_a_longer_one(run):
     assert frozenset(("香港大学", "香港中文大学")) in facts(r, "partnership")
 
 
+def test_a_name_cut_off_where_a_truncated_copy_ends_is_the_full_names_mention(run):
+    text = (
+        DATELINE + "Lakeside Medical College Hospital signed an agreement with Harbourview University. "
+        "The two thanked Lakeside Medical College Hospital staff and Lakeside Med"
+    )
+    r = run(text)
+    assert "Lakeside Med" not in candidates(r, "ORG")
+    full = next(e for e in r.entities + r.rejected if e.text == "Lakeside Medical College Hospital")
+    assert (len(r.clean_text) - len("Lakeside Med"), len(r.clean_text)) in [tuple(m) for m in full.mentions]
+    # a shorter name that the text does not end in stays its own
+    assert "Harbourview University" in candidates(r, "ORG")
+
+
 def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):
     r = run(
         DATELINE + "Sinoverda and the University of Lakeside signed an agreement. Wang Li, Secretary of the Party "

@@ -362,6 +362,11 @@ class Consolidator:
         same = [t for t in longer if t.label == g.label]
         if g.label in ("DATE", "MONEY") or not same or not g.key:
             return None, False
+        # A name cut off where a truncated copy ends (`... Peking Union Med`): the longer name it starts.
+        if all(not self.text[m.end :].strip() for m in g.mentions):
+            cut = [t for t in same if self._surface(t).startswith(self._surface(g)) and t.key != g.key]
+            if len(cut) == 1:
+                return cut[0], True
         # Spelling variants: `... Academy Medical Sciences` / `... Academy of Medical Sciences`.
         min_len = 6 if self.lang == "en" else 4
         max_dist = 1 if g.label == "PERSON" or self.lang == "zh" else 2
