@@ -205,6 +205,26 @@ def test_a_name_cut_off_where_a_truncated_copy_ends_is_the_full_names_mention(ru
     assert "Harbourview University" in candidates(r, "ORG")
 
 
+def test_caption_lines_give_each_person_their_roles(run):
+    # a photo caption: name[(gloss)]-organisation title, more posts after a semicolon
+    r = run(
+        "南山醫院與東華大學簽署合作備忘錄。\n照片(左起):\n王大明-東華大學校長\n"
+        "陳小華(Siu-wah Chan)-東華大學醫學院院長;南山醫院副院長\n李美玲-東華大學秘書\n"
+        "南山醫院院長張志強表示歡迎。"
+    )
+    roles = facts(r, "role")
+    assert {("王大明", "东华大学"), ("陈小华", "东华大学医学院"), ("陈小华", "南山医院"), ("李美玲", "东华大学")} <= roles
+    assert ("张志强", "南山医院") in roles
+    # the semicolon carries the person only into the next part, not into a later sentence
+    chan = {f.tail for f in r.relations if f.type == "role" and f.head == "陈小华"}
+    assert chan == {"东华大学医学院", "南山医院"}
+
+
+def test_a_hospital_and_a_medical_school_of_one_university_stay_two(run):
+    r = run("東華大學醫院與東華大學醫學院簽署合作協議。")
+    assert {"東華大學醫院", "東華大學醫學院"} <= candidates(r, "ORG")
+
+
 def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):
     r = run(
         DATELINE + "Sinoverda and the University of Lakeside signed an agreement. Wang Li, Secretary of the Party "

@@ -367,7 +367,8 @@ class Consolidator:
             cut = [t for t in same if self._surface(t).startswith(self._surface(g)) and t.key != g.key]
             if len(cut) == 1:
                 return cut[0], True
-        # Spelling variants: `... Academy Medical Sciences` / `... Academy of Medical Sciences`.
+        # Spelling variants: `... Academy Medical Sciences` / `... Academy of Medical Sciences`; not two
+        # Chinese names ending in different head words (熊本大学医院 / 熊本大学医学院: a hospital, a school).
         min_len = 6 if self.lang == "en" else 4
         max_dist = 1 if g.label == "PERSON" or self.lang == "zh" else 2
         key = expand_zh(g.key) if self.lang == "zh" else g.key
@@ -376,6 +377,7 @@ class Consolidator:
             for t in same
             if len(key) >= min_len
             and Levenshtein.distance(key, expand_zh(t.key) if self.lang == "zh" else t.key, score_cutoff=max_dist) <= max_dist
+            and not (self.lang == "zh" and _zh_head(key) != _zh_head(expand_zh(t.key)))
         ]
         if len(close) == 1 and (g.label != "PERSON" or len(g.key) >= 8):
             return close[0], True
@@ -677,11 +679,16 @@ def _join_initials(words: list[str]) -> list[str]:
     return out
 
 
+def _zh_head(name: str) -> str | None:
+    """The head word a Chinese organisation name ends in (大学, 医院, 学院 ...), if any."""
+    return next((h for h in _ZH_HEADS if name.endswith(h)), None)
+
+
 def _other_complete_name(key: str, longer: str) -> bool:
     """Is `key`, a complete name (ending in a head word), another organisation than `longer` rather
     than its short form: `longer` starts with it (a unit of it), or ends in the same head word with
     more written before the head (香港大学 / 香港中文大学)."""
-    head = next((h for h in _ZH_HEADS if key.endswith(h)), None)
+    head = _zh_head(key)
     if head is None:
         return False
     return longer.startswith(key) or (longer.endswith(head) and not longer.endswith(key))

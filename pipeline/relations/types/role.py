@@ -19,6 +19,7 @@ from pipeline import lang
 from pipeline.labels import ROLE
 from pipeline.ner import lexicon
 from pipeline.relations.chinese import Sketch, end_pos, is_person, title_core
+from pipeline.relations.chinese import skip_paren as skip_zh_paren
 from pipeline.relations.common import Doc, Fact
 from pipeline.relations.english import Unit, skip_paren
 from pipeline.relations.types.base import Reading, RelationType, Rules, Sentence, relation_type
@@ -44,6 +45,7 @@ ORGAN_OF = re.compile(rf"(?:the\s+)?{_ORGAN}\s+of\s+(?:the\s+)?(?P<org>.+)", re.
 UNIT_ORG = re.compile(RULES.pattern("en", "unit_org"), re.I)
 # `authority chairman Anthony Wu`: head words that name the release's one organisation ending in them
 ANAPHOR_HEADS = RULES.words("en", "anaphor_heads")
+CAPTION = "role-caption"  # Reading.keep: the person of a caption line whose sentence ended at a semicolon
 
 
 @relation_type
@@ -58,8 +60,18 @@ class Role(RelationType):
         return self._roles(reading.doc, sent.span, sent.units, reading.reader.plural_titles)
 
     def chinese(self, reading: Reading, sent: Sentence) -> list[Fact]:
-        assert sent.sketch is not None, "a Chinese sentence has its sketch"
-        facts, sent.marks["role_orgs"] = self._zh_roles(reading.doc, sent.sketch)
+        sk = sent.sketch
+        assert sk is not None, "a Chinese sentence has its sketch"
+        facts, role_orgs = self._zh_roles(reading.doc, sk)
+        # a caption's next part after a semicolon is read as a sentence of its own: `;熊本大学医院副院长`
+        carried: list[Entity] = reading.keep(CAPTION)
+        if carried and not any(is_person(ch) for ch in sk.chars):
+            facts += self._caption_parts(reading.doc, sk, 0, carried[-1], role_orgs)
+        elif not any(f.rule == "zh-caption" for f in facts):
+            carried.clear()
+        captions = [f for f in facts if f.rule == "zh-caption"]
+        carried[:] = [captions[-1].head] if captions and sk.chars.rstrip().endswith((";", "；")) else []
+        sent.marks["role_orgs"] = role_orgs
         return facts
 
     def _roles(self, doc: Doc, span: tuple[int, int], us: list[Unit], plural_titles: set[str]) -> list[Fact]:
@@ -315,9 +327,42 @@ class Role(RelationType):
                     org = sk.entity_at(oi)
                     role_orgs.add(oi)
                 found.append(Fact("role", person, org, sk.span, 0.85 if org else 0.55, title=title, rule="zh-post"))
+            if not found:
+                found = self._zh_caption(doc, sk, pi, person, role_orgs)
             by_person[pi] = found
             facts.extend(found)
         return facts, role_orgs
+
+    def _zh_caption(self, doc: Doc, sk: Sketch, pi: int, person: Entity, role_orgs: set[int]) -> list[Fact]:
+        """A caption line `NAME[(gloss)]-ORG TITLE[;ORG TITLE]` (photo captions, delegation lists):
+        one role per part between semicolons."""
+        rx = RULES.zh
+        s = sk.chars
+        dash = rx["caption_dash"].match(s[skip_zh_paren(s, pi + 1) :])
+        if not dash:
+            return []
+        return self._caption_parts(doc, sk, skip_zh_paren(s, pi + 1) + dash.end(), person, role_orgs)
+
+    def _caption_parts(self, doc: Doc, sk: Sketch, at: int, person: Entity, role_orgs: set[int]) -> list[Fact]:
+        """The `ORG TITLE` parts of a caption from `at`, each ending at a semicolon or the sentence's end."""
+        rx = RULES.zh
+        s = sk.chars
+        found = []
+        while at < len(s):
+            m = rx["caption_title"].match(s[at:])
+            if not m:
+                break
+            org = None
+            if m.group(1):
+                org = self._unit_org(sk, at + m.start(1))
+                role_orgs.add(at + m.start(1))
+            title = doc.text[sk.pos[at + m.start(2)] : end_pos(sk, at + m.end(2))]
+            found.append(Fact("role", person, org, sk.span, 0.85 if org else 0.55, title=title, rule="zh-caption"))
+            at += m.end()
+            if at >= len(s) or s[at] not in ";；":
+                break
+            at += 1
+        return found
 
     def _unit_org(self, sk: Sketch, oi: int) -> Entity:
         return sk.entity_at(oi)
