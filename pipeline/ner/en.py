@@ -175,6 +175,10 @@ class EnglishNER:
                 span = _cut_at_lowercase(span)
             if span is not None and label == "ORG":
                 span = _cut_at_honorific(span)
+            if span is not None and label == "ORG" and (person := _titled_person_after(span)) is not None:
+                # `UM Rector Yonghua Song`: an organisation, a title, then the person holding it
+                out.append(Mention(person.start_char, person.end_char, "PERSON", "model", 0.7))
+                span = _trim(span.doc[span.start : _title_run_start(span, person)])
             if span is None or span.text.casefold() in NOT_NAMES or span.text.isdigit():
                 continue
             if (
@@ -377,11 +381,56 @@ def _term_start(text: str, start: int) -> int:
 
 
 def _strip_titles(span: Span) -> Span | None:
+    """`Rector Yonghua Song` -> `Yonghua Song`; `HKU President Xiang Zhang` -> `Xiang Zhang`: the titles
+    before a name, and an organisation's abbreviation before them, are not the name."""
     doc = span.doc
     s = span.start
     while s < span.end and (doc[s].lower_.strip(".") in TITLE_WORDS or doc[s].is_punct):
         s += 1
+    if s == span.start and (person := _titled_person_after(span)) is not None:
+        return person
     return doc[s : span.end] if s < span.end else None
+
+
+# Title words that only qualify another (`Vice`, `Executive`): a run of them alone is no title.
+_TITLE_QUALIFIERS = {"vice", "deputy", "acting", "senior", "associate", "assistant", "executive", "general", "honorary"}
+_TITLE_QUALIFIERS |= {"permanent", "principal", "member", "head", "chief", "officer"}
+
+
+def _is_title_word(tok: Token) -> bool:
+    return (tok.is_title or tok.is_upper) and tok.lower_.strip(".") in TITLE_WORDS
+
+
+def _titled_person_after(span: Span) -> Span | None:
+    """The person in `UM Rector Yonghua Song`, `University of Macau Vice Rector Xu Jian`: a run of
+    title words inside the span holding a title proper, after an organisation (an abbreviation or a
+    name with a head word), then one to four capitalised words that are no title and no head."""
+    doc = span.doc
+    for i in range(span.start + 1, span.end - 1):
+        if not _is_title_word(doc[i]) or _is_title_word(doc[i - 1]) or doc[i - 1].is_punct:
+            continue
+        j = i
+        while j < span.end and (_is_title_word(doc[j]) or (doc[j].text == "-" and j > i)):
+            j += 1
+        run = {doc[k].lower_.strip(".") for k in range(i, j)}
+        rest = doc[j : span.end]
+        before = doc[span.start : i]
+        if (
+            not run - _TITLE_QUALIFIERS - {"-"}
+            or not 1 <= len(rest) <= 4
+            or not all(t.is_alpha and (t.is_title or t.is_upper) and not _is_head(t) for t in rest)
+            or not any((t.is_upper and len(t) >= 2) or _is_head(t) for t in before)
+        ):
+            return None
+        return rest
+    return None
+
+
+def _title_run_start(span: Span, person: Span) -> int:
+    i = person.start
+    while i > span.start and (_is_title_word(span.doc[i - 1]) or span.doc[i - 1].text == "-"):
+        i -= 1
+    return i
 
 
 def _hyphenated_start(span: Span) -> Span:
