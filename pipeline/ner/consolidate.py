@@ -258,6 +258,8 @@ class Consolidator:
             if len(key) >= min_len
             and Levenshtein.distance(key, expand_zh(t.key) if self.lang == "zh" else t.key, score_cutoff=max_dist) <= max_dist
         ]
+        if not close and g.label == "GPE" and self.lang == "en":  # `MACAU` (a dateline) and `Macao`: one place
+            close = [t for t in same if lexicon.same_place(g.key, t.key)]
         if len(close) == 1 and (g.label != "PERSON" or len(g.key) >= 8):
             return close[0], True
         if g.label == "PERSON":
