@@ -90,3 +90,21 @@ def test_one_place_spelled_two_ways_is_one_place(run):
     assert len(places) == 1 and places[0].text_norm == "Macao"
     assert {"Hunan", "Henan"} <= candidates(r, "GPE")  # one letter apart, two places
     assert lexicon.same_place("Macau", "MACAO") and not lexicon.same_place("Hunan", "Henan")
+
+
+def test_names_that_swallow_a_slug_a_product_a_board_a_headline_verb_or_a_person(run):
+    r = run(
+        "BRIEF-Morningside Pharmaceutical Group unit signs cooperation agreement with hospital\n"
+        "Evergreen Medical and Government of Lakeside Sign a LOI for a Children's Hospital\n"
+        + DATELINE
+        + "Mr. Alan Chow, Chairman of the Board of Directors of Northbay Biotech, spoke. "
+        "Northbay Biotech's Vice General Manager Peter Lam Wing-kei and Lakeside University's Vice President "
+        + "Mary Lee signed the agreement. The firms promote Pfizer’s Prevenar (7-valent), a vaccine."
+    )
+    orgs = candidates(r, "ORG")
+    assert "Morningside Pharmaceutical Group" in orgs and not {o for o in orgs if o.startswith("BRIEF")}
+    assert {"Evergreen Medical", "Government of Lakeside"} <= orgs
+    assert not {o for o in orgs if "Sign" in o.split() or " and " in o}
+    assert not {o for o in orgs if o.startswith("Board of")}
+    assert "Pfizer" in orgs and "Pfizer’s Prevenar" not in orgs
+    assert "Lakeside University" in orgs and not {o for o in orgs if "Wing-kei" in o}
