@@ -117,6 +117,11 @@ def _place_key(name: str) -> str:
     return "".join(c for c in name.casefold() if c.isalnum())
 
 
+def place_spelling(name: str) -> str | None:
+    """The Chinese name `name` shares with another spelling of the place (`place_spellings`), or None."""
+    return place_spellings().get(_place_key(name))
+
+
 def same_place(a: str, b: str) -> bool:
     """Are `a` and `b` two spellings of one place (`place_spellings`)?"""
     spellings = place_spellings()
