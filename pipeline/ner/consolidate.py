@@ -379,6 +379,8 @@ class Consolidator:
             and Levenshtein.distance(key, expand_zh(t.key) if self.lang == "zh" else t.key, score_cutoff=max_dist) <= max_dist
             and not (self.lang == "zh" and _zh_head(key) != _zh_head(expand_zh(t.key)))
         ]
+        if not close and g.label == "GPE" and self.lang == "en":  # `MACAU` (a dateline) and `Macao`: one place
+            close = [t for t in same if lexicon.same_place(g.key, t.key)]
         if len(close) == 1 and (g.label != "PERSON" or len(g.key) >= 8):
             return close[0], True
         if g.label == "PERSON":

