@@ -143,6 +143,10 @@ def load_english(model_dir: Path | None = None, exclude: tuple[str, ...] = ()) -
     import spacy
 
     nlp = spacy.load(ENGLISH_BASE, exclude=list(exclude))
+    # a closing bracket glued to the next word is a token boundary: `(中央社訊息服務20251127 16:22:39)Kaohsiung
+    # Medical University` (a wire's credit before the first word of a scraped copy)
+    infixes = [*(nlp.Defaults.infixes or ()), r"[)\]）](?=[A-Za-z])"]
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer  # type: ignore[union-attr]
     live = live_ner(model_dir)
     if live is not None:
         nlp.get_pipe("ner").from_disk(live / "ner")  # type: ignore[attr-defined]  # spaCy types pipes as callables

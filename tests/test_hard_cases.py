@@ -225,6 +225,17 @@ def test_a_hospital_and_a_medical_school_of_one_university_stay_two(run):
     assert {"東華大學醫院", "東華大學醫學院"} <= candidates(r, "ORG")
 
 
+def test_a_wire_credit_glued_to_the_first_word_does_not_cut_the_name(run):
+    r = run(
+        "Lakeside Signs Agreement with Harbourview University\n(中央社訊息服務20251127 16:22:39)Lakeside Medical "
+        "University (LMU) signed an agreement with Harbourview University. LMU President Alan Chow led the delegation."
+    )
+    orgs = candidates(r, "ORG")
+    assert "Lakeside Medical University" in orgs
+    assert not [o for o in orgs if ")" in o or o == "Medical University"], orgs
+    assert frozenset(("Lakeside Medical University", "Harbourview University")) in facts(r, "partnership")
+
+
 def test_two_names_joined_by_and_the_and_roles_in_an_organisations_board(run):
     r = run(
         DATELINE + "Sinoverda and the University of Lakeside signed an agreement. Wang Li, Secretary of the Party "
