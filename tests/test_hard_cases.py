@@ -380,3 +380,33 @@ def test_a_treatment_term_read_inside_a_longer_name_takes_its_prefix_and_defined
     # initials that do not spell the acronym leave the expansion out
     r = run(DATELINE + "The Quiet River Group (XYZ) T-cell therapy programme began in May.")
     assert "Quiet River Group (XYZ) T-cell therapy" not in candidates(r, "TREATMENT")
+
+
+def test_a_fund_named_after_a_person_is_an_organisation(run):
+    r = run("香港，2026年3月3日 -- 陈志明基金董事林小红医生及常青医院院长王大伟今日出席社区医疗合作启动仪式。")
+    assert "陈志明基金" in candidates(r, "ORG")
+    assert ("林小红", "陈志明基金") in facts(r, "role")
+
+
+def test_signatories_listed_after_the_signing_word(run):
+    # no sentence names the parties together: the signatories listed after `签署...的代表包括` stand for them
+    r = run(
+        "香港，2026年3月3日 -- 常青医院今日举行合作签约仪式，卫生局局长陈明出席。"
+        "签署合作备忘录的代表包括常青医院院长王大伟及星海基金会主席林小红。"
+    )
+    assert frozenset(("常青医院", "星海基金会")) in facts(r, "partnership")
+    assert not any("陈明" in p or "卫生局" in " ".join(p) for p in facts(r, "partnership"))
+
+
+def test_a_bare_title_takes_the_sentences_subject_when_it_holds_such_titles(run):
+    r = run(
+        "香港，2026年3月3日 -- 常青大学近年积极拓展国际合作，校长王大伟近日率团访问日本，"
+        "与星海大学校长林小红共同签署学术交流合作协议。"
+    )
+    assert {("王大伟", "常青大学"), ("林小红", "星海大学")} <= facts(r, "role")
+    assert frozenset(("常青大学", "星海大学")) in facts(r, "partnership")
+    # a hospital has no 校长, and a subject after a preposition is none
+    r = run("香港，2026年3月3日 -- 常青医院近年积极拓展国际合作，校长王大伟近日出席论坛。")
+    assert not any(t == "常青医院" for p, t in facts(r, "role") if p == "王大伟")
+    r = run("香港，2026年3月3日 -- 在常青大学举行的论坛上，校长王大伟致辞。")
+    assert not any(t == "常青大学" for p, t in facts(r, "role") if p == "王大伟")

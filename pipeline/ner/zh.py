@@ -43,6 +43,7 @@ _CROSSABLE = lang.column("zh", "org_endings", "crossable")
 _NOT_ORG_WORDS = lang.words("zh", "not_org_words")
 # Trailing words that make a tagged "organisation" something else (a delegation, a building, students).
 _NON_ORG_TAILS = lang.column("zh", "non_org_tails")  # in order: the first that ends a name wins
+_NAMED_HEADS = ("基金", "医院", "大学", "学院", "中心", "研究所")
 _NAME_TAGS = {"n", "nz", "nw", "ORG", "LOC", "PER", "ns", "nt", "nr", "s", "j", "xc"}
 # Titles: a name never runs back through one (`行政总裁` in `...集团行政总裁养和医院院长`).
 ZH_TITLES = lang.column("zh", "title_words")
@@ -276,7 +277,11 @@ class ChineseNER:
         known = lexicon.names("org", "zh")
         for i, t in enumerate(tokens):
             latin_before = i > 0 and re.fullmatch(r"[A-Za-z][A-Za-z.&\-]*", tokens[i - 1].word) and tokens[i - 1].end == t.start
-            if not _is_org_end(t.word) and not (latin_before and t.word in ("医疗", "集团", "公司", "健康", "医药", "制药")):
+            # a bare head word after a name tagged as a person or organisation (`郑裕彤` + `基金`,
+            # `郑裕彤` + `医院`): an organisation named after a person
+            named = i > 0 and t.word in _NAMED_HEADS and tokens[i - 1].tag in ("PER", "ORG") and tokens[i - 1].end == t.start
+            latin_head = latin_before and t.word in ("医疗", "集团", "公司", "健康", "医药", "制药")
+            if not _is_org_end(t.word) and not named and not latin_head:
                 continue
             legal = t.word.endswith(_LEGAL_FORMS)
             j = i

@@ -385,11 +385,13 @@ class Partnership(RelationType):
         for sk, roles in signing:
             # a signer is written before a signing word with no "witnessed"/"attended" in between
             s = sk.chars
+            # or after `签署...的代表包括`
+            listed = rx["signers_listed"].search(s)
             signer_ids = set()
             for i, m in sk.ment.items():
                 if m.label == "PERSON":
                     verb = rx["signing"].search(s[i:])
-                    if verb and not rx["not_signing"].search(s[i : i + verb.start()]):
+                    if (verb and not rx["not_signing"].search(s[i : i + verb.start()])) or (listed and i >= listed.end()):
                         signer_ids.add(m.eid)
             orgs: list[Entity] = []
             signers: set[str] = set()

@@ -14,17 +14,19 @@ backwards and forwards through a sentence and are not one match each.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from pipeline import lang
 from pipeline.labels import ROLE
 from pipeline.ner import lexicon
-from pipeline.relations.chinese import Sketch, end_pos, is_person, title_core
+from pipeline.relations.chinese import Sketch, end_pos, is_org, is_person, title_core
 from pipeline.relations.chinese import skip_paren as skip_zh_paren
 from pipeline.relations.common import Doc, Fact
 from pipeline.relations.english import Unit, skip_paren
 from pipeline.relations.types.base import Reading, RelationType, Rules, Sentence, relation_type
 from pipeline.release import Entity
 from pipeline.text.chars import subsequence_gap
+from pipeline.text.hans import to_hans
 
 RULES = Rules.shipped(ROLE)
 HONORIFICS = {
@@ -306,6 +308,13 @@ class Role(RelationType):
                             found[0].tail = orgs[-1]
                             found[0].score = 0.7
                             found[0].rule = "zh-inherit"
+                # 高雄医学大学近年……，校长余明隆: a bare title in a sentence whose subject holds it
+                if found[0].tail is None and found[0].title is not None:
+                    subject = _zh_subject_org(sk, pi, found[0].title)
+                    if subject is not None:
+                        found[0].tail = subject
+                        found[0].score = 0.7
+                        found[0].rule = "zh-subject"
                 # 记者陈然: the reporter works for the agency in the dateline
                 for f in found:
                     if f.tail is None and f.title is not None and f.title.endswith("记者"):
@@ -400,6 +409,32 @@ def _org_in_title(doc: Doc, title: str, at: int) -> tuple[Entity | None, str]:
         if len(fits) == 1:
             return next(iter(fits.values())), rest
     return None, title
+
+
+# what may stand before a sentence's subject: a dateline (places, a date, dashes)
+_DATELINE_PREFIX = re.compile(r"[\s\d年月日号,，.\-–—/:：()（）\ue800-\uebff]*")
+
+
+@cache
+def _title_org_heads() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """pipeline/lang/zh/title_org_heads.tsv, longest title first."""
+    rows = [(r["title"], tuple(r["org_endings"].split("|"))) for r in lang.table("zh", "title_org_heads")]
+    return tuple(sorted(rows, key=lambda r: -len(r[0])))
+
+
+def _zh_subject_org(sk: Sketch, pi: int, title: str) -> Entity | None:
+    """The organisation a sentence opens with, when it is the only one before the person at `pi`
+    and its name ends as organisations holding `title` end (pipeline/lang/zh/title_org_heads.tsv)."""
+    s = sk.chars
+    opening = _DATELINE_PREFIX.match(s)
+    first = opening.end() if opening else 0
+    if first >= pi or not is_org(s[first]) or any(is_org(c) for c in s[first + 1 : pi]):
+        return None
+    t = to_hans(title)
+    endings = next((e for head, e in _title_org_heads() if t.endswith(head)), None)
+    org = sk.entity_at(first)
+    name = to_hans(org.text_norm or org.text)
+    return org if endings and name.endswith(endings) else None
 
 
 def _named_by_head(doc: Doc, word: str) -> Entity | None:
