@@ -410,3 +410,22 @@ def test_a_bare_title_takes_the_sentences_subject_when_it_holds_such_titles(run)
     assert not any(t == "常青医院" for p, t in facts(r, "role") if p == "王大伟")
     r = run("香港，2026年3月3日 -- 在常青大学举行的论坛上，校长王大伟致辞。")
     assert not any(t == "常青大学" for p, t in facts(r, "role") if p == "王大伟")
+
+
+def test_a_deputy_of_the_same_office_after_and_takes_its_organisation(run):
+    r = run(DATELINE + "The delegation was received by Lakeside University Rector Tom Lee and Vice Rector Ann Ho.")
+    assert ("Ann Ho", "Lakeside University") in facts(r, "role")
+    # a different office after `and` is not the organisation's
+    r = run(DATELINE + "The delegation was received by Lakeside University Rector Tom Lee and Secretary for Health Ann Ho.")
+    assert ("Ann Ho", "Lakeside University") not in facts(r, "role")
+
+
+def test_an_agreement_signed_by_both_hospitals_names_the_two_named_before(run):
+    text = (
+        DATELINE + "Evergreen Hospital (EH) and Lakeside Hospital (LH) launched a joint innovation centre on 2 March. "
+        "The centre is the first project of the Memorandum of Understanding signed by both hospitals in 2025."
+    )
+    assert frozenset(("Evergreen Hospital", "Lakeside Hospital")) in facts(run(text), "partnership")
+    # without the anaphor, launching a centre together is no partnership here
+    plain = text.replace("signed by both hospitals", "of the city")
+    assert frozenset(("Evergreen Hospital", "Lakeside Hospital")) not in facts(run(plain), "partnership")

@@ -34,6 +34,8 @@ SIGNING_NEARBY = re.compile(RULES.pattern("en", "signing_nearby"), re.I)
 BARRIER = set("。！？!?；;：:\n")
 WITH = ("与", "同", "跟", "和")  # "with" before an object run; inside a run only 与/同/跟 split the sides
 SPLIT = ("与", "同", "跟", "牵手", "携手")
+BOTH_SIGNED = re.compile(RULES.pattern("en", "both_signed"), re.I)
+NAMED_TOGETHER = f"{PARTNERSHIP}/named-together"  # the pairs of organisations coordinated in the sentences read so far
 SIGNING_SENTENCES = f"{PARTNERSHIP}/signing"  # what `finish` reads the signatories from, kept per pass
 
 
@@ -49,6 +51,27 @@ class Partnership(RelationType):
     def english(self, reading: Reading, sent: Sentence) -> list[Fact]:
         roles = sent.found.get(ROLE, [])
         pairs = self._partnerships(reading.doc, sent.span, sent.units, roles)
+        named_two: list[tuple[Entity, Entity]] = reading.keep(NAMED_TOGETHER)
+        if not pairs and named_two and BOTH_SIGNED.search(reading.doc.text[sent.span[0] : sent.span[1]]):
+            # `the MOU signed by both hospitals`: the two organisations last named together
+            a, b = named_two[-1]
+            dates = find_dates(reading.doc, *sent.span)
+            pairs = [
+                Fact(
+                    "partnership",
+                    a,
+                    b,
+                    sent.span,
+                    0.6,
+                    kind=_first_kind(sent.units),
+                    date=nearest_date(dates, sent.span[0]),
+                    rule="both-signed",
+                )
+            ]
+        for g in coordination_groups(sent.units):
+            ents = list({sent.units[i].eid: sent.units[i].entity for i in g}.values())
+            if len(ents) == 2:
+                named_two.append((ents[0], ents[1]))
         self._hold(reading, sent, pairs)
         if any(u.verb == "strong" and u.low.startswith(("sign", "ink")) for u in sent.units):
             reading.keep(SIGNING_SENTENCES).append((sent.span, sent.units, roles))

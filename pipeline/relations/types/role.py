@@ -171,6 +171,9 @@ class Role(RelationType):
                 elif b >= 0 and us[b].kind == "W" and (named := _named_by_head(doc, us[b].low)) is not None:
                     # `authority chairman Anthony Wu`: the one organisation of the release with that head word
                     facts.append(Fact("role", us[p].entity, named, span, 0.7, title=title, rule="head-title-person"))
+                elif (inherited := _same_office_before(us, b, title, facts)) is not None:
+                    # `UM Rector Yonghua Song and Vice Rector Xu Jian`: the deputy of the same office
+                    facts.append(Fact("role", us[p].entity, inherited, span, 0.7, title=title, rule="title-person-inherit"))
                 else:
                     add(p, title, None, 0.6, "title-person")
                 break
@@ -459,6 +462,23 @@ def _organ_parent(doc: Doc, org: Entity) -> Entity | None:
     name = m.group("org")
     return next(
         (x.entity for x in doc.mentions if x.label == "ORG" and x.entity is not org and doc.text[x.start : x.end] == name), None
+    )
+
+
+def _same_office_before(us: list[Unit], b: int, title: str, facts: list[Fact]) -> Entity | None:
+    """The organisation of the person named just before `and` at `b`, when that person's title
+    ends in the same word as `title` (`Rector` / `Vice Rector`), else None."""
+    if b < 1 or not us[b].is_("and", ",") or us[b - 1].kind != "PERSON":
+        return None
+    before = us[b - 1].entity
+    word = title.split()[-1].lower() if title.split() else ""
+    return next(
+        (
+            f.tail
+            for f in reversed(facts)
+            if f.head is before and f.tail is not None and f.title and f.title.split()[-1].lower() == word
+        ),
+        None,
     )
 
 
