@@ -429,3 +429,14 @@ def test_an_agreement_signed_by_both_hospitals_names_the_two_named_before(run):
     # without the anaphor, launching a centre together is no partnership here
     plain = text.replace("signed by both hospitals", "of the city")
     assert frozenset(("Evergreen Hospital", "Lakeside Hospital")) not in facts(run(plain), "partnership")
+
+
+def test_a_descriptive_name_goes_on_over_in_and_its_field_but_not_a_place(run):
+    r = run(
+        DATELINE + "The State Key Laboratory of Quality Research in Chinese Medicine signed an agreement with Sinopharm. "
+        "Lakeside Centre for Excellence in Cardiac Care opened. The First Hospital of Lakeside University in Shanghai opened."
+    )
+    orgs = candidates(r, "ORG")
+    assert "State Key Laboratory of Quality Research in Chinese Medicine" in orgs
+    assert "Lakeside Centre for Excellence in Cardiac Care" in orgs
+    assert not any(o.endswith("in Shanghai") for o in orgs)

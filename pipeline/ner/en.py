@@ -144,6 +144,7 @@ class EnglishNER:
             kept.append(m)
         cands = kept + chunks + gaz_org + gaz_gpe + self._terms(doc, text) + self._people(text)
         cands += _hospital_of_university(text, [c for c in cands if c.label == "ORG"])
+        cands += _field_after_in(text, [c for c in cands if c.label == "ORG"], self.gpe_names)
         cands = [
             c for c in cands if not (c.label == "ORG" and text[c.start - 1 : c.start] == "/" and text[c.end : c.end + 1] == "/")
         ]
@@ -560,6 +561,29 @@ def _hospital_of_university(text: str, orgs: list[Mention]) -> list[Mention]:
         nxt = by_start.get(m.end + gap.end()) if gap else None
         if nxt is not None and _UNIVERSITY_PART.search(text[nxt.start : nxt.end]):
             out.append(Mention(m.start, nxt.end, "ORG", "chunk", 0.85))
+    return out
+
+
+_DESCRIBED = re.compile(r"\b(?:of|for)\s+[A-Z]")
+_IN_FIELD = re.compile(r"\s+in\s+((?:[A-Z][a-z]+)(?:\s+(?:and\s+|&\s+)?[A-Z][a-z]+){0,3})(?![\w-])")
+
+
+def _field_after_in(text: str, orgs: list[Mention], places: frozenset[str]) -> list[Mention]:
+    """`State Key Laboratory of Quality Research in Chinese Medicine`, `Centre for Excellence in
+    Cardiac Care`: a name that describes its work (`of` / `for` ...) goes on over `in` and the
+    capitalised words of a field; `in` before a place (`Hospital of X in Shanghai`) ends it."""
+    out = []
+    for m in orgs:
+        if not _DESCRIBED.search(text[m.start : m.end]):
+            continue
+        x = _IN_FIELD.match(text, m.end)
+        if x is None:
+            continue
+        field = x.group(1)
+        words = field.replace("&", " ").split()
+        spans = (" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+        if not any(w in places for w in spans):
+            out.append(Mention(m.start, x.end(), "ORG", "chunk", 0.8))
     return out
 
 

@@ -1,4 +1,7 @@
-"""OOF entity errors per language: FP and FN lists."""
+"""OOF entity errors per language: FP and FN lists.
+
+usage: errs.py EXTRACTED OUT.json   (OUT.json is written; a .jsonl, e.g. a gold file, is refused)
+"""
 import sys, json
 import os
 from pathlib import Path
@@ -8,6 +11,8 @@ from pipeline.cv import read_set, event_groups, assign_folds
 from pipeline.evaluate import gold_pairs, same, evaluate
 from pipeline.train.spans import candidate_tables, judged, labelled, out_of_fold_drops
 out = Path(sys.argv[1])
+if len(sys.argv) != 3 or not sys.argv[2].endswith(".json"):
+    sys.exit(__doc__)
 SHARED = Path(os.environ.get("SHARED", "../shared"))  # the shared dev sets
 sets = [read_set(SHARED / s / "gold.jsonl") for s in ("samples", "samples2")]
 all_gold = [d for s in sets for d in s.gold]
