@@ -440,3 +440,17 @@ def test_a_descriptive_name_goes_on_over_in_and_its_field_but_not_a_place(run):
     assert "State Key Laboratory of Quality Research in Chinese Medicine" in orgs
     assert "Lakeside Centre for Excellence in Cardiac Care" in orgs
     assert not any(o.endswith("in Shanghai") for o in orgs)
+
+
+def test_a_sentence_opening_co_chaired_by_names_the_chairs_of_its_subject(run):
+    r = run(
+        DATELINE + "Evergreen Hospital (EH) and Lakeside Hospital (LH) launched the Harbour Innovation Centre (HIC). "
+        "Co-chaired by Professor Tom Lee, Chief Executive of EH, and Professor Ann Ho, President of LH, "
+        "the HIC will develop new devices."
+    )
+    roles = facts(r, "role")
+    assert {("Tom Lee", "Harbour Innovation Centre"), ("Ann Ho", "Harbour Innovation Centre")} <= roles
+    assert {("Tom Lee", "Evergreen Hospital"), ("Ann Ho", "Lakeside Hospital")} <= roles
+    # `chaired by` inside a sentence is no opening clause
+    r = run(DATELINE + "The forum of the Harbour Innovation Centre, chaired by Professor Tom Lee, Evergreen Hospital, met.")
+    assert not [x for x in r.relations if x.type == "role" and x.title and x.title.endswith("chair")]

@@ -177,6 +177,7 @@ class Role(RelationType):
                 else:
                     add(p, title, None, 0.6, "title-person")
                 break
+        facts += _chaired_by(doc, span, us)
         # Secretary of the Party Committee and Chairman of X: the committee is X's
         for f in facts:
             if f.tail is not None and ORGAN.fullmatch(f.tail.text_norm or f.tail.text):
@@ -463,6 +464,29 @@ def _organ_parent(doc: Doc, org: Entity) -> Entity | None:
     return next(
         (x.entity for x in doc.mentions if x.label == "ORG" and x.entity is not org and doc.text[x.start : x.end] == name), None
     )
+
+
+_CHAIRED_BY = re.compile(r"\s*(?P<co>co-?)?(?P<verb>chaired|headed)\s+by\s", re.I)
+
+
+def _chaired_by(doc: Doc, span: tuple[int, int], us: list[Unit]) -> list[Fact]:
+    """`Co-chaired by A, CEO of X, and B, President of Y, the Z will ...`: a sentence opening so names
+    the chairs (or heads) of its subject, the first organisation after a comma that ends the clause."""
+    m = _CHAIRED_BY.match(doc.text, span[0])
+    if m is None or m.end() > span[1]:
+        return []
+    people: list[Unit] = []
+    for i, u in enumerate(us):
+        if u.start < m.end():
+            continue
+        if u.kind == "PERSON":
+            people.append(u)
+        elif u.kind == "ORG" and i > 0 and (us[i - 1].is_(",") or (us[i - 1].is_("the") and i > 1 and us[i - 2].is_(","))):
+            if not people:
+                return []
+            title = ("co-" if m.group("co") else "") + ("chair" if m.group("verb").lower() == "chaired" else "head")
+            return [Fact("role", p.entity, u.entity, span, 0.75, title=title, rule="chaired-by") for p in people]
+    return []
 
 
 def _same_office_before(us: list[Unit], b: int, title: str, facts: list[Fact]) -> Entity | None:
