@@ -213,3 +213,40 @@ def test_metadata_date_gives_way_to_the_dateline():
 def test_impossible_dateline_date_is_no_date(line):
     r = clean(" date 2025-13-25 " + line + BODY)
     assert BODY in r.clean_text and r.dateline_date is None
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # a site's name, a byline and a breadcrumb above the headline
+        (
+            "Lakeside Sanatorium & Hospital\n\nPublished on Lakeside Sanatorium & Hospital (https://example.org)\n\n"
+            "Home > Lakeside Medical Group Signs MOU with Harbour University\n\n"
+            "Lakeside Medical Group Signs MOU with Harbour University\n\n2025-03-11\n\n"
+            "(11 March 2025, Hong Kong) Lakeside Medical Group and Harbour University signed an MOU today.",
+            "Lakeside Medical Group Signs MOU with Harbour University",
+        ),
+        # an advertisement, a date and a page number above a headline printed twice, then a caption
+        (
+            "常青全幣種信用卡\n2023年12月21日\n第A03版:澳聞\n\n常青醫院與星海大學合作辦醫開先河\n\n"
+            "陳大文與一眾嘉賓在常青醫院開幕儀式上合影留念\n\n常青醫院與星海大學合作辦醫開先河\n\n"
+            "【本報消息】常青醫院昨日與星海大學簽署合作協議。",
+            "常青醫院與星海大學合作辦醫開先河",
+        ),
+        # a company's name, a nav line, app promotion, byline with source and time
+        (
+            "酒泉星海通讯股份有限公司\n二维码\n央视新闻客户端点击或扫描下载\n"
+            "作者:李小明 来源:常青日报 发布时间:2024/9/27 22:00:59\n"
+            "常青医院与星海大学签署战略合作协议\n8月18日,常青医院与星海大学签署战略合作协议。",
+            "常青医院与星海大学签署战略合作协议",
+        ),
+        # metadata, then the body straight away: no headline
+        (
+            "March 7, 2024 Source: drugdu 110\nOn February 26, the chairman of Lakeside Group visited Harbour University, "
+            "where the two sides signed a strategic cooperation framework agreement.",
+            None,
+        ),
+    ],
+)
+def test_the_headline_is_found_below_site_names_bylines_and_promotions(text, title):
+    assert clean(text).title == title

@@ -162,6 +162,32 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 
+# --- the headline ---------------------------------------------------------------------------------
+_TITLE_SCAN = 10  # non-empty lines looked at
+_HEADLINE_LEN = 10  # Han characters, or English words x 2, of a line long enough to be the headline
+# lines above a headline that are none: bylines and sources, breadcrumbs, app promotions
+_METADATA_LINE = re.compile(
+    r"^(?:published on|posted|source|by |press release|skip to|home\b)|(?:^|\s)(?:作者|来源|來源|发布时间|發佈時間|發布時間|"
+    r"时间|時間|日期|责任编辑|責任編輯|编辑|編輯|source)\s*[:：]|\s>\s|^首页|^首頁|^第[A-Z]?\d+版|查看其他|点击|點擊|扫描|掃描|下载|下載|客户端|客戶端",
+    re.IGNORECASE,
+)
+_NAME_ONLY_LINE = re.compile(
+    rf"^[{CJK}A-Za-z()（）]{{2,24}}(?:股份有限公司|有限公司|公司|集团|集團)$"
+    r"|^[A-Z][\w&.'’ -]{2,60}\b(?:Hospital|Limited|Ltd\.?|Inc\.?|Group|Magazine|News|Newswire)$"
+)
+
+
+def _not_a_headline(line: str, is_zh: bool) -> bool:
+    """A line above the headline that is no headline: metadata, a date, a site or company name, an outlet."""
+    from pipeline.ner.conventions import is_media_outlet
+
+    if _METADATA_LINE.search(line) or (parse_date(line) is not None and len(line) < 40):
+        return True
+    if re.fullmatch(r"[\d\s年月日./-]+", line):
+        return True
+    return bool(_NAME_ONLY_LINE.match(line)) or is_media_outlet(line, "zh" if is_zh else "en")
+
+
 def metadata_date(value: str) -> date | None:
     """The scraper's `date` value as a date, or None when it is none (month 13, 30 February, year 0
     or 9999, day and month first): bad metadata is ignored, never the release."""
@@ -275,22 +301,32 @@ class Clean(Stage):
         return (len(hits) >= 2 and len(hits) * 12 >= len(line) / 4) or len(hits) >= 4
 
     def _find_title(self, lines: list[str], given: str | None) -> str | None:
+        """The headline among the lines before the body starts. Scraped pages put a site name,
+        a date, a byline or a breadcrumb above it (`Home > ...`, `作者:… 来源:…`, `大公產品`), and
+        often print the headline twice: a headline printed twice wins, then the first one of
+        headline length, then the first short one."""
         if given:
             return _SPAM_SUFFIX.sub("", given).strip() or None
-        for line in lines[:6]:
-            if not line:
-                continue
+        cands: list[str] = []
+        for line in [x for x in lines if x][:_TITLE_SCAN]:
             if find_dateline(line)[0] is not None and len(line) > 120:
-                return None  # the release starts straight with its dateline
+                break  # the release starts straight with its dateline
             is_zh = bool(re.search(f"[{CJK}]", line))
             limit = 60 if is_zh else self.max_title_chars
             ends_sentence = line.endswith(("。", ".", "!", "?", "！", "？", ":", "：")) and not line.endswith("..")
-            looks_like_date = parse_date(line) is not None and len(line) < 30
             words = len(line.split()) if not is_zh else len(line)
-            if len(line) <= limit and not ends_sentence and words >= 4 and not looks_like_date and " / " not in line:
-                return line
+            if ends_sentence or len(line) > limit:
+                if len(line) > 40:
+                    break  # body text: no headline comes after it
+                continue
+            if _not_a_headline(line, is_zh) or words < 4:
+                continue
+            cands.append(line)
+        if not cands:
             return None
-        return None
+        full = [c for c in cands if (len(c) if re.search(f"[{CJK}]", c) else len(c.split()) * 2) >= _HEADLINE_LEN]
+        twice = [c for c in full if lines.count(c) >= 2]
+        return (twice or full or cands)[0]
 
     @staticmethod
     def _unfuse_title(lines: list[str], title: str) -> list[str]:
