@@ -454,3 +454,13 @@ def test_a_sentence_opening_co_chaired_by_names_the_chairs_of_its_subject(run):
     # `chaired by` inside a sentence is no opening clause
     r = run(DATELINE + "The forum of the Harbour Innovation Centre, chaired by Professor Tom Lee, Evergreen Hospital, met.")
     assert not [x for x in r.relations if x.type == "role" and x.title and x.title.endswith("chair")]
+
+
+def test_an_office_a_body_keeps_in_a_place_is_one_name(run):
+    r = run("香港，2026年3月3日 -- 星海部驻港特派员公署特派员王大伟、常青委员会驻澳门联络办公室主任林小红出席常青医院开幕礼。")
+    orgs = candidates(r, "ORG")
+    assert {"星海部驻港特派员公署", "常青委员会驻澳门联络办公室"} <= orgs
+    assert ("王大伟", "星海部驻港特派员公署") in facts(r, "role")
+    # `驻` not followed by an office word joins nothing
+    r = run("香港，2026年3月3日 -- 常青医院驻场医生王大伟表示欢迎。")
+    assert not any(o.startswith("常青医院驻") for o in candidates(r, "ORG"))

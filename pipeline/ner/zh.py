@@ -23,7 +23,7 @@ from pipeline import lang
 from pipeline.ner import lexicon
 from pipeline.ner.mentions import Mention, resolve
 from pipeline.ner.patterns import find_money
-from pipeline.text.chars import HAN
+from pipeline.text.chars import HAN, HAN_CHARS
 from pipeline.text.dates import find_dates_zh
 from pipeline.text.sentences import sentence_spans
 
@@ -199,7 +199,7 @@ class ChineseNER:
         cands = [c for c in cands if not (c.label == "GPE" and _in_set_phrase(phrases, c)) and not _wire_credit(text, c)]
         found = resolve(cands)
         found = self._split_abbreviation(self._split_government(found, text), text)
-        return _join_place_prefix(self._split_place_prefix(found, text), text)
+        return _join_stationed(_join_place_prefix(self._split_place_prefix(found, text), text), text)
 
     # -- taggers ----------------------------------------------------------------------------------
     def _from_lac(self, t: Token, text: str) -> Mention | None:
@@ -550,3 +550,25 @@ def _checked(label: str, start: int, end: int, text: str, origin: str, use_rules
         if not HAN.search(s) and not re.fullmatch(r"[A-Z][\w&.\-]*(?: [A-Z][\w&.\-]*)*", s):
             return None  # `news.`
     return Mention(start, end, label, origin, 0.75)
+
+
+# `外交部驻澳特派员公署`, `中央人民政府驻澳门特区联络办公室`: an office a body keeps in a place (驻 = stationed in)
+_STATIONED = re.compile(
+    rf"驻[{HAN_CHARS}]{{1,12}}?(?:联络办公室|办公室|特派员公署|公署|部队|办事处|代表处|联络处|总领事馆|领事馆|大使馆|代表团)"
+)
+
+
+def _join_stationed(found: list[Mention], text: str) -> list[Mention]:
+    """An organisation followed by `驻` + place + an office word is one name: the office, not the body
+    and a stray word; mentions inside the joined span give way to it."""
+    out: list[Mention] = []
+    joined: list[Mention] = []
+    for m in found:
+        if m.label == "ORG" and (x := _STATIONED.match(text, m.end)) is not None:
+            joined.append(Mention(m.start, x.end(), "ORG", "chunk", max(m.score, 0.85)))
+    if not joined:
+        return found
+    for m in found:
+        if not any(j.start <= m.start and m.end <= j.end for j in joined):
+            out.append(m)
+    return sorted(out + joined, key=lambda m: m.start)
