@@ -464,3 +464,17 @@ def test_an_office_a_body_keeps_in_a_place_is_one_name(run):
     # `驻` not followed by an office word joins nothing
     r = run("香港，2026年3月3日 -- 常青医院驻场医生王大伟表示欢迎。")
     assert not any(o.startswith("常青医院驻") for o in candidates(r, "ORG"))
+
+
+def test_a_joint_unit_named_after_both_founders_is_one_name_and_keeps_short_forms_resolvable(run):
+    r = run(
+        "澳门，2026年3月3日 -- 同场举行“常青大学—星海医院联合临床医学研究中心”揭牌仪式。"
+        "常青大学副校长陈明出席。常大校长王大伟致辞。"
+    )
+    orgs = candidates(r, "ORG")
+    assert "常青大学—星海医院联合临床医学研究中心" in orgs
+    # `常大` abbreviates 常青大学, not the joint centre whose name starts with it
+    assert ("王大伟", "常青大学") in facts(r, "role")
+    # two names with a dash and no joint unit stay two
+    r = run("澳门，2026年3月3日 -- 常青大学—星海医院签约仪式今日举行。")
+    assert {"常青大学", "星海医院"} <= candidates(r, "ORG")

@@ -199,7 +199,8 @@ class ChineseNER:
         cands = [c for c in cands if not (c.label == "GPE" and _in_set_phrase(phrases, c)) and not _wire_credit(text, c)]
         found = resolve(cands)
         found = self._split_abbreviation(self._split_government(found, text), text)
-        return _join_stationed(_join_place_prefix(self._split_place_prefix(found, text), text), text)
+        found = _join_place_prefix(self._split_place_prefix(found, text), text)
+        return _join_joint_names(_join_stationed(found, text), text)
 
     # -- taggers ----------------------------------------------------------------------------------
     def _from_lac(self, t: Token, text: str) -> Mention | None:
@@ -572,3 +573,25 @@ def _join_stationed(found: list[Mention], text: str) -> list[Mention]:
         if not any(j.start <= m.start and m.end <= j.end for j in joined):
             out.append(m)
     return sorted(out + joined, key=lambda m: m.start)
+
+
+_DASH = "—–-－"
+
+
+def _join_joint_names(found: list[Mention], text: str) -> list[Mention]:
+    """`澳门大学—澳门协和医院联合临床医学研究中心`: a joint unit named after both its founders, the
+    first before a dash and the second at the start of the unit's name (`...医院联合...`), is one name."""
+    out: list[Mention] = []
+    for m in found:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.label == m.label == "ORG"
+            and m.start == prev.end + 1
+            and text[prev.end] in _DASH
+            and re.search(r"^[^联]{2,20}联合", text[m.start : m.end])
+        ):
+            out[-1] = Mention(prev.start, m.end, "ORG", "chunk", max(prev.score, m.score))
+            continue
+        out.append(m)
+    return out

@@ -410,6 +410,11 @@ def _org_in_title(doc: Doc, title: str, at: int) -> tuple[Entity | None, str]:
                 and subsequence_gap(short, name) is not None
             )
         }
+        # a name that starts with another fitting name is that one's unit (`澳门大学` / `澳门大学—...中心`)
+        names = {eid: e.text_norm or e.text for eid, e in fits.items()}
+        fits = {
+            eid: e for eid, e in fits.items() if not any(n != names[eid] and names[eid].startswith(n) for n in names.values())
+        }
         if len(fits) == 1:
             return next(iter(fits.values())), rest
     return None, title
