@@ -471,7 +471,7 @@ def _organ_parent(doc: Doc, org: Entity) -> Entity | None:
     )
 
 
-_CHAIRED_BY = re.compile(r"\s*(?P<co>co-?)?(?P<verb>chaired|headed)\s+by\s", re.I)
+_CHAIRED_BY = re.compile(RULES.pattern("en", "chaired_by"), re.I)
 
 
 def _chaired_by(doc: Doc, span: tuple[int, int], us: list[Unit]) -> list[Fact]:
