@@ -15,6 +15,7 @@ import re
 import unicodedata
 from datetime import date
 
+from pipeline.ner.conventions import is_media_outlet
 from pipeline.registry import Stage, stage
 from pipeline.release import Release
 from pipeline.text.datelines import find_dateline
@@ -178,10 +179,9 @@ _NAME_ONLY_LINE = re.compile(
 
 
 def _not_a_headline(line: str, is_zh: bool) -> bool:
-    """A line above the headline that is no headline: metadata, a date, a site or company name, an outlet."""
-    from pipeline.ner.conventions import is_media_outlet
-
-    if _METADATA_LINE.search(line) or (parse_date(line) is not None and len(line) < 40):
+    """A line above the headline that is no headline: metadata, a menu (`新闻 / 正文`), a date, a site or
+    company name, an outlet."""
+    if _METADATA_LINE.search(line) or " / " in line or (parse_date(line) is not None and len(line) < 40):
         return True
     if re.fullmatch(r"[\d\s年月日./-]+", line):
         return True
@@ -307,7 +307,7 @@ class Clean(Stage):
         headline length, then the first short one."""
         if given:
             return _SPAM_SUFFIX.sub("", given).strip() or None
-        cands: list[str] = []
+        cands: list[tuple[str, int]] = []  # (line, size: Han characters, or English words x 2)
         for line in [x for x in lines if x][:_TITLE_SCAN]:
             if find_dateline(line)[0] is not None and len(line) > 120:
                 break  # the release starts straight with its dateline
@@ -321,12 +321,12 @@ class Clean(Stage):
                 continue
             if _not_a_headline(line, is_zh) or words < 4:
                 continue
-            cands.append(line)
+            cands.append((line, words if is_zh else words * 2))
         if not cands:
             return None
-        full = [c for c in cands if (len(c) if re.search(f"[{CJK}]", c) else len(c.split()) * 2) >= _HEADLINE_LEN]
+        full = [c for c, size in cands if size >= _HEADLINE_LEN]
         twice = [c for c in full if lines.count(c) >= 2]
-        return (twice or full or cands)[0]
+        return (twice or full or [cands[0][0]])[0]
 
     @staticmethod
     def _unfuse_title(lines: list[str], title: str) -> list[str]:
