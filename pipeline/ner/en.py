@@ -421,8 +421,7 @@ def _strip_titles(span: Span) -> Span | None:
 
 
 # Title words that only qualify another (`Vice`, `Executive`): a run of them alone is no title.
-_TITLE_QUALIFIERS = {"vice", "deputy", "acting", "senior", "associate", "assistant", "executive", "general", "honorary"}
-_TITLE_QUALIFIERS |= {"permanent", "principal", "member", "head", "chief", "officer"}
+_TITLE_QUALIFIERS = lang.words("en", "title_words", "qualifier")
 
 
 def _is_title_word(tok: Token) -> bool:
