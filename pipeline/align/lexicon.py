@@ -182,12 +182,16 @@ _NOT_NAMES = frozenset(
 
 
 @cache
+def term_rows() -> tuple[tuple[str, str, str], ...]:
+    """(en, zh, kind) of each row of terms.tsv, the bilingual names list (sources in its README)."""
+    with open(DATA / "terms.tsv", encoding="utf-8") as fh:
+        return tuple((row["en"], row["zh"], row["kind"]) for row in csv.DictReader(fh, delimiter="\t"))
+
+
+@cache
 def terms() -> Terms:
     """Concepts from terms.tsv plus CC-CEDICT proper nouns (a single capitalised gloss, 2+ chars)."""
-    pairs: list[tuple[str, str, str]] = []
-    with open(DATA / "terms.tsv", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            pairs.append((row["en"], row["zh"], row["kind"]))
+    pairs: list[tuple[str, str, str]] = list(term_rows())
     for zh, gl in glosses().items():
         if len(zh) >= 2 and len(gl) == 1 and _PROPER.match(gl[0]) and gl[0].lower() not in _NOT_NAMES:
             pairs.append((gl[0], zh, "NAME"))

@@ -97,12 +97,12 @@ def place_spellings() -> dict[str, str]:
     `Chaoyang District` are two places). Keys lower-cased, spaces and punctuation dropped."""
     from rapidfuzz.distance import Levenshtein
 
+    from pipeline.align.lexicon import term_rows
+
     by_zh: dict[str, set[str]] = {}
-    path = DATA.parent / "align" / "terms.tsv"
-    for line in path.read_text("utf-8").splitlines()[1:]:
-        cols = line.split("\t")
-        if len(cols) >= 3 and cols[2] == "GPE":
-            by_zh.setdefault(cols[1], set()).add(cols[0])
+    for en, zh, kind in term_rows():
+        if kind == "GPE":
+            by_zh.setdefault(zh, set()).add(en)
     out: dict[str, str] = {}
     for zh, names in by_zh.items():
         for a in names:
